@@ -1,0 +1,53 @@
+"""The one place where facegate's error tree becomes HTTP status codes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from facegate import errors as e
+
+#: most specific first; the first isinstance match wins
+STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
+    (e.ImageTooLarge, 413),
+    (e.UnsupportedImage, 415),
+    (e.FaceError, 422),
+    (e.InvalidInput, 400),
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.PolicyDenied, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.LedgerTampered, 409),
+    (e.InvalidTemplate, 500),
+    (e.ConfigError, 500),
+    (e.FacegateError, 500),
+)
+
+
+def status_for(err: e.FacegateError) -> int:
+    return next(code for cls, code in STATUS if isinstance(err, cls))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.FacegateError)
+    async def _facegate(_req: Request, err: e.FacegateError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, e.Unauthenticated) else None
+        return JSONResponse(err.to_dict(), status_code=status_for(err), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, err: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in x.get('loc', ()) if p != 'body')}: {x.get('msg', '')}"
+            for x in err.errors()
+        ]
+        return JSONResponse(
+            {
+                "error": "invalid_request",
+                "message": "the request is missing fields or has wrong ones: "
+                + "; ".join(problems),
+                "advice": "See /docs for the fields each route takes.",
+            },
+            status_code=422,
+        )

@@ -1,0 +1,3 @@
+from facegate.cli.main import main
+
+main()

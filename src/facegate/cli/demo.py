@@ -1,0 +1,133 @@
+"""Demo data and a narrated walk through the whole lawful lifecycle, on real photos."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+from facegate.config import Settings
+from facegate.errors import ConfigError, FacegateError
+from facegate.gate import DEFAULT_OPERATOR, Gate
+
+DEMO_NAME = "Demo: residential compound gate"
+#: people enrolled in the demo deployment, with the photo each enrolls
+DEMO_PEOPLE = {
+    "obama": "knn/train/obama/obama.jpg",
+    "biden": "knn/train/biden/biden.jpg",
+    "kit_harington": "knn/train/kit_harington/john1.jpeg",
+    "rose_leslie": "knn/train/rose_leslie/img1.jpg",
+    "alex_lacamoire": "knn/train/alex_lacamoire/img1.jpg",
+}
+
+
+def fixtures_dir() -> Path:
+    """The face_recognition fixtures: ``FACEGATE_FACES`` or ``shared/data/faces`` nearby."""
+    env = os.environ.get("FACEGATE_FACES")
+    candidates = [Path(env)] if env else []
+    for base in (Path.cwd(), Path(__file__).resolve()):
+        candidates += [p / "shared" / "data" / "faces" for p in (base, *base.parents)]
+    for faces in candidates:
+        if (faces / "fixtures").is_dir():
+            return faces / "fixtures"
+    raise ConfigError(
+        "the demo photos were not found",
+        advice="Set FACEGATE_FACES to the folder holding fixtures/ (../shared/data/faces).",
+    )
+
+
+def _say(console: Console | None, text: str) -> None:
+    if console is not None:
+        console.print(text)
+
+
+def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
+    """Create the demo deployment with five consenting, enrolled people (once)."""
+    existing = [d for d in gate.list_deployments() if d.name == DEMO_NAME]
+    key = gate.issue_api_key(DEFAULT_OPERATOR, label="demo").key
+    if existing:
+        return {"deployment_id": existing[0].id, "api_key": key, "enrolled": 0}
+    fixtures = fixtures_dir()
+    dep = gate.create_deployment(
+        name=DEMO_NAME,
+        purpose="Residents open the compound gate with their face instead of a key card",
+        necessity="Key cards are often lent or lost; residents asked for hands-free entry.",
+        location="residential_compound",
+        alternative="key card or the staffed gatehouse, on request",
+    )
+    enrolled = 0
+    with Progress(disable=console is None, console=console) as progress:
+        task = progress.add_task("enrolling demo residents", total=len(DEMO_PEOPLE))
+        for person, photo in DEMO_PEOPLE.items():
+            gate.give_consent(dep.id, person, notice_version=dep.notice_version)
+            gate.enroll(dep.id, person, (fixtures / photo).read_bytes())
+            enrolled += 1
+            progress.advance(task)
+    _say(console, f"demo deployment [bold]{dep.id}[/] with {enrolled} enrolled residents")
+    return {"deployment_id": dep.id, "api_key": key, "enrolled": enrolled}
+
+
+def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
+    """The lifecycle, step by step; returns what happened at each step."""
+    fixtures = fixtures_dir()
+    photo = {
+        name: (fixtures / name).read_bytes()
+        for name in (
+            "obama.jpg",
+            "obama2.jpg",
+            "obama3.jpg",
+            "biden.jpg",
+            "Anthony_Hopkins_0001.jpg",
+        )
+    }
+    steps: list[dict[str, Any]] = []
+
+    def step(title: str, outcome: dict[str, Any]) -> None:
+        steps.append({"step": title, **outcome})
+        _say(console, f"[bold]{len(steps)}. {title}[/]\n   {outcome}")
+
+    with Gate.open(settings=settings) as gate:
+        dep = gate.create_deployment(
+            name="Demo: office lobby",
+            purpose="Staff pass the lobby turnstile by face instead of a badge",
+            location="office",
+            alternative="staff badge at the staffed desk",
+        )
+        step(
+            "register a deployment (checked against the cn pack)",
+            {"deployment": dep.id, "notes": list(dep.notes)},
+        )
+        notice = gate.notice(dep.id)
+        step(
+            "publish the notice people read first",
+            {"version": notice.version, "sha256": notice.sha256},
+        )
+        try:
+            gate.enroll(dep.id, "barack", photo["obama.jpg"])
+        except FacegateError as refused:
+            step("try to enroll without consent: refused", {"error": str(refused)})
+        receipt = gate.give_consent(dep.id, "barack", notice_version=notice.version)
+        step("record Barack's signed consent", {"access_code": receipt.access_code})
+        gate.give_consent(dep.id, "joe", notice_version=notice.version)
+        step("enroll Barack", gate.enroll(dep.id, "barack", photo["obama.jpg"]).to_dict())
+        gate.enroll(dep.id, "joe", photo["biden.jpg"])
+        v = gate.verify(dep.id, "barack", photo["obama2.jpg"])
+        step("verify another photo of Barack", {"decision": v.decision, "score": v.score})
+        v = gate.verify(dep.id, "barack", photo["biden.jpg"])
+        step("verify Joe's photo as Barack", {"decision": v.decision, "score": v.score})
+        i = gate.identify(dep.id, photo["obama3.jpg"])
+        step("identify a third photo of Barack", {"who": i.subject_ref, "score": i.score})
+        i = gate.identify(dep.id, photo["Anthony_Hopkins_0001.jpg"])
+        step("identify a stranger", {"who": i.decision, "score": i.score})
+        w = gate.withdraw_consent(dep.id, "barack")
+        step("Barack withdraws: templates erased, key destroyed", w.to_dict())
+        try:
+            gate.verify(dep.id, "barack", photo["obama2.jpg"])
+        except FacegateError as refused:
+            step("verify Barack again: refused", {"error": str(refused)})
+        report = gate.verify_ledger()
+        step("verify the ledger", {"ok": report.ok, "entries": report.size})
+    return {"deployment_id": dep.id, "steps": steps}

@@ -1,0 +1,443 @@
+"""The ``facegate`` command line. Every verb takes ``--home DIR`` and ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from facegate import errors as e
+from facegate.config import Settings, default_home
+
+if TYPE_CHECKING:
+    from facegate.gate import Gate
+
+app = typer.Typer(
+    name="facegate",
+    help="Face recognition that is lawful by construction.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+deployment_app = typer.Typer(help="Register and inspect deployments.", no_args_is_help=True)
+consent_app = typer.Typer(help="Record and withdraw consent.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
+app.add_typer(deployment_app, name="deployment")
+app.add_typer(consent_app, name="consent")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(apikey_app, name="apikey")
+
+out = Console()
+err = Console(stderr=True)
+
+Home = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="installation directory [env FACEGATE_HOME, ~/.facegate]", show_default=False
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+DeploymentId = Annotated[str, typer.Option("--deployment", "-d", help="deployment id")]
+SubjectRef = Annotated[
+    str, typer.Option("--subject", "-s", help="the operator's id for the person")
+]
+ImagePath = Annotated[Path, typer.Argument(help="photo file", show_default=False)]
+
+#: exit codes, one per branch of the error tree (2 is Typer's usage error)
+EXIT_CODES: tuple[tuple[type[e.FacegateError], int], ...] = (
+    (e.InvalidInput, 3),
+    (e.PolicyDenied, 4),
+    (e.NotFound, 5),
+    (e.Conflict, 6),
+    (e.LedgerError, 7),
+    (e.Unauthenticated, 8),
+    (e.Forbidden, 8),
+    (e.FacegateError, 1),
+)
+
+T = TypeVar("T")
+
+
+def settings_for(home: Path | None) -> Settings:
+    return Settings(home=(home or default_home()).expanduser())
+
+
+@contextmanager
+def gate_for(home: Path | None) -> Iterator[Gate]:
+    from facegate.gate import Gate
+
+    with Gate.open(settings=settings_for(home)) as gate:
+        yield gate
+
+
+def emit(as_json: bool, payload: dict[str, Any] | list[Any], human: Callable[[], None]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        human()
+
+
+def fail(error: e.FacegateError, as_json: bool) -> typer.Exit:
+    code = next(c for cls, c in EXIT_CODES if isinstance(error, cls))
+    if as_json:
+        sys.stdout.write(json.dumps(error.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        err.print(error.diagnostics(), markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def run(as_json: bool, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except e.FacegateError as error:
+        raise fail(error, as_json) from None
+
+
+def read_image(path: Path, as_json: bool) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise fail(
+            e.InvalidInput(
+                f"cannot read {path}: {exc.strerror}", advice="Check the path and its permissions."
+            ),
+            as_json,
+        ) from None
+
+
+# --- set-up and service ----------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    home: Home = None,
+    as_json: Json = False,
+    demo: Annotated[bool, typer.Option("--demo", help="also load the demo data")] = False,
+) -> None:
+    """Create the home directory: database, key store, master key, ledger."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            result: dict[str, Any] = {"home": str(gate.settings.home), **gate.counts()}
+            if demo:
+                from facegate.cli.demo import seed_demo
+
+                result["demo"] = seed_demo(gate, console=None if as_json else out)
+            return result
+
+    result = run(as_json, act)
+    emit(as_json, result, lambda: out.print(f"facegate home ready at [bold]{result['home']}[/]"))
+
+
+@app.command()
+def serve(
+    home: Home = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8088,
+    demo: Annotated[bool, typer.Option("--demo", help="load demo data first if empty")] = False,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from facegate.api.app import create_app
+    from facegate.gate import Gate
+
+    gate = run(False, lambda: Gate.open(settings=settings_for(home)))
+    key = None
+    if demo:
+        from facegate.cli.demo import seed_demo
+
+        seeded = run(False, lambda: seed_demo(gate, console=out))
+        key = seeded.get("api_key")
+    out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
+    if key:
+        out.print(f"demo operator API key: [bold]{key}[/]")
+    uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(home: Home = None, as_json: Json = False) -> None:
+    """Run the whole lawful lifecycle on real photos, narrating each step."""
+    from facegate.cli.demo import run_demo
+
+    result = run(as_json, lambda: run_demo(settings_for(home), console=None if as_json else out))
+    emit(as_json, result, lambda: None)
+
+
+# --- deployments -----------------------------------------------------------------------------
+
+
+@deployment_app.command("create")
+def deployment_create(
+    name: Annotated[str, typer.Option(help="a name people will recognise")],
+    purpose: Annotated[str, typer.Option(help="what face recognition is for")],
+    location: Annotated[str, typer.Option(help="location type, e.g. residential_compound")],
+    alternative: Annotated[str, typer.Option(help="the non-face way offered, e.g. key card")],
+    jurisdiction: Annotated[str, typer.Option(help="policy pack")] = "cn",
+    threshold: Annotated[float | None, typer.Option(help="match threshold (0-1)")] = None,
+    necessity: Annotated[str | None, typer.Option(help="why it is necessary")] = None,
+    retention_days: Annotated[int, typer.Option(help="days a template is kept")] = 365,
+    signage: Annotated[bool, typer.Option(help="prominent signs are posted")] = False,
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Register a deployment; refused, with the rule cited, if the law forbids it."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return dict(
+                gate.create_deployment(
+                    name=name,
+                    purpose=purpose,
+                    location=location,
+                    alternative=alternative,
+                    jurisdiction=jurisdiction,
+                    threshold=threshold,
+                    necessity=necessity,
+                    retention_days=retention_days,
+                    signage=signage,
+                ).to_dict()
+            )
+
+    d = run(as_json, act)
+
+    def human() -> None:
+        out.print(
+            f"deployment [bold]{d['id']}[/] created (notice v{d['notice_version']}, "
+            f"threshold {d['threshold']})"
+        )
+        for note in d["notes"]:
+            out.print(f"  note: {note}")
+
+    emit(as_json, d, human)
+
+
+@deployment_app.command("list")
+def deployment_list(home: Home = None, as_json: Json = False) -> None:
+    """List deployments."""
+
+    def act() -> list[dict[str, Any]]:
+        with gate_for(home) as gate:
+            return [d.to_dict() for d in gate.list_deployments()]
+
+    rows = run(as_json, act)
+
+    def human() -> None:
+        table = Table("id", "name", "location", "jurisdiction", "threshold")
+        for d in rows:
+            table.add_row(
+                d["id"], d["name"], d["location_type"], d["jurisdiction"], str(d["threshold"])
+            )
+        out.print(table)
+
+    emit(as_json, rows, human)
+
+
+@deployment_app.command("notice")
+def deployment_notice(deployment: DeploymentId, home: Home = None, as_json: Json = False) -> None:
+    """Show the current notice people must be shown before consenting."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.notice(deployment).to_dict()
+
+    n = run(as_json, act)
+
+    def human() -> None:
+        out.print(f"[bold]Notice v{n['version']}[/] (sha256 {n['sha256'][:16]}…)")
+        for k, v in n["body"].items():
+            out.print(f"[bold]{k}[/]: {v}")
+
+    emit(as_json, n, human)
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+@consent_app.command("give")
+def consent_give(
+    deployment: DeploymentId,
+    subject: SubjectRef,
+    notice_version: Annotated[int | None, typer.Option(help="notice version shown")] = None,
+    method: Annotated[str, typer.Option(help="how consent was captured")] = "signed_form",
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Record a consent captured on a signed form; prints the person's receipt."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.give_consent(
+                deployment, subject, notice_version=notice_version, method=method
+            ).to_dict()
+
+    r = run(as_json, act)
+    emit(
+        as_json,
+        r,
+        lambda: out.print(
+            f"consent {r['consent_id']} recorded against notice v{r['notice_version']}\n"
+            f"give the person their access code: [bold]{r['access_code']}[/]"
+        ),
+    )
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(
+    deployment: DeploymentId, subject: SubjectRef, home: Home = None, as_json: Json = False
+) -> None:
+    """Withdraw consent; everything held about the person is erased."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.withdraw_consent(deployment, subject).to_dict()
+
+    r = run(as_json, act)
+    emit(
+        as_json,
+        r,
+        lambda: out.print(
+            f"consent withdrawn; {r['templates_erased']} template(s) erased, key destroyed"
+        ),
+    )
+
+
+# --- recognition -----------------------------------------------------------------------------
+
+
+@app.command()
+def enroll(
+    deployment: DeploymentId,
+    subject: SubjectRef,
+    image: ImagePath,
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Enroll the one face in IMAGE for a person who has consented."""
+    data = read_image(image, as_json)
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.enroll(deployment, subject, data).to_dict()
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"{image},enrolled,{r['template_id']}"))
+
+
+@app.command()
+def verify(
+    deployment: DeploymentId,
+    subject: SubjectRef,
+    image: ImagePath,
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Is the face in IMAGE this person? Prints file,decision,score."""
+    data = read_image(image, as_json)
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.verify(deployment, subject, data).to_dict()
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"{image},{r['decision']},{r['score']:.4f}"))
+
+
+@app.command()
+def identify(
+    deployment: DeploymentId, image: ImagePath, home: Home = None, as_json: Json = False
+) -> None:
+    """Who in this deployment is the face in IMAGE? Prints file,name (or unknown_person)."""
+    data = read_image(image, as_json)
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.identify(deployment, data).to_dict()
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"{image},{r['subject_ref'] or 'unknown_person'}"))
+
+
+@app.command()
+def erase(
+    deployment: DeploymentId, subject: SubjectRef, home: Home = None, as_json: Json = False
+) -> None:
+    """Erase a person: templates deleted, their key destroyed, a receipt in the ledger."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.erase(deployment, subject).to_dict()
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"erased {r['templates_erased']} template(s)"))
+
+
+# --- ledger and keys -------------------------------------------------------------------------
+
+
+@ledger_app.command("verify")
+def ledger_verify(home: Home = None, as_json: Json = False) -> None:
+    """Recompute the whole ledger; exit 7 and name the first bad entry on any alteration."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.verify_ledger().to_dict()
+
+    r = run(as_json, act)
+    if not r["ok"]:
+        raise fail(
+            e.LedgerTampered(
+                f"ledger verification failed at entry {r['first_bad_index']}: {r['problem']}",
+                index=r["first_bad_index"],
+            ),
+            as_json,
+        )
+    emit(
+        as_json,
+        r,
+        lambda: out.print(
+            f"ledger OK: {r['size']} entries, {r['heads_checked']} signed heads, "
+            f"root {r['root_hex']}"
+        ),
+    )
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(home: Home = None, as_json: Json = False) -> None:
+    """Print the latest signed checkpoint."""
+
+    def act() -> str:
+        with gate_for(home) as gate:
+            return str(gate.checkpoint())
+
+    note = run(as_json, act)
+    emit(as_json, {"checkpoint": note}, lambda: print(note, end=""))
+
+
+@apikey_app.command("create")
+def apikey_create(
+    operator: Annotated[str, typer.Option(help="operator id")] = "op_local",
+    label: Annotated[str, typer.Option(help="what the key is for")] = "",
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Issue an API key (shown once; only its hash is kept)."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            return gate.issue_api_key(operator, label=label).to_dict()
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"API key for {r['operator_id']}: [bold]{r['key']}[/]"))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,161 @@
+"""What every flow shares: the store, the keys, the ledger, the clock and the policy check."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate._internal.canonical import sha256_hex
+from facegate._internal.clock import Clock, Entropy
+from facegate.config import Settings
+from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
+from facegate.gallery import Galleries
+from facegate.keyring import Keyring
+from facegate.ledger.events import Event, Kind, Recorded
+from facegate.ledger.store import LedgerStore
+from facegate.policy import Act, ConsentFacts, Context, DeploymentFacts, decide, rules_for
+from facegate.recognition import FaceEngine
+from facegate.storage import tables as t
+from facegate.storage.db import Database
+
+
+@dataclass
+class Core:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    ledger: LedgerStore
+    clock: Clock
+    entropy: Entropy
+    galleries: Galleries
+    engine_: FaceEngine | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def engine(self) -> FaceEngine:
+        """The face engine, created on first use (models load lazily inside it)."""
+        with self._lock:
+            if self.engine_ is None:
+                self.engine_ = FaceEngine(self.settings.recognition)
+            return self.engine_
+
+    # --- ledger ---
+
+    def record(self, s: Session, *events: Event) -> list[Recorded]:
+        """Append to the ledger inside the caller's transaction."""
+        return self.ledger.append(s, events, entropy=self.entropy)
+
+    def record_denial(self, err: PolicyDenied, event: Event) -> str:
+        """A refusal is evidence too: record it in a transaction of its own."""
+        denied = Event(
+            Kind.DENIED,
+            event.at,
+            operator=event.operator,
+            deployment=event.deployment,
+            subject=event.subject,
+            rule_ids=err.rule_ids,
+            details={"act": str(event.kind), **event.details},
+        )
+        with self.db.transaction() as s:
+            return self.record(s, denied)[0].event_id
+
+    # --- lookups ---
+
+    def deployment(self, s: Session, deployment_id: str, operator_id: str | None) -> t.Deployment:
+        dep = s.get(t.Deployment, deployment_id)
+        if dep is None:
+            raise NotFound(
+                f"no deployment {deployment_id!r}",
+                advice="List deployments with 'facegate deployment list'.",
+            )
+        if operator_id is not None and dep.operator_id != operator_id:
+            raise Forbidden(f"deployment {deployment_id!r} belongs to another operator")
+        return dep
+
+    def subject(self, s: Session, dep: t.Deployment, subject_ref: str) -> t.Subject | None:
+        return s.scalar(
+            select(t.Subject).where(
+                t.Subject.deployment_id == dep.id,
+                t.Subject.ref_hmac == self.keyring.ref_hmac(dep, clean_ref(subject_ref)),
+            )
+        )
+
+    def notice(self, s: Session, deployment_id: str) -> t.Notice:
+        notice = s.scalar(
+            select(t.Notice)
+            .where(t.Notice.deployment_id == deployment_id)
+            .order_by(t.Notice.version.desc())
+            .limit(1)
+        )
+        if notice is None:  # pragma: no cover - every deployment is created with one
+            raise NotFound(f"deployment {deployment_id!r} has no notice")
+        return notice
+
+    # --- policy ---
+
+    def check(
+        self, s: Session, dep: t.Deployment, subject: t.Subject | None, *, act: Act, event: Event
+    ) -> tuple[str, ...]:
+        """Run the deployment's packs for one act on one person; record and raise a denial."""
+        consent = None
+        if subject is not None:
+            row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
+            if row is not None:
+                consent = ConsentFacts(
+                    notice_version=row.notice_version,
+                    notice_sha256=row.notice_sha256,
+                    purpose_sha256=row.purpose_sha256,
+                    given_at=aware(row.given_at),
+                    expires_at=aware(row.expires_at) if row.expires_at else None,
+                )
+        ctx = Context(
+            act=act,
+            deployment=deployment_facts(dep),
+            now=self.clock(),
+            consent=consent,
+            current_notice_sha256=self.notice(s, dep.id).sha256,
+        )
+        decision = decide(ctx, rules_for(packs_of(dep.jurisdiction)))
+        try:
+            decision.raise_if_denied()
+        except PolicyDenied as err:
+            self.record_denial(err, event)
+            raise
+        return decision.rule_ids
+
+
+def deployment_facts(dep: t.Deployment) -> DeploymentFacts:
+    return DeploymentFacts(
+        purpose=dep.purpose,
+        necessity=dep.necessity,
+        legal_basis=dep.legal_basis,
+        location_type=dep.location_type,
+        alternative=dep.alternative,
+        signage=dep.signage,
+        jurisdiction=dep.jurisdiction,
+        purpose_sha256=sha256_hex(dep.purpose),
+    )
+
+
+def packs_of(jurisdiction: str) -> list[str]:
+    """``"cn"`` or several packs joined with ``+`` (e.g. ``"cn+ind"``)."""
+    return [p for p in jurisdiction.split("+") if p]
+
+
+def clean_ref(subject_ref: str) -> str:
+    ref = subject_ref.strip()
+    if not ref or len(ref) > 200:
+        raise InvalidInput(
+            "a subject reference must be 1 to 200 characters",
+            advice="Use the operator's own id for the person, e.g. an employee or flat number.",
+        )
+    return ref
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

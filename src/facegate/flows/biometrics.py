@@ -1,0 +1,317 @@
+"""Enroll, verify and identify: the only places a face is looked at.
+
+Order of work: decode the upload (bad input stops here, nothing recorded); run the policy
+gate (a refusal is recorded, no face is looked at); detect, align and embed outside any
+database lock; protect the embedding; then store or compare, and record the act in the
+ledger in the same transaction as any change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from facegate._internal.ids import new_id
+from facegate.core import Core
+from facegate.errors import Conflict, NotFound, PolicyDenied
+from facegate.gallery import Gallery
+from facegate.ledger.events import Event, Kind
+from facegate.policy import Act
+from facegate.recognition import decode_image
+from facegate.results import EnrollResult, IdentifyResult, VerifyResult
+from facegate.storage import tables as t
+
+MAX_TEMPLATES_PER_SUBJECT = 5
+
+
+def _admit(
+    core: Core,
+    deployment_id: str,
+    subject_ref: str,
+    *,
+    act: Act,
+    kind: Kind,
+    input_sha256: str,
+    operator_id: str | None,
+) -> tuple[t.Deployment, t.Subject, tuple[str, ...]]:
+    """The policy gate for 1:1 acts, before any face is looked at."""
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, operator_id)
+        subject = core.subject(s, dep, subject_ref)
+        event = Event(
+            kind,
+            core.clock(),
+            operator=dep.operator_id,
+            deployment=dep.id,
+            subject=subject.pseudonym if subject else None,
+            details={"input_sha256": input_sha256},
+        )
+        rules = core.check(s, dep, subject, act=act, event=event)
+        if subject is None:  # pragma: no cover - the consent rule refuses this
+            raise NotFound("no such person in this deployment")
+        return dep, subject, rules
+
+
+def _still_there(s: Session, subject_id: str) -> None:
+    # The person may have withdrawn while their photo was being processed.
+    if s.get(t.Subject, subject_id) is None:
+        raise NotFound("this person withdrew or was erased while the photo was processed")
+
+
+def enroll(
+    core: Core,
+    deployment_id: str,
+    subject_ref: str,
+    image: bytes,
+    *,
+    operator_id: str | None = None,
+) -> EnrollResult:
+    decoded = decode_image(image, limits=core.settings.recognition)
+    dep, subject, rules = _admit(
+        core,
+        deployment_id,
+        subject_ref,
+        act=Act.ENROLL,
+        kind=Kind.ENROLLED,
+        input_sha256=decoded.sha256,
+        operator_id=operator_id,
+    )
+    extraction = core.engine.extract_for_enrollment(decoded)
+    protector = core.keyring.protector(dep)
+    template = protector.protect(extraction.embedding)
+    template_id = new_id("tpl", core.entropy)
+    sealed = protector.seal_template(
+        template,
+        subject_id=subject.id,
+        template_id=template_id,
+        data_key=core.keyring.data_key(dep, subject.id),
+    )
+    now = core.clock()
+    expires = now + timedelta(days=dep.retention_days)
+    with core.db.transaction() as s:
+        _still_there(s, subject.id)
+        count = (
+            s.scalar(
+                select(func.count())
+                .select_from(t.Template)
+                .where(t.Template.subject_id == subject.id)
+            )
+            or 0
+        )
+        if count >= MAX_TEMPLATES_PER_SUBJECT:
+            raise Conflict(
+                f"this person already has {count} templates enrolled",
+                advice="Erase and re-enroll them if their appearance changed.",
+            )
+        s.add(
+            t.Template(
+                id=template_id,
+                subject_id=subject.id,
+                deployment_id=dep.id,
+                scheme=dep.scheme,
+                sealed=sealed,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        recorded = core.record(
+            s,
+            Event(
+                Kind.ENROLLED,
+                now,
+                operator=dep.operator_id,
+                deployment=dep.id,
+                subject=subject.pseudonym,
+                rule_ids=rules,
+                details={
+                    "input_sha256": decoded.sha256,
+                    "template_id": template_id,
+                    "model_version": extraction.model_version,
+                    "scheme": dep.scheme,
+                    "faces_found": extraction.faces_found,
+                },
+            ),
+        )
+    core.galleries.add(dep.id, template_id, subject.id, template)
+    return EnrollResult(
+        deployment_id=dep.id,
+        template_id=template_id,
+        model_version=extraction.model_version,
+        scheme=dep.scheme,
+        faces_found=extraction.faces_found,
+        expires_at=expires,
+        event_id=recorded[0].event_id,
+    )
+
+
+def verify(
+    core: Core,
+    deployment_id: str,
+    subject_ref: str,
+    image: bytes,
+    *,
+    operator_id: str | None = None,
+) -> VerifyResult:
+    decoded = decode_image(image, limits=core.settings.recognition)
+    dep, subject, rules = _admit(
+        core,
+        deployment_id,
+        subject_ref,
+        act=Act.VERIFY,
+        kind=Kind.VERIFIED,
+        input_sha256=decoded.sha256,
+        operator_id=operator_id,
+    )
+    now = core.clock()
+    with core.db.read() as s:
+        rows = s.execute(
+            select(t.Template.id, t.Template.sealed).where(
+                t.Template.subject_id == subject.id, t.Template.expires_at > now
+            )
+        ).all()
+    if not rows:
+        raise NotFound(
+            "this person has consented but has no face enrolled",
+            advice="Enroll a photo of them first.",
+        )
+    extraction = core.engine.extract_probe(decoded)
+    protector = core.keyring.protector(dep)
+    probe = protector.protect(extraction.embedding)
+    data_key = core.keyring.data_key(dep, subject.id)
+    score = round(
+        max(
+            protector.similarity(
+                probe,
+                protector.open(
+                    sealed, subject_id=subject.id, template_id=template_id, data_key=data_key
+                ),
+            )
+            for template_id, sealed in rows
+        ),
+        6,
+    )
+    decision: Literal["match", "no_match"] = "match" if score >= dep.threshold else "no_match"
+    with core.db.transaction() as s:
+        recorded = core.record(
+            s,
+            Event(
+                Kind.VERIFIED,
+                now,
+                operator=dep.operator_id,
+                deployment=dep.id,
+                subject=subject.pseudonym,
+                rule_ids=rules,
+                details={
+                    "input_sha256": decoded.sha256,
+                    "decision": decision,
+                    "score": score,
+                    "threshold": dep.threshold,
+                    "model_version": extraction.model_version,
+                },
+            ),
+        )
+    return VerifyResult(
+        deployment_id=dep.id,
+        decision=decision,
+        score=score,
+        threshold=dep.threshold,
+        model_version=extraction.model_version,
+        faces_ignored=extraction.others_ignored,
+        event_id=recorded[0].event_id,
+    )
+
+
+def identify(
+    core: Core, deployment_id: str, image: bytes, *, operator_id: str | None = None
+) -> IdentifyResult:
+    decoded = decode_image(image, limits=core.settings.recognition)
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, operator_id)
+    gallery = core.galleries.get(dep.id)
+    extraction = core.engine.extract_probe(decoded)
+    probe = core.keyring.protector(dep).protect(extraction.embedding)
+    hits = gallery.search(probe, top=1)
+    top_score = round(hits[0].score, 6) if hits else None
+    subject_ref: str | None = None
+    pseudonym: str | None = None
+    rules: tuple[str, ...] = ()
+    if hits and hits[0].score >= dep.threshold:
+        with core.db.read() as s:
+            subject = s.get(t.Subject, hits[0].subject_id)
+            if subject is not None:  # else erased since the gallery was read
+                event = Event(
+                    Kind.IDENTIFIED,
+                    now,
+                    operator=dep.operator_id,
+                    deployment=dep.id,
+                    subject=subject.pseudonym,
+                    details={"input_sha256": decoded.sha256},
+                )
+                try:
+                    rules = core.check(s, dep, subject, act=Act.IDENTIFY, event=event)
+                except PolicyDenied:
+                    pass  # recorded; the person is not named
+                else:
+                    subject_ref = core.keyring.open_ref(dep, subject)
+                    pseudonym = subject.pseudonym
+    decision: Literal["match", "unknown"] = "match" if subject_ref else "unknown"
+    with core.db.transaction() as s:
+        recorded = core.record(
+            s,
+            Event(
+                Kind.IDENTIFIED,
+                now,
+                operator=dep.operator_id,
+                deployment=dep.id,
+                subject=pseudonym,
+                rule_ids=rules,
+                details={
+                    "input_sha256": decoded.sha256,
+                    "decision": decision,
+                    "score": top_score,
+                    "threshold": dep.threshold,
+                    "gallery_size": len(gallery),
+                    "model_version": extraction.model_version,
+                },
+            ),
+        )
+    return IdentifyResult(
+        deployment_id=dep.id,
+        decision=decision,
+        subject_ref=subject_ref,
+        score=top_score,
+        threshold=dep.threshold,
+        model_version=extraction.model_version,
+        faces_ignored=extraction.others_ignored,
+        gallery_size=len(gallery),
+        event_id=recorded[0].event_id,
+    )
+
+
+def load_gallery(core: Core, deployment_id: str) -> Gallery:
+    """Rebuild one deployment's 1:N gallery from the store (at first use after start)."""
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, None)
+        rows = s.execute(
+            select(t.Template.id, t.Template.subject_id, t.Template.sealed).where(
+                t.Template.deployment_id == dep.id, t.Template.expires_at > now
+            )
+        ).all()
+    protector = core.keyring.protector(dep)
+    gallery = Gallery(protector.scheme.template_bytes, protector.similarity_many)
+    data_keys = core.keyring.data_keys(dep, sorted({r.subject_id for r in rows}))
+    for template_id, subject_id, sealed in rows:
+        key = data_keys.get(subject_id)
+        if key is None:
+            continue  # shredded: nothing can open it
+        gallery.add(
+            template_id,
+            subject_id,
+            protector.open(sealed, subject_id=subject_id, template_id=template_id, data_key=key),
+        )
+    return gallery

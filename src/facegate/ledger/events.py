@@ -1,0 +1,66 @@
+"""Ledger events: what happened, to whom (pseudonymously), under which rules.
+
+Events hold pseudonymous ids and hashes only, never a name, a reference, a photo or any
+biometric data, so that erasing a subject's pseudonym link makes them unidentifiable here
+while the log stays verifiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from facegate._internal.canonical import canonical_json
+
+LEAF_VERSION = 1
+
+
+class Kind(StrEnum):
+    OPERATOR_CREATED = "operator.created"
+    API_KEY_ISSUED = "api_key.issued"
+    DEPLOYMENT_CREATED = "deployment.created"
+    NOTICE_PUBLISHED = "notice.published"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    ENROLLED = "enroll"
+    VERIFIED = "verify"
+    IDENTIFIED = "identify"
+    ERASED = "erase"
+    DENIED = "policy.denied"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: Kind
+    at: datetime
+    operator: str | None = None
+    deployment: str | None = None
+    subject: str | None = None  # a pseudonym, never the operator's reference
+    rule_ids: tuple[str, ...] = ()
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    def leaf_bytes(self, event_id: str) -> bytes:
+        """The exact bytes hashed into the Merkle tree."""
+        return canonical_json(
+            {
+                "v": LEAF_VERSION,
+                "id": event_id,
+                "kind": str(self.kind),
+                "at": self.at.isoformat(timespec="microseconds"),
+                "operator": self.operator,
+                "deployment": self.deployment,
+                "subject": self.subject,
+                "rules": list(self.rule_ids),
+                "details": dict(self.details),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Where an event landed in the ledger."""
+
+    event_id: str
+    index: int

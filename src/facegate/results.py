@@ -1,0 +1,138 @@
+"""What the Gate hands back: frozen, public, free of secrets and biometric data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class _Public:
+    def to_dict(self) -> dict[str, object]:
+        def conv(v: object) -> object:
+            if isinstance(v, datetime):
+                return v.isoformat()
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [conv(x) for x in v]
+            return v
+
+        return {k: conv(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class OperatorInfo(_Public):
+    id: str
+    name: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class IssuedApiKey(_Public):
+    id: str
+    operator_id: str
+    key: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class DeploymentInfo(_Public):
+    id: str
+    operator_id: str
+    name: str
+    purpose: str
+    necessity: str
+    legal_basis: str
+    location_type: str
+    signage: bool
+    jurisdiction: str
+    retention_days: int
+    alternative: str
+    threshold: float
+    scheme: str
+    model_version: str
+    status: str
+    created_at: datetime
+    notice_version: int
+    event_id: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoticeInfo(_Public):
+    deployment_id: str
+    version: int
+    sha256: str
+    body: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ConsentReceipt(_Public):
+    consent_id: str
+    deployment_id: str
+    notice_version: int
+    access_code: str  # given to the person once; only its hash is stored
+    receipt: dict[str, object]
+    event_id: str
+
+
+@dataclass(frozen=True)
+class EnrollResult(_Public):
+    deployment_id: str
+    template_id: str
+    model_version: str
+    scheme: str
+    faces_found: int
+    expires_at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class VerifyResult(_Public):
+    deployment_id: str
+    decision: Literal["match", "no_match"]
+    score: float
+    threshold: float
+    model_version: str
+    faces_ignored: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Candidate(_Public):
+    subject_ref: str
+    score: float
+
+
+@dataclass(frozen=True)
+class IdentifyResult(_Public):
+    deployment_id: str
+    decision: Literal["match", "unknown"]
+    subject_ref: str | None
+    score: float | None
+    threshold: float
+    model_version: str
+    faces_ignored: int
+    gallery_size: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ErasureReceipt(_Public):
+    deployment_id: str
+    templates_erased: int
+    key_destroyed: bool
+    reason: str
+    erased_at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class LedgerReport(_Public):
+    ok: bool
+    size: int
+    root_hex: str
+    heads_checked: int
+    first_bad_index: int | None = None
+    problem: str = ""

@@ -1,0 +1,50 @@
+"""The key store: per-subject data keys, wrapped, in a database of their own.
+
+Keeping data keys out of the main database means a copy of the main database taken before
+an erasure cannot be opened after it: the only key is gone (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from facegate.storage.db import Database
+from facegate.storage.tables import DataKey
+
+
+class KeyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def put(self, subject_id: str, wrapped: bytes, *, now: datetime) -> None:
+        with self._db.transaction() as s:
+            s.add(DataKey(subject_id=subject_id, wrapped=wrapped, created_at=now))
+
+    def get(self, subject_id: str) -> bytes | None:
+        with self._db.read() as s:
+            return s.scalar(select(DataKey.wrapped).where(DataKey.subject_id == subject_id))
+
+    def get_many(self, subject_ids: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        with self._db.read() as s:
+            for start in range(0, len(subject_ids), 500):
+                chunk = subject_ids[start : start + 500]
+                rows = s.execute(
+                    select(DataKey.subject_id, DataKey.wrapped).where(DataKey.subject_id.in_(chunk))
+                )
+                out.update({sid: w for sid, w in rows})
+        return out
+
+    def destroy(self, subject_id: str) -> bool:
+        with self._db.transaction() as s:
+            res = s.execute(delete(DataKey).where(DataKey.subject_id == subject_id))
+            return bool(getattr(res, "rowcount", 0))
+
+    def all_ids(self) -> set[str]:
+        with self._db.read() as s:
+            return set(s.scalars(select(DataKey.subject_id)))
+
+    def close(self) -> None:
+        self._db.dispose()

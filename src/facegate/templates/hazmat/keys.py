@@ -1,0 +1,474 @@
+"""The key hierarchy.
+
+::
+
+    master key (32 bytes; env var or a 0600 key file, optionally passphrase-protected)
+     └─ wraps ─ deployment key (random 32 bytes, one per deployment)
+                 ├─ wraps ── data key (random 32 bytes, one per subject; seals templates)
+                 └─ HKDF ─── sub-keys: template transform seed, subject-reference lookup
+                             HMAC key, ledger pseudonym key (one label each)
+
+Deployment and data keys exist in clear only in memory: the database holds them wrapped by
+the key above. Destroying a subject's wrapped data key makes everything sealed under it
+unreadable (crypto-shredding); rotating a deployment key cancels every template made with
+its transform seed.
+
+Key ids are short fingerprints (a domain-separated SHA-256 prefix), safe to log and to store
+next to the wrapped key; they never reveal the key. Key material is compared with
+:func:`hmac.compare_digest` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Self
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from facegate._internal.clock import Entropy, system_entropy
+from facegate.errors import ConfigError, InvalidTemplate
+from facegate.templates.hazmat import aead
+
+__all__ = [
+    "KEY_BYTES",
+    "LEDGER_PSEUDONYM",
+    "MASTER_KEY_FILENAME",
+    "SUBJECT_REF",
+    "TEMPLATE_TRANSFORM",
+    "MasterKey",
+    "ScryptParams",
+    "constant_time_equal",
+    "data_key_context",
+    "deployment_key_context",
+    "derive",
+    "key_id",
+    "new_key",
+    "unwrap_key",
+    "wrap_key",
+]
+
+KEY_BYTES: Final = 32
+MASTER_KEY_FILENAME: Final = "master.key"
+
+# HKDF labels for the sub-keys of a deployment key. One label per purpose, so that a key
+# leaked from one use (e.g. the ledger pseudonym key handed to an auditor) reveals nothing
+# about the others.
+#: seed of the keyed template transform (:mod:`facegate.templates.hazmat.biohash`)
+TEMPLATE_TRANSFORM: Final = "template-transform"
+#: HMAC key for looking a subject up by the operator's reference without storing it
+SUBJECT_REF: Final = "subject-ref"
+#: key for the pseudonyms under which subjects appear in the ledger
+LEDGER_PSEUDONYM: Final = "ledger-pseudonym"
+
+# Internal labels: the key that actually encrypts wrapped keys is itself derived, so a key
+# that wraps others is never also fed directly to AES next to its HKDF uses.
+_WRAP_LABEL: Final = "key-wrap"
+_HKDF_PREFIX: Final = b"facegate/v1/hkdf/"
+_KEY_ID_PREFIX: Final = b"facegate/v1/key-id\x00"
+_WRAP_AD: Final = "facegate/v1/wrapped-key"
+_FILE_AD: Final = "facegate/v1/master-key-file"
+_FILE_KIND: Final = "facegate-master-key"
+_FILE_VERSION: Final = 1
+
+
+def _check_key(key: bytes, what: str = "key") -> None:
+    if not isinstance(key, bytes):
+        raise TypeError(f"a {what} must be bytes, not {type(key).__name__}")
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"a {what} is {KEY_BYTES} bytes, got {len(key)}")
+
+
+def _context_bytes(context: str | bytes) -> bytes:
+    raw = context.encode() if isinstance(context, str) else context
+    if not isinstance(raw, bytes):
+        raise TypeError(f"a context is str or bytes, not {type(context).__name__}")
+    if not raw:
+        raise ValueError("a wrapped key needs a context naming what it is and whose it is")
+    return raw
+
+
+def new_key(entropy: Entropy = system_entropy) -> bytes:
+    """A fresh random 32-byte key (deployment key, data key)."""
+    key = entropy(KEY_BYTES)
+    if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+        raise ValueError(f"the entropy source must return {KEY_BYTES} bytes when asked")
+    return key
+
+
+def derive(key: bytes, *, label: str, length: int = KEY_BYTES) -> bytes:
+    """HKDF-SHA256 sub-key of ``key`` for one purpose, named by ``label``.
+
+    Use the module's label constants (:data:`TEMPLATE_TRANSFORM`, :data:`SUBJECT_REF`,
+    :data:`LEDGER_PSEUDONYM`). No salt: the input is already a uniformly random key, for which
+    RFC 5869 makes the salt optional; the label goes in ``info``.
+    """
+    _check_key(key)
+    if not label or not label.isascii() or not label.isprintable():
+        raise ValueError(f"an HKDF label is non-empty printable ASCII, got {label!r}")
+    if not 16 <= length <= 64:
+        raise ValueError(f"derived keys are 16 to 64 bytes, asked for {length}")
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=None, info=_HKDF_PREFIX + label.encode()
+    )
+    return hkdf.derive(key)
+
+
+def key_id(key: bytes) -> str:
+    """A 16-hex-digit fingerprint of ``key``; names a key in logs and rows, reveals nothing."""
+    _check_key(key)
+    return hashlib.sha256(_KEY_ID_PREFIX + key).hexdigest()[:16]
+
+
+def constant_time_equal(a: bytes, b: bytes) -> bool:
+    """Compare key material without leaking, through timing, where the first difference is."""
+    return hmac.compare_digest(a, b)
+
+
+def wrap_key(
+    kek: bytes, key: bytes, *, context: str | bytes, entropy: Entropy = system_entropy
+) -> bytes:
+    """Encrypt ``key`` under the key-encryption key ``kek``, bound to ``context``.
+
+    ``context`` says what the key is and whose, e.g. ``deployment_key_context(dep_id)``; the
+    same context must be given to :func:`unwrap_key`, so a wrapped key moved to another row
+    does not unwrap.
+    """
+    _check_key(kek, "key-encryption key")
+    _check_key(key, "wrapped key")
+    ad = aead.encode_context(_WRAP_AD, _context_bytes(context))
+    return aead.seal(derive(kek, label=_WRAP_LABEL), key, ad=ad, entropy=entropy)
+
+
+def unwrap_key(kek: bytes, blob: bytes, *, context: str | bytes) -> bytes:
+    """The key inside a :func:`wrap_key` blob; :class:`InvalidTemplate` if it does not open."""
+    _check_key(kek, "key-encryption key")
+    ad = aead.encode_context(_WRAP_AD, _context_bytes(context))
+    key = aead.open_sealed(derive(kek, label=_WRAP_LABEL), blob, ad=ad)
+    if len(key) != KEY_BYTES:  # authentic but not a key: still only the opaque error
+        raise InvalidTemplate()
+    return key
+
+
+def _plain_id(value: str, what: str) -> str:
+    # The contexts below join fields with "|" (the form gate.py stores); an id containing
+    # "|" could make two different (deployment, subject) pairs share a context.
+    if not value or "|" in value:
+        raise ValueError(f"a {what} is non-empty and has no '|', got {value!r}")
+    return value
+
+
+def deployment_key_context(deployment_id: str) -> str:
+    """The wrap context of a deployment key (wrapped by the master key)."""
+    return f"deployment-key|{_plain_id(deployment_id, 'deployment id')}"
+
+
+def data_key_context(deployment_id: str, subject_id: str) -> str:
+    """The wrap context of a subject's data key (wrapped by the deployment key)."""
+    dep = _plain_id(deployment_id, "deployment id")
+    return f"data-key|{dep}|{_plain_id(subject_id, 'subject id')}"
+
+
+# --- the master key ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScryptParams:
+    """Cost of turning a passphrase into the key-file key. The default takes ~60 ms and
+    32 MiB, per RFC 7914's interactive-login guidance; the bounds stop a crafted key file
+    from asking for gigabytes."""
+
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if self.n < 2**14 or self.n > 2**20 or self.n & (self.n - 1):
+            raise ValueError(f"scrypt n is a power of two from 2**14 to 2**20, got {self.n}")
+        if not 1 <= self.r <= 32 or not 1 <= self.p <= 16:
+            raise ValueError(f"scrypt r must be 1..32 and p 1..16, got r={self.r} p={self.p}")
+
+
+def _passphrase_bytes(passphrase: str | bytes) -> bytes:
+    if isinstance(passphrase, str):
+        # NFC, so the same passphrase typed on two keyboards/OSes gives the same bytes.
+        passphrase = unicodedata.normalize("NFC", passphrase).encode()
+    if not passphrase:
+        raise ValueError("an empty passphrase protects nothing; give one or none")
+    return passphrase
+
+
+def _file_kek(passphrase: bytes, salt: bytes, params: ScryptParams) -> bytes:
+    return Scrypt(salt=salt, length=KEY_BYTES, n=params.n, r=params.r, p=params.p).derive(
+        passphrase
+    )
+
+
+def _file_ad(salt: bytes, params: ScryptParams) -> bytes:
+    # Binding the KDF parameters means an edited file fails to open rather than silently
+    # deriving with weaker settings.
+    return aead.encode_context(_FILE_AD, salt, f"{params.n},{params.r},{params.p}")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.b64decode(text.strip(), validate=True)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MasterKey:
+    """The root of the key hierarchy; wraps deployment keys and nothing else.
+
+    ``repr`` shows the key id, never the key. Equality is constant-time.
+    """
+
+    key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        _check_key(self.key, "master key")
+
+    def __repr__(self) -> str:
+        return f"MasterKey(key_id={self.key_id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MasterKey):
+            return NotImplemented
+        return constant_time_equal(self.key, other.key)
+
+    def __hash__(self) -> int:
+        return hash(self.key_id)
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key)
+
+    @classmethod
+    def generate(cls, entropy: Entropy = system_entropy) -> Self:
+        return cls(new_key(entropy))
+
+    @classmethod
+    def from_base64(cls, text: str) -> Self:
+        """Read the key from ``FACEGATE_MASTER_KEY``-style base64 text."""
+        try:
+            raw = _b64decode(text)
+        except (binascii.Error, ValueError):
+            raise ConfigError(
+                "the master key is not valid base64",
+                advice="Set FACEGATE_MASTER_KEY to 32 random bytes in base64, e.g. from:\n"
+                "  python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'",
+            ) from None
+        if len(raw) != KEY_BYTES:
+            raise ConfigError(
+                f"the master key is {len(raw)} bytes; it must be {KEY_BYTES}",
+                advice="Set FACEGATE_MASTER_KEY to 32 random bytes in base64.",
+            )
+        return cls(raw)
+
+    def to_base64(self) -> str:
+        return base64.b64encode(self.key).decode()
+
+    # --- key files ---
+
+    @classmethod
+    def create_file(
+        cls,
+        path: Path,
+        *,
+        passphrase: str | bytes | None = None,
+        entropy: Entropy = system_entropy,
+        scrypt: ScryptParams | None = None,
+    ) -> Self:
+        """Generate a master key and write it to a new file of mode 0600; refuse to overwrite.
+
+        With ``passphrase`` the key is stored encrypted under a scrypt-derived key.
+        """
+        master = cls.generate(entropy)
+        master.write_file(path, passphrase=passphrase, entropy=entropy, scrypt=scrypt)
+        return master
+
+    def write_file(
+        self,
+        path: Path,
+        *,
+        passphrase: str | bytes | None = None,
+        entropy: Entropy = system_entropy,
+        scrypt: ScryptParams | None = None,
+    ) -> None:
+        """Write this key to a new file of mode 0600; refuse to overwrite an existing file."""
+        doc: dict[str, object] = {
+            "kind": _FILE_KIND,
+            "version": _FILE_VERSION,
+            "key_id": self.key_id,
+        }
+        if passphrase is None:
+            doc["protection"] = "none"
+            doc["key"] = self.to_base64()
+        else:
+            params = scrypt or ScryptParams()
+            salt = entropy(16)
+            kek = _file_kek(_passphrase_bytes(passphrase), salt, params)
+            sealed = aead.seal(kek, self.key, ad=_file_ad(salt, params), entropy=entropy)
+            doc["protection"] = "scrypt"
+            doc["scrypt"] = {"n": params.n, "r": params.r, "p": params.p}
+            doc["salt"] = base64.b64encode(salt).decode()
+            doc["sealed"] = base64.b64encode(sealed).decode()
+        data = (json.dumps(doc, indent=2) + "\n").encode()
+        path = Path(path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            # O_EXCL: never overwrite a key (that would orphan everything it wrapped), and
+            # never follow a planted symlink at the path.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            raise ConfigError(
+                f"refusing to overwrite the existing key file {path}",
+                advice="Every deployment key is wrapped by the key in that file; overwriting "
+                "it would lose them all.\nMove the old file away first if you really mean to "
+                "replace it.",
+            ) from None
+        try:
+            # The umask can only remove permission bits; set 0600 explicitly anyway so a
+            # strange umask cannot leave the owner unable to read their own key.
+            os.fchmod(fd, 0o600)
+            os.write(fd, data)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+        os.close(fd)
+
+    @classmethod
+    def from_file(cls, path: Path, *, passphrase: str | bytes | None = None) -> Self:
+        """Read a key file; :class:`ConfigError` if it is unsafe or unreadable.
+
+        A wrong passphrase (or an altered file) gives :class:`InvalidTemplate`, one error for
+        both, so a guesser learns nothing beyond "no".
+        """
+        path = Path(path).expanduser()
+        data = _read_private_file(path)
+        try:
+            doc = json.loads(data)
+            if not isinstance(doc, dict) or doc.get("kind") != _FILE_KIND:
+                raise ValueError("not a facegate key file")
+            if doc.get("version") != _FILE_VERSION:
+                raise ValueError(f"unknown key file version {doc.get('version')!r}")
+            protection = doc["protection"]
+            expected_id = str(doc["key_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"{path} is not a readable facegate master key file ({exc})",
+                advice="Restore the key file from your backup.",
+            ) from None
+        if protection == "none":
+            if passphrase is not None:
+                raise ConfigError(
+                    f"{path} is not passphrase-protected, but a passphrase was given",
+                    advice="Omit the passphrase, or re-create the key file with one.",
+                )
+            try:
+                master = cls.from_base64(str(doc["key"]))
+            except (ConfigError, KeyError):
+                raise ConfigError(
+                    f"{path} holds no valid master key",
+                    advice="Restore the key file from your backup.",
+                ) from None
+        elif protection == "scrypt":
+            if passphrase is None:
+                raise ConfigError(
+                    f"{path} is protected by a passphrase",
+                    advice="Give the passphrase (FACEGATE_MASTER_PASSPHRASE or the prompt).",
+                )
+            try:
+                params = ScryptParams(**{k: int(doc["scrypt"][k]) for k in ("n", "r", "p")})
+                salt = _b64decode(doc["salt"])
+                sealed = _b64decode(doc["sealed"])
+            except (KeyError, TypeError, ValueError, binascii.Error):
+                raise ConfigError(
+                    f"{path} is damaged: its passphrase parameters cannot be read",
+                    advice="Restore the key file from your backup.",
+                ) from None
+            kek = _file_kek(_passphrase_bytes(passphrase), salt, params)
+            try:
+                master = cls(aead.open_sealed(kek, sealed, ad=_file_ad(salt, params)))
+            except (InvalidTemplate, ValueError):
+                raise InvalidTemplate(
+                    "the master key file could not be unlocked: wrong passphrase or altered file"
+                ) from None
+        else:
+            raise ConfigError(
+                f"{path} uses an unknown protection {protection!r}",
+                advice="It was written by a newer facegate; upgrade, or restore a backup.",
+            )
+        if master.key_id != expected_id:
+            raise ConfigError(
+                f"{path} is damaged: the key does not match its recorded id",
+                advice="Restore the key file from your backup.",
+            )
+        return master
+
+    @classmethod
+    def load_or_create(
+        cls,
+        path: Path,
+        *,
+        env_value: str | None = None,
+        passphrase: str | bytes | None = None,
+        entropy: Entropy = system_entropy,
+    ) -> Self:
+        """The key from ``env_value`` (base64) if set, else from ``path``, creating it there
+        on first use."""
+        if env_value:
+            return cls.from_base64(env_value)
+        path = Path(path).expanduser()
+        if not path.exists():
+            try:
+                return cls.create_file(path, passphrase=passphrase, entropy=entropy)
+            except ConfigError:
+                if not path.exists():
+                    raise
+                # another process created it between our check and our create: use theirs
+        return cls.from_file(path, passphrase=passphrase)
+
+
+def _read_private_file(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no master key file at {path}",
+            advice="Create one with 'facegate init', or set FACEGATE_MASTER_KEY.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot open the key file {path}: {exc.strerror}") from None
+    try:
+        # fstat on the open descriptor checks the file we actually read, not whatever the
+        # path points to a moment later.
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"the key file {path} is not a regular file")
+        if os.name == "posix" and st.st_mode & 0o077:
+            raise ConfigError(
+                f"the key file {path} can be read by other users "
+                f"(mode {stat.S_IMODE(st.st_mode):04o})",
+                advice=f"Anyone who can read it can open every template. Run:\n  chmod 600 {path}",
+            )
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > 65536:
+                raise ConfigError(f"the key file {path} is far too large to be a key file")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -1,0 +1,103 @@
+"""The command line, run as a user would: separate processes, --home and --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def fg(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "facegate.cli", *args, "--home", str(home)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def test_cli_lifecycle(tmp_path: Path, faces_dir: Path) -> None:
+    home = tmp_path / "home"
+    fx = faces_dir / "fixtures"
+    assert json.loads(fg(home, "init", "--json").stdout)["ledger_entries"] >= 1
+    dep = json.loads(
+        fg(
+            home,
+            "deployment",
+            "create",
+            "--name",
+            "Gate",
+            "--purpose",
+            "Residents open the compound gate by face",
+            "--location",
+            "residential_compound",
+            "--alternative",
+            "key card",
+            "--json",
+        ).stdout
+    )
+    assert dep["notes"], "a drafted necessity statement must be pointed out"
+    d = dep["id"]
+    refused = fg(home, "enroll", "-d", d, "-s", "obama", str(fx / "obama.jpg"), ok=False)
+    assert refused.returncode == 4 and "CN-FR-6" in refused.stderr
+    receipt = json.loads(fg(home, "consent", "give", "-d", d, "-s", "obama", "--json").stdout)
+    assert receipt["access_code"]
+    fg(home, "enroll", "-d", d, "-s", "obama", str(fx / "obama.jpg"))
+    out = fg(home, "verify", "-d", d, "-s", "obama", str(fx / "obama2.jpg")).stdout
+    assert ",match," in out
+    out = json.loads(fg(home, "identify", "-d", d, str(fx / "biden.jpg"), "--json").stdout)
+    assert out["decision"] == "unknown"
+    bad = fg(home, "enroll", "-d", d, "-s", "obama", str(tmp_path / "missing.jpg"), ok=False)
+    assert bad.returncode == 3 and "cannot read" in bad.stderr
+    fg(home, "consent", "withdraw", "-d", d, "-s", "obama")
+    assert json.loads(fg(home, "ledger", "verify", "--json").stdout)["ok"]
+    assert fg(home, "ledger", "checkpoint").stdout.count("\n") >= 4
+
+
+def test_ledger_verify_fails_loudly(tmp_path: Path) -> None:
+    import sqlite3
+
+    home = tmp_path / "home"
+    fg(home, "init")
+    fg(
+        home,
+        "deployment",
+        "create",
+        "--name",
+        "Gate",
+        "--purpose",
+        "Residents open the compound gate by face",
+        "--location",
+        "residential_compound",
+        "--alternative",
+        "key card",
+    )
+    con = sqlite3.connect(home / "facegate.db")
+    (data,) = con.execute("SELECT data FROM ledger_entries WHERE idx = 1").fetchone()
+    forged = bytes(data).replace(b'"kind":"', b'"kind":"X')
+    assert forged != data
+    con.execute("UPDATE ledger_entries SET data = ? WHERE idx = 1", (forged,))
+    con.commit()
+    con.close()
+    proc = fg(home, "ledger", "verify", ok=False)
+    assert proc.returncode == 7
+    assert "entry 1" in proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs(tmp_path: Path) -> None:
+    out = json.loads(fg(tmp_path / "home", "demo", "--json").stdout)
+    steps = {s["step"]: s for s in out["steps"]}
+    assert steps["verify another photo of Barack"]["decision"] == "match"
+    assert steps["verify Joe's photo as Barack"]["decision"] == "no_match"
+    assert steps["identify a stranger"]["who"] == "unknown"
+    assert steps["verify the ledger"]["ok"] is True

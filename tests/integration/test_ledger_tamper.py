@@ -1,0 +1,108 @@
+"""Altering, deleting or reordering any ledger row makes verification fail at that entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from facegate.gate import Gate
+from facegate.storage import tables as t
+
+
+def _populated(gate: Gate) -> int:
+    dep = gate.create_deployment(
+        name="Lobby",
+        purpose="Staff pass the lobby turnstile by face",
+        location="office",
+        alternative="badge",
+    )
+    for ref in ("a", "b", "c"):
+        gate.give_consent(dep.id, ref)
+    gate.withdraw_consent(dep.id, "b")
+    report = gate.verify_ledger()
+    assert report.ok, report
+    return report.size
+
+
+def _alter(gate: Gate, idx: int) -> None:
+    with gate.db.transaction() as s:
+        data = s.scalar(select(t.LedgerEntry.data).where(t.LedgerEntry.idx == idx))
+        assert data is not None
+        s.execute(
+            update(t.LedgerEntry)
+            .where(t.LedgerEntry.idx == idx)
+            .values(data=data.replace(b'"kind":"', b'"kind":"x'))
+        )
+
+
+def _alter_with_hash(gate: Gate, idx: int) -> None:
+    from facegate.ledger.hasher import hash_leaf
+
+    with gate.db.transaction() as s:
+        data = s.scalar(select(t.LedgerEntry.data).where(t.LedgerEntry.idx == idx))
+        assert data is not None
+        forged = data.replace(b'"kind":"', b'"kind":"x')
+        s.execute(
+            update(t.LedgerEntry)
+            .where(t.LedgerEntry.idx == idx)
+            .values(data=forged, leaf_hash=hash_leaf(forged))
+        )
+        s.execute(
+            update(t.LedgerNode)
+            .where(t.LedgerNode.level == 0, t.LedgerNode.idx == idx)
+            .values(hash=hash_leaf(forged))
+        )
+
+
+def _delete(gate: Gate, idx: int) -> None:
+    with gate.db.transaction() as s:
+        s.execute(delete(t.LedgerEntry).where(t.LedgerEntry.idx == idx))
+
+
+def _swap(gate: Gate, idx: int) -> None:
+    with gate.db.transaction() as s:
+        a = s.get(t.LedgerEntry, idx)
+        b = s.get(t.LedgerEntry, idx + 1)
+        assert a is not None and b is not None
+        a_vals = (a.event_id, a.kind, a.data, a.leaf_hash)
+        b_vals = (b.event_id, b.kind, b.data, b.leaf_hash)
+        a.event_id = "tmp"
+        s.flush()
+        b.event_id, b.kind, b.data, b.leaf_hash = a_vals
+        s.flush()
+        a.event_id, a.kind, a.data, a.leaf_hash = b_vals
+
+
+TAMPER: dict[str, Callable[[Gate, int], None]] = {
+    "alter": _alter,
+    "alter with hashes": _alter_with_hash,
+    "delete": _delete,
+    "swap": _swap,
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAMPER))
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_tampering_is_named(gate: Gate, how: str, where: str) -> None:
+    size = _populated(gate)
+    idx = {"first": 0, "middle": size // 2, "last": size - 2}[where]
+    TAMPER[how](gate, idx)
+    report = gate.verify_ledger()
+    assert not report.ok
+    assert report.first_bad_index is not None
+    if how == "alter with hashes":
+        # Only the signed heads can tell; they bracket the entry.
+        assert report.first_bad_index <= idx
+    else:
+        assert report.first_bad_index == idx, report
+
+
+def test_rewritten_signed_head_is_caught(gate: Gate) -> None:
+    _populated(gate)
+    with gate.db.transaction() as s:
+        head = s.scalars(select(t.LedgerHead).order_by(t.LedgerHead.size)).first()
+        assert head is not None
+        head.note = head.note.replace("\n\n", "\n\nx", 1)
+    assert not gate.verify_ledger().ok

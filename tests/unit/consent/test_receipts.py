@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from facegate.consent.notices import REQUIRED_FIELDS, NoticeDraft, missing_fields, notice_hash
+from facegate.consent.receipts import ReceiptFacts, receipt_body, sign_receipt, verify_receipt
+from facegate.errors import InvalidInput
+
+FACTS = ReceiptFacts(
+    receipt_id="con_1",
+    subject_pseudonym="ab" * 16,
+    operator_name="Sunny Gardens",
+    operator_contact="office@example.org",
+    deployment_id="dep_1",
+    purpose="Residents open the gate",
+    jurisdiction="cn",
+    notice_version=1,
+    notice_sha256="00" * 32,
+    method="signed_form",
+    given_at=datetime(2026, 1, 1, tzinfo=UTC),
+    expires_at=None,
+)
+KANTARA = (
+    "version",
+    "jurisdiction",
+    "consentTimestamp",
+    "collectionMethod",
+    "consentReceiptID",
+    "piiPrincipalId",
+    "piiControllers",
+    "policyUrl",
+    "services",
+    "sensitive",
+    "spiCat",
+)
+
+
+def test_receipt_has_kantara_fields_and_verifies() -> None:
+    body = receipt_body(FACTS)
+    assert set(KANTARA) <= body.keys()
+    purpose = body["services"][0]["purposes"][0]  # type: ignore[index]
+    for field in (
+        "purposeCategory",
+        "consentType",
+        "piiCategory",
+        "termination",
+        "thirdPartyDisclosure",
+    ):
+        assert field in purpose
+    signed = sign_receipt(body, Ed25519PrivateKey.generate())
+    assert verify_receipt(signed)["consentReceiptID"] == "con_1"
+
+
+def test_tampered_receipt_fails() -> None:
+    signed = sign_receipt(receipt_body(FACTS), Ed25519PrivateKey.generate())
+    signed["receipt"]["purpose_extra"] = "sell to advertisers"  # type: ignore[index]
+    with pytest.raises(InvalidInput):
+        verify_receipt(signed)
+
+
+def test_notice_has_every_required_field_and_a_stable_hash() -> None:
+    body = NoticeDraft(
+        processor="Sunny Gardens",
+        contact="",
+        purpose="Open the gate",
+        necessity="Cards get lost",
+        retention_days=30,
+        alternative="key card",
+        location_type="residential_compound",
+    ).body()
+    assert missing_fields(body) == []
+    assert set(REQUIRED_FIELDS) <= body.keys()
+    assert notice_hash(body) == notice_hash(dict(reversed(list(body.items()))))
+    assert notice_hash(body) != notice_hash({**body, "purpose": "Sell data"})
+    assert missing_fields({**body, "rights": " "}) == ["rights"]
