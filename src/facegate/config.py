@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ def default_home() -> Path:
 
 
 class RecognitionSettings(BaseModel):
+    backend: Literal["onnx", "dlib"] = Field(
+        "onnx", description="embedding runtime: dlib's ResNet converted to ONNX, or dlib itself"
+    )
     max_bytes: int = Field(20 * 1024 * 1024, description="largest accepted upload")
     max_pixels: int = Field(40_000_000, description="largest accepted width x height")
     max_side: int = Field(12_000, description="largest accepted width or height")

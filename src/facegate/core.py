@@ -40,7 +40,7 @@ class Core:
         """The face engine, created on first use (models load lazily inside it)."""
         with self._lock:
             if self.engine_ is None:
-                self.engine_ = FaceEngine(self.settings.recognition)
+                self.engine_ = engine_for(self.settings)
             return self.engine_
 
     # --- ledger ---
@@ -126,6 +126,17 @@ class Core:
             self.record_denial(err, event)
             raise
         return decision.rule_ids
+
+
+def engine_for(settings: Settings) -> FaceEngine:
+    """The face engine the settings ask for. The ONNX model is converted locally from the
+    dlib weights on first use and cached in the home; nothing is downloaded."""
+    if settings.recognition.backend == "dlib":
+        return FaceEngine(settings.recognition)
+    from facegate.recognition.onnx import OnnxBackend
+
+    backend = OnnxBackend(cache_dir=settings.home.expanduser() / "models")
+    return FaceEngine(settings.recognition, backend)
 
 
 def deployment_facts(dep: t.Deployment) -> DeploymentFacts:

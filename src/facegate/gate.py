@@ -116,6 +116,12 @@ class Gate:
     def engine(self) -> FaceEngine:
         return self._core.engine
 
+    def warm(self) -> int:
+        """Load the face models and rebuild every deployment's 1:N gallery from the store,
+        so the first request is as fast as the rest. Returns the templates loaded."""
+        self._core.engine.warm_up()
+        return sum(len(self._core.galleries.get(d.id)) for d in self.list_deployments())
+
     # --- operators -------------------------------------------------------------------------
 
     def create_operator(self, name: str, *, contact: str = "") -> OperatorInfo:

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from facegate.config import Settings
+from facegate.core import engine_for
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine
 
@@ -18,8 +19,9 @@ PG_ADMIN = os.environ.get("FACEGATE_TEST_PG_ADMIN", "postgresql://postgres@127.0
 
 
 @pytest.fixture(scope="session")
-def face_engine() -> FaceEngine:
-    return FaceEngine(Settings().recognition)
+def face_engine(tmp_path_factory: pytest.TempPathFactory) -> FaceEngine:
+    """The default engine (ONNX backend), shared by the tests to load models once."""
+    return engine_for(Settings(home=tmp_path_factory.mktemp("engine")))
 
 
 @pytest.fixture(scope="session")

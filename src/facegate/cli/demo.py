@@ -87,7 +87,9 @@ def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
 
     def step(title: str, outcome: dict[str, Any]) -> None:
         steps.append({"step": title, **outcome})
-        _say(console, f"[bold]{len(steps)}. {title}[/]\n   {outcome}")
+        _say(console, f"[bold]{len(steps)}. {title}[/]")
+        for key, value in outcome.items():
+            _say(console, f"     {key}: {value}")
 
     with Gate.open(settings=settings) as gate:
         dep = gate.create_deployment(

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from facegate import errors as e
-from facegate.config import Settings, default_home
-
-if TYPE_CHECKING:
-    from facegate.gate import Gate
+from facegate.cli.common import (
+    DeploymentId,
+    Home,
+    ImagePath,
+    Json,
+    SubjectRef,
+    emit,
+    gate_for,
+    out,
+    read_image,
+    run,
+    settings_for,
+)
+from facegate.cli.ledger import ledger_app
 
 app = typer.Typer(
     name="facegate",
@@ -28,89 +31,11 @@ app = typer.Typer(
 )
 deployment_app = typer.Typer(help="Register and inspect deployments.", no_args_is_help=True)
 consent_app = typer.Typer(help="Record and withdraw consent.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
 app.add_typer(deployment_app, name="deployment")
 app.add_typer(consent_app, name="consent")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(apikey_app, name="apikey")
-
-out = Console()
-err = Console(stderr=True)
-
-Home = Annotated[
-    Path | None,
-    typer.Option(
-        "--home", help="installation directory [env FACEGATE_HOME, ~/.facegate]", show_default=False
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
-DeploymentId = Annotated[str, typer.Option("--deployment", "-d", help="deployment id")]
-SubjectRef = Annotated[
-    str, typer.Option("--subject", "-s", help="the operator's id for the person")
-]
-ImagePath = Annotated[Path, typer.Argument(help="photo file", show_default=False)]
-
-#: exit codes, one per branch of the error tree (2 is Typer's usage error)
-EXIT_CODES: tuple[tuple[type[e.FacegateError], int], ...] = (
-    (e.InvalidInput, 3),
-    (e.PolicyDenied, 4),
-    (e.NotFound, 5),
-    (e.Conflict, 6),
-    (e.LedgerError, 7),
-    (e.Unauthenticated, 8),
-    (e.Forbidden, 8),
-    (e.FacegateError, 1),
-)
-
-T = TypeVar("T")
-
-
-def settings_for(home: Path | None) -> Settings:
-    return Settings(home=(home or default_home()).expanduser())
-
-
-@contextmanager
-def gate_for(home: Path | None) -> Iterator[Gate]:
-    from facegate.gate import Gate
-
-    with Gate.open(settings=settings_for(home)) as gate:
-        yield gate
-
-
-def emit(as_json: bool, payload: dict[str, Any] | list[Any], human: Callable[[], None]) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
-    else:
-        human()
-
-
-def fail(error: e.FacegateError, as_json: bool) -> typer.Exit:
-    code = next(c for cls, c in EXIT_CODES if isinstance(error, cls))
-    if as_json:
-        sys.stdout.write(json.dumps(error.to_dict(), ensure_ascii=False) + "\n")
-    else:
-        err.print(error.diagnostics(), markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def run(as_json: bool, action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except e.FacegateError as error:
-        raise fail(error, as_json) from None
-
-
-def read_image(path: Path, as_json: bool) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise fail(
-            e.InvalidInput(
-                f"cannot read {path}: {exc.strerror}", advice="Check the path and its permissions."
-            ),
-            as_json,
-        ) from None
 
 
 # --- set-up and service ----------------------------------------------------------------------
@@ -157,6 +82,8 @@ def serve(
 
         seeded = run(False, lambda: seed_demo(gate, console=out))
         key = seeded.get("api_key")
+    loaded = run(False, gate.warm)
+    out.print(f"{loaded} protected templates loaded into the 1:N index")
     out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
     if key:
         out.print(f"demo operator API key: [bold]{key}[/]")
@@ -381,45 +308,6 @@ def erase(
 
 
 # --- ledger and keys -------------------------------------------------------------------------
-
-
-@ledger_app.command("verify")
-def ledger_verify(home: Home = None, as_json: Json = False) -> None:
-    """Recompute the whole ledger; exit 7 and name the first bad entry on any alteration."""
-
-    def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
-            return gate.verify_ledger().to_dict()
-
-    r = run(as_json, act)
-    if not r["ok"]:
-        raise fail(
-            e.LedgerTampered(
-                f"ledger verification failed at entry {r['first_bad_index']}: {r['problem']}",
-                index=r["first_bad_index"],
-            ),
-            as_json,
-        )
-    emit(
-        as_json,
-        r,
-        lambda: out.print(
-            f"ledger OK: {r['size']} entries, {r['heads_checked']} signed heads, "
-            f"root {r['root_hex']}"
-        ),
-    )
-
-
-@ledger_app.command("checkpoint")
-def ledger_checkpoint(home: Home = None, as_json: Json = False) -> None:
-    """Print the latest signed checkpoint."""
-
-    def act() -> str:
-        with gate_for(home) as gate:
-            return str(gate.checkpoint())
-
-    note = run(as_json, act)
-    emit(as_json, {"checkpoint": note}, lambda: print(note, end=""))
 
 
 @apikey_app.command("create")

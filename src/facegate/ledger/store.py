@@ -68,14 +68,10 @@ class LedgerStore:
         events = list(events)
         if not events:
             return []
-        state = s.execute(
-            select(t.LedgerState).where(t.LedgerState.id == 1).with_for_update()
-        ).scalar_one_or_none()
-        if state is None:
-            state = t.LedgerState(id=1, size=0)
-            s.add(state)
-            s.flush()
-        size = state.size
+        # The migration creates this row; locking it serialises appends on every backend.
+        size = s.execute(
+            select(t.LedgerState.size).where(t.LedgerState.id == 1).with_for_update()
+        ).scalar_one()
         recorded: list[Recorded] = []
         leaves: list[bytes] = []
         for offset, event in enumerate(events):

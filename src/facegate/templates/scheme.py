@@ -67,8 +67,9 @@ class TemplateScheme(Protocol):
 
 #: biohash-v1 at 1024 bits calls similarity >= 0.80 the same person. Measured by
 #: ``hazmat/_calibrate.py`` over 32 random keys on the 300 in_the_wild/master.csv pairs:
-#: 99.79% mean, 99.33% for the worst key (raw dlib at euclidean 0.6: 99.67%). It is also
-#: where raw distance 0.6 lands (similarity 0.795), rounded to the stricter side.
+#: 99.76% mean, 99.33% for the worst key (raw dlib at euclidean 0.6: 99.67%); the best
+#: mean of the thresholds tried. It is also where raw distance 0.6 lands (similarity 0.795),
+#: rounded to the stricter side.
 _BIOHASH_THRESHOLD: Final = 0.80
 
 

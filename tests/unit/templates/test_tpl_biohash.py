@@ -161,6 +161,18 @@ def test_hamming_many_matches_hamming_across_chunks() -> None:
     np.testing.assert_allclose(sims, 1.0 - dist / 1024)
 
 
+@pytest.mark.parametrize("width", [8, 24, 128, 256, 1024])
+def test_hamming_many_every_row_width(width: int) -> None:
+    # 128 and 256 bytes take the in-register row sum; 8 and 24 the generic one
+    rng = np.random.default_rng(width)
+    gallery = rng.integers(0, 256, size=(301, width), dtype=np.uint8)
+    probe = bytes(gallery[0])
+    expected = [naive_hamming(probe, bytes(row)) for row in gallery]
+    np.testing.assert_array_equal(biohash.hamming_many(probe, gallery), expected)
+    every_bit = np.full((2, width), 0xFF, dtype=np.uint8)
+    np.testing.assert_array_equal(biohash.hamming_many(bytes(width), every_bit), [8 * width] * 2)
+
+
 def test_similarity_extremes() -> None:
     a = bytes(range(128))
     assert biohash.similarity(a, a) == 1.0

@@ -127,6 +127,16 @@ def report_sweep(
         print(f"  {t:.2f}: {m:.2%} / {w:.2%}")
 
 
+def report_distributions(
+    sets: dict[str, tuple[F64, F64, npt.NDArray[np.bool_]]], protect: Protect
+) -> None:
+    print("similarity under one key (key 0): genuine mean/min, impostor mean/max")
+    for name, (a, b, same) in sets.items():
+        s = protected_scores(protect, a, b, key_seed(0))
+        g, i = s[same], s[~same]
+        print(f"  {name:<12} {g.mean():.3f}/{g.min():.3f}  {i.mean():.3f}/{i.max():.3f}")
+
+
 def report_cross_key(embeddings: F64, scheme: BioHashScheme, n_keys: int) -> None:
     sims = []
     for k in range(0, 2 * n_keys, 2):
@@ -177,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== {scheme.name} ({scheme.params}), {args.keys} keys ==")
     report_accuracy(sets, ours, scheme.default_threshold, args.keys)
     report_sweep(*sets["in_the_wild"], ours, args.keys)
+    report_distributions(sets, ours)
     photos = np.array(
         [e for e in cache.many(_faces.images(args.faces / "fixtures")).values() if e is not None]
     )

@@ -328,7 +328,8 @@ class MasterKey:
         try:
             # O_EXCL: never overwrite a key (that would orphan everything it wrapped), and
             # never follow a planted symlink at the path.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(path, flags, 0o600)
         except FileExistsError:
             raise ConfigError(
                 f"refusing to overwrite the existing key file {path}",
@@ -339,15 +340,21 @@ class MasterKey:
         try:
             # The umask can only remove permission bits; set 0600 explicitly anyway so a
             # strange umask cannot leave the owner unable to read their own key.
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
+            if hasattr(os, "fchmod"):  # POSIX; elsewhere the mode argument is all there is
+                os.fchmod(fd, 0o600)
+            fh = os.fdopen(fd, "wb")
         except BaseException:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                path.unlink()
+            _remove_quietly(path)
             raise
-        os.close(fd)
+        try:
+            with fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            _remove_quietly(path)  # never leave a half-written key file to be loaded later
+            raise
 
     @classmethod
     def from_file(cls, path: Path, *, passphrase: str | bytes | None = None) -> Self:
@@ -440,6 +447,11 @@ class MasterKey:
                     raise
                 # another process created it between our check and our create: use theirs
         return cls.from_file(path, passphrase=passphrase)
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _read_private_file(path: Path) -> bytes:

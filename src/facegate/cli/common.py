@@ -1,0 +1,96 @@
+"""What every command shares: options, output, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from facegate import errors as e
+from facegate.config import Settings, default_home
+
+if TYPE_CHECKING:
+    from facegate.gate import Gate
+
+out = Console()
+err = Console(stderr=True)
+
+Home = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="installation directory [env FACEGATE_HOME, ~/.facegate]", show_default=False
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+DeploymentId = Annotated[str, typer.Option("--deployment", "-d", help="deployment id")]
+SubjectRef = Annotated[
+    str, typer.Option("--subject", "-s", help="the operator's id for the person")
+]
+ImagePath = Annotated[Path, typer.Argument(help="photo file", show_default=False)]
+
+#: exit codes, one per branch of the error tree (2 is Typer's usage error)
+EXIT_CODES: tuple[tuple[type[e.FacegateError], int], ...] = (
+    (e.InvalidInput, 3),
+    (e.PolicyDenied, 4),
+    (e.NotFound, 5),
+    (e.Conflict, 6),
+    (e.LedgerError, 7),
+    (e.Unauthenticated, 8),
+    (e.Forbidden, 8),
+    (e.FacegateError, 1),
+)
+
+T = TypeVar("T")
+
+
+def settings_for(home: Path | None) -> Settings:
+    return Settings(home=(home or default_home()).expanduser())
+
+
+@contextmanager
+def gate_for(home: Path | None) -> Iterator[Gate]:
+    from facegate.gate import Gate
+
+    with Gate.open(settings=settings_for(home)) as gate:
+        yield gate
+
+
+def emit(as_json: bool, payload: dict[str, Any] | list[Any], human: Callable[[], None]) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        human()
+
+
+def fail(error: e.FacegateError, as_json: bool) -> typer.Exit:
+    code = next(c for cls, c in EXIT_CODES if isinstance(error, cls))
+    if as_json:
+        sys.stdout.write(json.dumps(error.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        err.print(error.diagnostics(), markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def run(as_json: bool, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except e.FacegateError as error:
+        raise fail(error, as_json) from None
+
+
+def read_image(path: Path, as_json: bool) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise fail(
+            e.InvalidInput(
+                f"cannot read {path}: {exc.strerror}", advice="Check the path and its permissions."
+            ),
+            as_json,
+        ) from None
