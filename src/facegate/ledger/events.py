@@ -29,6 +29,15 @@ class Kind(StrEnum):
     IDENTIFIED = "identify"
     ERASED = "erase"
     DENIED = "policy.denied"
+    # supervision and reports (CN-FR-9, CN-FR-15, CN-PIPL-57, EU-GDPR-30/33)
+    REPORT_ISSUED = "report.issued"
+    FILING_OPENED = "filing.opened"
+    FILING_AMENDED = "filing.amended"
+    FILING_SUBMITTED = "filing.submitted"
+    FILING_CANCELLED = "filing.cancelled"
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_NOTIFIED = "incident.notified"
+    INCIDENT_CLOSED = "incident.closed"
 
 
 @dataclass(frozen=True)

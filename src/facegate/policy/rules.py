@@ -1,8 +1,10 @@
 """The rule model: small objects with an id from LEGAL-RULES.md and a plain explanation.
 
-A rule looks at a :class:`Context` and returns a :class:`Finding` (allow or deny, with the
-reason and what to do). Packs are tuples of rules; the engine runs them and records which
-rule ids it used, so every decision can be explained afterwards.
+A rule looks at a :class:`Context` and returns a :class:`Finding`: allow or deny, with the
+reason and what to do, and any obligations the act carries ("show signs", "ttl = ...").
+A rule returns None when it has nothing to say about the context. Packs are tuples of rules;
+the engine runs them and records which rule ids it used, so every decision can be explained
+afterwards (``facegate policy explain``).
 """
 
 from __future__ import annotations
@@ -11,76 +13,126 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
+
+from facegate.policy.facts import (
+    BANNED_LOCATIONS,
+    LOCATION_TYPES,
+    PUBLIC_LOCATIONS,
+    ConsentFacts,
+    DeploymentFacts,
+    IncidentFacts,
+    NoticeFacts,
+    RecordFacts,
+    RequestFacts,
+    ReviewFacts,
+    ScaleFacts,
+    SystemFacts,
+    TransferFacts,
+)
+
+__all__ = [
+    "BANNED_LOCATIONS",
+    "LOCATION_TYPES",
+    "PROCESSING",
+    "PUBLIC_LOCATIONS",
+    "Act",
+    "Check",
+    "ConsentFacts",
+    "Context",
+    "DeploymentFacts",
+    "Finding",
+    "Obligation",
+    "Rule",
+    "allow",
+    "deny",
+]
+
+
+_T = TypeVar("_T")
 
 
 class Act(StrEnum):
     """What someone is about to do."""
 
     REGISTER_DEPLOYMENT = "register_deployment"
+    #: go-live: the deployment starts processing (also after a change of purpose or method)
+    ACTIVATE_DEPLOYMENT = "activate_deployment"
     GIVE_CONSENT = "give_consent"
     ENROLL = "enroll"
     VERIFY = "verify"
     IDENTIFY = "identify"
+    #: a person refused face recognition and takes the non-face way
+    USE_ALTERNATIVE = "use_alternative"
+    #: acting on a remote-identification match (after human review)
+    ACT_ON_MATCH = "act_on_match"
+    #: disclose face data or templates to a recipient
+    SHARE = "share"
+    #: move face data off the recognition device, or abroad
+    EXPORT = "export"
+    WITHDRAW = "withdraw"
+    ANSWER_REQUEST = "answer_request"
+    DELETE_RECORD = "delete_record"
+    RECORD_INCIDENT = "record_incident"
+    CLOSE_INCIDENT = "close_incident"
+    START_SERVICE = "start_service"
 
 
 PROCESSING = frozenset({Act.ENROLL, Act.VERIFY, Act.IDENTIFY})
-
-#: places where face recognition is banned outright (CN-FR-13)
-BANNED_LOCATIONS = frozenset({"hotel_room", "bathroom", "changing_room", "toilet"})
-#: public places, allowed only for public security with signs (CN-FR-13)
-PUBLIC_LOCATIONS = frozenset({"public_place", "street", "transport_hub", "public_square"})
-#: location types a deployment may declare
-LOCATION_TYPES = frozenset(
-    {
-        "residential_compound",
-        "office",
-        "workplace",
-        "bank",
-        "venue",
-        "shop",
-        "school",
-        "hospital",
-        "device",
-        "online",
-    }
-    | BANNED_LOCATIONS
-    | PUBLIC_LOCATIONS
-)
-
-
-@dataclass(frozen=True)
-class DeploymentFacts:
-    """What a rule may know about a deployment."""
-
-    purpose: str
-    necessity: str
-    legal_basis: str
-    location_type: str
-    alternative: str
-    signage: bool
-    jurisdiction: str
-    purpose_sha256: str = ""
-
-
-@dataclass(frozen=True)
-class ConsentFacts:
-    """What a rule may know about the subject's consent, if any."""
-
-    notice_version: int
-    notice_sha256: str
-    purpose_sha256: str
-    given_at: datetime
-    expires_at: datetime | None
+SETUP = frozenset({Act.REGISTER_DEPLOYMENT, Act.ACTIVATE_DEPLOYMENT})
 
 
 @dataclass(frozen=True)
 class Context:
+    """Everything a rule may look at for one act. Only the facts the act needs are set."""
+
     act: Act
     deployment: DeploymentFacts
     now: datetime
     consent: ConsentFacts | None = None
     current_notice_sha256: str | None = None
+    notice: NoticeFacts | None = None
+    transfer: TransferFacts | None = None
+    review: ReviewFacts | None = None
+    incident: IncidentFacts | None = None
+    request: RequestFacts | None = None
+    record: RecordFacts | None = None
+    system: SystemFacts | None = None
+    scale: ScaleFacts | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+
+    def need_transfer(self) -> TransferFacts:
+        return _need(self.transfer, self.act, "transfer")
+
+    def need_review(self) -> ReviewFacts:
+        return _need(self.review, self.act, "review")
+
+    def need_incident(self) -> IncidentFacts:
+        return _need(self.incident, self.act, "incident")
+
+    def need_request(self) -> RequestFacts:
+        return _need(self.request, self.act, "request")
+
+    def need_record(self) -> RecordFacts:
+        return _need(self.record, self.act, "record")
+
+    def need_system(self) -> SystemFacts:
+        return _need(self.system, self.act, "system")
+
+
+def _need(value: _T | None, act: Act, name: str) -> _T:
+    if value is None:
+        raise ValueError(f"a {act} decision needs Context.{name} facts")
+    return value
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something the act commits the processor to, e.g. ``ttl`` or a filing deadline."""
+
+    rule_id: str
+    text: str
+    due: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +141,7 @@ class Finding:
     allowed: bool
     reason: str = ""
     advice: str = ""
+    obligations: tuple[Obligation, ...] = ()
 
 
 Check = Callable[[Context], Finding | None]
@@ -109,8 +162,13 @@ class Rule:
         return self.check(ctx)
 
 
-def allow(rule_id: str) -> Finding:
-    return Finding(rule_id=rule_id, allowed=True)
+def allow(rule_id: str, *obligations: str, due: datetime | None = None) -> Finding:
+    """An allowing finding; each obligation text (if any) shares the one ``due`` date."""
+    return Finding(
+        rule_id=rule_id,
+        allowed=True,
+        obligations=tuple(Obligation(rule_id, text, due) for text in obligations),
+    )
 
 
 def deny(rule_id: str, reason: str, advice: str) -> Finding:

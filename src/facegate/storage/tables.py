@@ -177,3 +177,54 @@ class DataKey(KeyStoreBase):
     subject_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Filing(Base):
+    """An operator's filing with the cyberspace administration (CN-FR-15): opened when it
+    holds face data of 100,000 people, amended on material change, cancelled on stop.
+    ``pending`` is the act the operator still owes (file, amend, cancel); its deadline is
+    derived from ``pending_since`` with the holiday calendar each time it is read, so a
+    calendar update corrects it."""
+
+    __tablename__ = "filings"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    pending: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    pending_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    people: Mapped[int] = mapped_column(BigInteger)
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    amendments: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Incident(Base):
+    """A personal-information security incident (breach) and its notification clocks
+    (CN-PIPL-57, EU-GDPR-33). The description stays here; the ledger holds its hash."""
+
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    discovered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    description: Mapped[str] = mapped_column(Text)
+    deployments: Mapped[list[str]] = mapped_column(JSON)
+    jurisdictions: Mapped[list[str]] = mapped_column(JSON)
+    people_estimate: Mapped[int] = mapped_column(BigInteger)
+    high_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    regulator_notified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    regulator_reference: Mapped[str] = mapped_column(String(200), default="")
+    individuals_notified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -395,7 +395,7 @@ class MasterKey:
             if passphrase is None:
                 raise ConfigError(
                     f"{path} is protected by a passphrase",
-                    advice="Give the passphrase (FACEGATE_MASTER_PASSPHRASE or the prompt).",
+                    advice="Give the passphrase the key file was created with.",
                 )
             try:
                 params = ScryptParams(**{k: int(doc["scrypt"][k]) for k in ("n", "r", "p")})

@@ -1,0 +1,248 @@
+"""Durable ledger appends on SQLite, each event in the transaction of the state change it records.
+
+Uses the real schema (Alembic migrations), the real engine settings (WAL, synchronous=FULL,
+read back from the connection and reported), and ``LedgerStore.append``. Every event is an
+enrollment: one protected-template row (random sealed bytes of a real template's size) plus
+its ledger event, leaf, Merkle nodes and a freshly signed checkpoint, committed together.
+
+Two modes, reported separately because they measure different things:
+
+* ``per_transaction``: one template + one event per transaction, so one WAL fsync per event.
+  This is what an online enroll/verify costs.
+* ``batched``: ``--batch`` templates + their events per transaction (a bulk enrollment):
+  durability is the same (nothing is acknowledged before its commit's fsync), the fsync and
+  the checkpoint signature are shared by the batch.
+
+At the end the whole ledger is re-verified (not timed), so the figures are for honest writes.
+
+Usage:
+    PYTHONPATH=src python bench/ledger_append.py [--quick] [--json] [--dir DIR]
+        [--per-tx N] [--batched N] [--batch N]
+
+Human-readable figures and the command go to stdout (to stderr with --json); the last
+line on stdout is always one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from facegate.ledger.events import Event, Kind  # noqa: E402
+from facegate.ledger.store import LedgerStore  # noqa: E402
+from facegate.storage import tables as t  # noqa: E402
+from facegate.storage.db import Database, make_engine, migrate  # noqa: E402
+
+TARGET_EVENTS_PER_S = 5000.0
+SEALED_BYTES = 128 + 12 + 16  # a 1024-bit template, AES-GCM nonce and tag
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def setup(db: Database, subjects: int) -> None:
+    """One operator, one deployment and ``subjects`` people to enroll (not timed)."""
+    with db.transaction() as s:
+        s.add(t.Operator(id="op_bench", name="bench", contact="", created_at=T0))
+        s.flush()
+        s.add(
+            t.Deployment(
+                id="dep_bench",
+                operator_id="op_bench",
+                name="bench",
+                purpose="bench",
+                necessity="bench",
+                legal_basis="consent",
+                location_type="office",
+                signage=False,
+                jurisdiction="cn",
+                retention_days=365,
+                alternative="badge",
+                threshold=0.6,
+                scheme="biohash-v1",
+                model_version="bench",
+                key_id="k",
+                wrapped_key=b"k",
+                status="active",
+                created_at=T0,
+            )
+        )
+        s.flush()
+        ids = [f"sub_{i:012x}" for i in range(subjects)]
+        s.add_all(
+            t.Subject(
+                id=sid,
+                deployment_id="dep_bench",
+                ref_hmac=sid,
+                ref_sealed=b"x",
+                pseudonym=os.urandom(16).hex(),
+                created_at=T0,
+            )
+            for sid in ids
+        )
+
+
+def enrollment(n: int, subject_id: str, pseudonym: str) -> tuple[t.Template, Event]:
+    template_id = f"tpl_{n:024x}"
+    now = T0 + timedelta(microseconds=n)
+    row = t.Template(
+        id=template_id,
+        subject_id=subject_id,
+        deployment_id="dep_bench",
+        scheme="biohash-v1",
+        sealed=os.urandom(SEALED_BYTES),
+        created_at=now,
+        expires_at=now + timedelta(days=365),
+    )
+    event = Event(
+        Kind.ENROLLED,
+        now,
+        operator="op_bench",
+        deployment="dep_bench",
+        subject=pseudonym,
+        rule_ids=("CN-FR-5", "CN-FR-6"),
+        details={
+            "input_sha256": os.urandom(32).hex(),
+            "template_id": template_id,
+            "model_version": "dlib-resnet-v1",
+            "scheme": "biohash-v1",
+            "faces_found": 1,
+        },
+    )
+    return row, event
+
+
+def run_mode(
+    db: Database,
+    store: LedgerStore,
+    people: list[tuple[str, str]],
+    *,
+    events: int,
+    batch: int,
+    start: int,
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    clock = time.perf_counter
+    began = clock()
+    done = 0
+    while done < events:
+        k = min(batch, events - done)
+        work = [
+            enrollment(start + done + j, *people[(start + done + j) % len(people)])
+            for j in range(k)
+        ]
+        t0 = clock()
+        with db.transaction() as s:
+            s.add_all(row for row, _ in work)
+            store.append(s, [event for _, event in work], entropy=os.urandom)
+        latencies.append(clock() - t0)
+        done += k
+    elapsed = clock() - began
+    ms = sorted(x * 1000 for x in latencies)
+    return {
+        "events": events,
+        "events_per_transaction": batch,
+        "transactions": len(latencies),
+        "seconds": round(elapsed, 3),
+        "events_per_s": round(events / elapsed),
+        "commit_ms": {
+            "p50": round(statistics.median(ms), 3),
+            "p99": round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 3),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer events (under a minute)")
+    parser.add_argument("--json", action="store_true", help="stdout: only the JSON line")
+    parser.add_argument("--dir", type=Path, help="where to put the database (default: a temp dir)")
+    parser.add_argument("--per-tx", type=int, help="events appended one per transaction")
+    parser.add_argument("--batched", type=int, help="events appended in batches")
+    parser.add_argument("--batch", type=int, default=500, help="events per batched transaction")
+    args = parser.parse_args(argv)
+    per_tx = args.per_tx or (3_000 if args.quick else 20_000)
+    batched = args.batched or (30_000 if args.quick else 200_000)
+    human: TextIO = sys.stderr if args.json else sys.stdout
+
+    def say(line: str) -> None:
+        print(line, file=human, flush=True)
+
+    command = "PYTHONPATH=src python " + shlex.join(["bench/ledger_append.py", *sys.argv[1:]])
+    say(f"$ {command}")
+    say(f"python {platform.python_version()} on {platform.machine()}, {platform.platform()}")
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        db = Database(make_engine(f"sqlite:///{Path(tmp) / 'facegate.db'}"))
+        migrate(db.engine)
+        with db.engine.connect() as conn:
+            pragmas = {
+                p: conn.execute(text(f"PRAGMA {p}")).scalar()
+                for p in ("journal_mode", "synchronous")
+            }
+        say(f"SQLite {pragmas} (synchronous 2 = FULL: each commit fsyncs the WAL)")
+        key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+        store = LedgerStore(origin="bench.facegate/ledger", signing_key=key, clock=lambda: T0)
+        setup(db, 5000)
+        with db.read() as s:
+            people = list(
+                s.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id")).all()
+            )
+        results: dict[str, dict[str, Any]] = {}
+        modes: list[tuple[str, int, int]] = [
+            ("per_transaction", per_tx, 1),
+            ("batched", batched, args.batch),
+        ]
+        start = 0
+        for name, n, batch in modes:
+            say(f"{name}: {n:,} events, {batch} per transaction ...")
+            res = run_mode(db, store, people, events=n, batch=batch, start=start)
+            start += n
+            results[name] = res
+            met = "meets" if res["events_per_s"] >= TARGET_EVENTS_PER_S else "below"
+            say(
+                f"  {res['events_per_s']:>8,} events/s ({met} {TARGET_EVENTS_PER_S:,.0f}); "
+                f"commit p50 {res['commit_ms']['p50']} ms, p99 {res['commit_ms']['p99']} ms"
+            )
+        t0 = time.perf_counter()
+        report = store.verify(db, key.public_key().public_bytes_raw())
+        verify_s = time.perf_counter() - t0
+        say(
+            f"ledger re-verified: ok={report.ok}, {report.size:,} entries, "
+            f"{report.heads_checked:,} signed heads in {verify_s:.1f} s"
+        )
+        db_bytes = sum(f.stat().st_size for f in Path(tmp).iterdir())
+        db.dispose()
+    out = {
+        "bench": "ledger_append",
+        "command": command,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": pragmas,
+        "per_transaction": results["per_transaction"],
+        "batched": results["batched"],
+        "verified": report.ok,
+        "verify_s": round(verify_s, 2),
+        "db_bytes": db_bytes,
+        "target_events_per_s": TARGET_EVENTS_PER_S,
+        "met": {k: v["events_per_s"] >= TARGET_EVENTS_PER_S for k, v in results.items()},
+    }
+    print(json.dumps(out, sort_keys=True), flush=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
