@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install serve demo test lint bench clean
 
 $(STAMP): pyproject.toml
+	bash scripts/ensure-system.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -22,6 +23,7 @@ demo: $(STAMP)
 	$(BIN)/facegate demo --home $(HOME_DIR)
 
 test: $(STAMP)
+	bash scripts/ensure-system.sh
 	bash scripts/ensure-services.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy

@@ -137,7 +137,7 @@ def run_mode(
 ) -> dict[str, Any]:
     latencies: list[float] = []
     clock = time.perf_counter
-    began = clock()
+    began, cpu_began = clock(), time.process_time()
     done = 0
     while done < events:
         k = min(batch, events - done)
@@ -152,6 +152,7 @@ def run_mode(
         latencies.append(clock() - t0)
         done += k
     elapsed = clock() - began
+    cpu = time.process_time() - cpu_began
     ms = sorted(x * 1000 for x in latencies)
     return {
         "events": events,
@@ -159,6 +160,9 @@ def run_mode(
         "transactions": len(latencies),
         "seconds": round(elapsed, 3),
         "events_per_s": round(events / elapsed),
+        # CPU time of this process per event: what the work costs, whatever else the machine
+        # is doing (the wall-clock figure above also waits for fsync and for other processes).
+        "cpu_us_per_event": round(cpu / events * 1e6, 1),
         "commit_ms": {
             "p50": round(statistics.median(ms), 3),
             "p99": round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 3),
@@ -185,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "PYTHONPATH=src python " + shlex.join(["bench/ledger_append.py", *sys.argv[1:]])
     say(f"$ {command}")
     say(f"python {platform.python_version()} on {platform.machine()}, {platform.platform()}")
+    load_before = os.getloadavg()[0]
+    say(f"load average {load_before:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         db = Database(make_engine(f"sqlite:///{Path(tmp) / 'facegate.db'}"))
         migrate(db.engine)
@@ -198,9 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         store = LedgerStore(origin="bench.facegate/ledger", signing_key=key, clock=lambda: T0)
         setup(db, 5000)
         with db.read() as s:
-            people = list(
-                s.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id")).all()
-            )
+            people = list(s.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id")).all())
         results: dict[str, dict[str, Any]] = {}
         modes: list[tuple[str, int, int]] = [
             ("per_transaction", per_tx, 1),
@@ -215,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             met = "meets" if res["events_per_s"] >= TARGET_EVENTS_PER_S else "below"
             say(
                 f"  {res['events_per_s']:>8,} events/s ({met} {TARGET_EVENTS_PER_S:,.0f}); "
-                f"commit p50 {res['commit_ms']['p50']} ms, p99 {res['commit_ms']['p99']} ms"
+                f"commit p50 {res['commit_ms']['p50']} ms, p99 {res['commit_ms']['p99']} ms; "
+                f"{res['cpu_us_per_event']} µs CPU per event"
             )
         t0 = time.perf_counter()
         report = store.verify(db, key.public_key().public_bytes_raw())
@@ -235,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         "per_transaction": results["per_transaction"],
         "batched": results["batched"],
         "verified": report.ok,
+        "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+        "cpus": os.cpu_count(),
         "verify_s": round(verify_s, 2),
         "db_bytes": db_bytes,
         "target_events_per_s": TARGET_EVENTS_PER_S,

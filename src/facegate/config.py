@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     master_key: str | None = Field(
         None, description="base64 master key; default is the key file in the home directory"
     )
-    default_threshold: float = Field(0.6, description="default match threshold (see templates)")
+    retention_sweep_minutes: int = Field(
+        60, ge=1, description="how often 'facegate serve' runs the retention sweeper"
+    )
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from facegate._internal.canonical import sha256_hex
 from facegate._internal.clock import Clock, Entropy
 from facegate.config import Settings
 from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
@@ -17,7 +17,7 @@ from facegate.gallery import Galleries
 from facegate.keyring import Keyring
 from facegate.ledger.events import Event, Kind, Recorded
 from facegate.ledger.store import LedgerStore
-from facegate.policy import Act, ConsentFacts, Context, DeploymentFacts, decide, rules_for
+from facegate.policy import Act, decide, rules_for, stored
 from facegate.recognition import FaceEngine
 from facegate.storage import tables as t
 from facegate.storage.db import Database
@@ -98,27 +98,21 @@ class Core:
     # --- policy ---
 
     def check(
-        self, s: Session, dep: t.Deployment, subject: t.Subject | None, *, act: Act, event: Event
+        self,
+        s: Session,
+        dep: t.Deployment,
+        subject: t.Subject | None,
+        *,
+        act: Act,
+        event: Event,
+        **facts: Any,
     ) -> tuple[str, ...]:
         """Run the deployment's packs for one act on one person; record and raise a denial."""
         consent = None
         if subject is not None:
             row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
-            if row is not None:
-                consent = ConsentFacts(
-                    notice_version=row.notice_version,
-                    notice_sha256=row.notice_sha256,
-                    purpose_sha256=row.purpose_sha256,
-                    given_at=aware(row.given_at),
-                    expires_at=aware(row.expires_at) if row.expires_at else None,
-                )
-        ctx = Context(
-            act=act,
-            deployment=deployment_facts(dep),
-            now=self.clock(),
-            consent=consent,
-            current_notice_sha256=self.notice(s, dep.id).sha256,
-        )
+            consent = stored.consent_facts(row) if row is not None else None
+        ctx = stored.context(s, dep, act=act, now=self.clock(), consent=consent, **facts)
         decision = decide(ctx, rules_for(packs_of(dep.jurisdiction)))
         try:
             decision.raise_if_denied()
@@ -137,19 +131,6 @@ def engine_for(settings: Settings) -> FaceEngine:
 
     backend = OnnxBackend(cache_dir=settings.home.expanduser() / "models")
     return FaceEngine(settings.recognition, backend)
-
-
-def deployment_facts(dep: t.Deployment) -> DeploymentFacts:
-    return DeploymentFacts(
-        purpose=dep.purpose,
-        necessity=dep.necessity,
-        legal_basis=dep.legal_basis,
-        location_type=dep.location_type,
-        alternative=dep.alternative,
-        signage=dep.signage,
-        jurisdiction=dep.jurisdiction,
-        purpose_sha256=sha256_hex(dep.purpose),
-    )
 
 
 def packs_of(jurisdiction: str) -> list[str]:

@@ -15,20 +15,38 @@ Time (``clock``) and randomness (``entropy``) are injectable so tests can be exa
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import func, select
 
 from facegate._internal.clock import Clock, Entropy, system_entropy, utc_now
 from facegate.config import Settings
 from facegate.core import Core
-from facegate.flows import biometrics, consents, deployments, operators
+from facegate.flows import (
+    biometrics,
+    consents,
+    deployments,
+    operators,
+    retention,
+    review,
+    subjects,
+)
+from facegate.flows import evidence as evidence_flow
+from facegate.flows.retention import SweepReport
+from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
 from facegate.keyring import Keyring
+from facegate.ledger import cosignatures, records
+from facegate.ledger.cosignatures import Accepted
 from facegate.ledger.events import Kind
+from facegate.ledger.proofs import ConsistencyProof, InclusionProof
+from facegate.ledger.records import StoredEntry
 from facegate.ledger.store import LedgerStore
+from facegate.policy.facts import Declarations
+from facegate.policy.pia import PiaDraft
 from facegate.recognition import FaceEngine
 from facegate.results import (
     ConsentReceipt,
@@ -40,6 +58,7 @@ from facegate.results import (
     LedgerReport,
     NoticeInfo,
     OperatorInfo,
+    ReviewResult,
     VerifyResult,
 )
 from facegate.storage import tables as t
@@ -108,6 +127,12 @@ class Gate:
         self.close()
 
     @property
+    def core(self) -> Core:
+        """The lower-level state every flow shares, for expert modules (reports,
+        supervision, evaluation) that build on the Gate without widening its surface."""
+        return self._core
+
+    @property
     def db(self) -> Database:
         """The main database (for operators' tooling and white-box tests)."""
         return self._core.db
@@ -147,13 +172,23 @@ class Gate:
         jurisdiction: str = "cn",
         threshold: float | None = None,
         necessity: str | None = None,
-        legal_basis: str = "consent",
-        retention_days: int = 365,
+        legal_basis: str | None = None,
+        retention_days: int | None = None,
         signage: bool = False,
+        capabilities: Iterable[str] | None = None,
+        scope: str = "application",
+        egress: bool = False,
+        purpose_ends_at: datetime | None = None,
+        declarations: Declarations | None = None,
+        pia: PiaDraft | None = None,
+        confirmed_by: str | None = None,
+        notice_translations: Mapping[str, Mapping[str, str]] | None = None,
         operator_id: str = DEFAULT_OPERATOR,
     ) -> DeploymentInfo:
-        """Register a processing activity; :class:`PolicyDenied` citing the rule if the law
-        forbids it. A missing necessity statement is drafted and flagged in ``notes``."""
+        """Register a processing activity and take it live, checked against its packs at both
+        steps; :class:`PolicyDenied` citing the rule if the law forbids it. What the caller
+        leaves out (legal basis, retention, necessity, the PIA) gets a safe default, and
+        ``notes`` says so."""
         return deployments.create_deployment(
             self._core,
             operator_id=operator_id,
@@ -167,6 +202,24 @@ class Gate:
             legal_basis=legal_basis,
             retention_days=retention_days,
             signage=signage,
+            capabilities=capabilities,
+            scope=scope,
+            egress=egress,
+            purpose_ends_at=purpose_ends_at,
+            declarations=declarations,
+            pia=pia,
+            confirmed_by=confirmed_by,
+            notice_translations=notice_translations,
+        )
+
+    def change_deployment(
+        self, deployment_id: str, *, operator_id: str | None = None, **changes: Any
+    ) -> DeploymentInfo:
+        """Change how a deployment works: both checks again, a new PIA and a new notice
+        version (which voids earlier consents: CN-PIPL-14). See
+        :func:`facegate.flows.deployments.change_deployment` for what can change."""
+        return deployments.change_deployment(
+            self._core, deployment_id, operator_id=operator_id, **changes
         )
 
     def get_deployment(
@@ -177,9 +230,13 @@ class Gate:
     def list_deployments(self, *, operator_id: str | None = None) -> list[DeploymentInfo]:
         return deployments.list_deployments(self._core, operator_id=operator_id)
 
-    def notice(self, deployment_id: str, *, operator_id: str | None = None) -> NoticeInfo:
-        """The current notice: what a person must read before consenting."""
-        return deployments.notice(self._core, deployment_id, operator_id=operator_id)
+    def notice(
+        self, deployment_id: str, *, operator_id: str | None = None, language: str = "en"
+    ) -> NoticeInfo:
+        """The current notice: what a person must read before consenting ("en", "zh-CN")."""
+        return deployments.notice(
+            self._core, deployment_id, operator_id=operator_id, language=language
+        )
 
     # --- consent and erasure ---------------------------------------------------------------
 
@@ -191,18 +248,39 @@ class Gate:
         notice_version: int | None = None,
         method: str = "signed_form",
         expires_at: datetime | None = None,
+        subject_age: int | None = None,
+        by_guardian: bool = False,
+        egress: bool = False,
+        disclosure: bool = False,
         operator_id: str | None = None,
     ) -> ConsentReceipt:
         """Record a person's separate consent to one deployment, bound to the notice they
-        were shown; returns their signed receipt and access code."""
+        were shown (``notice_version``); returns their signed receipt and access code.
+        Under 14, a guardian must give it (``by_guardian``, CN-FR-6); BIPA wants a written
+        release (``method="written_release"`` or ``"signed_form"``)."""
         return consents.give_consent(
             self._core,
             deployment_id,
             subject_ref,
-            notice_version=notice_version,
-            method=method,
-            expires_at=expires_at,
             operator_id=operator_id,
+            terms=consents.ConsentTerms(
+                notice_version=notice_version,
+                method=method,
+                expires_at=expires_at,
+                subject_age=subject_age,
+                by_guardian=by_guardian,
+                egress=egress,
+                disclosure=disclosure,
+            ),
+        )
+
+    def record_refusal(
+        self, deployment_id: str, *, method: str = "signed_form", operator_id: str | None = None
+    ) -> str:
+        """Record, anonymously, that someone refused; returns the ledger event id. The
+        deployment's non-face alternative remains their way in (CN-FR-12)."""
+        return consents.record_refusal(
+            self._core, deployment_id, method=method, operator_id=operator_id
         )
 
     def withdraw_consent(
@@ -260,6 +338,54 @@ class Gate:
         """1:N within one deployment; ``"unknown"`` when nobody reaches the threshold."""
         return biometrics.identify(self._core, deployment_id, image, operator_id=operator_id)
 
+    def review_identification(
+        self,
+        identification_id: str,
+        *,
+        reviewer: str,
+        confirm: bool,
+        operator_id: str | None = None,
+    ) -> ReviewResult:
+        """A reviewer (by staff id) confirms or rejects a pending remote-identification match;
+        the person is named once two distinct reviewers confirmed (EU-AI-14)."""
+        return review.review(
+            self._core,
+            identification_id,
+            reviewer=reviewer,
+            confirm=confirm,
+            operator_id=operator_id,
+        )
+
+    # --- retention and subject rights ------------------------------------------------------
+
+    def sweep_retention(self) -> SweepReport:
+        """Delete what has outlived its retention, with a receipt for each person."""
+        return retention.sweep(self._core)
+
+    def subject_view(self, access_code: str) -> dict[str, object]:
+        """What is held about the holder of ``access_code``, and where (CN-PIPL-44)."""
+        return subjects.what_is_held(self._core, access_code)
+
+    def subject_withdraw(self, access_code: str) -> tuple[RequestRecord, ErasureReceipt]:
+        return subjects.withdraw(self._core, access_code)
+
+    def subject_erase(self, access_code: str) -> tuple[RequestRecord, ErasureReceipt]:
+        return subjects.erase(self._core, access_code)
+
+    def subject_complaint(self, access_code: str, text: str) -> RequestRecord:
+        return subjects.complain(self._core, access_code, text)
+
+    def answer_request(
+        self, request_id: str, *, reason: str, refuse: bool = False, operator_id: str | None = None
+    ) -> RequestRecord:
+        """Answer (or refuse, with reasons) a person's open request."""
+        return subjects.answer(
+            self._core, request_id, operator_id=operator_id, refuse=refuse, reason=reason
+        )
+
+    def open_requests(self, *, operator_id: str | None = None) -> list[RequestRecord]:
+        return subjects.open_requests(self._core, operator_id=operator_id)
+
     # --- ledger ----------------------------------------------------------------------------
 
     def verify_ledger(self) -> LedgerReport:
@@ -274,6 +400,66 @@ class Gate:
     def public_key(self) -> bytes:
         """The ledger's Ed25519 public key, for witnesses and courts."""
         return self._core.ledger.signing_key.public_key().public_bytes_raw()
+
+    def ledger_key(self) -> str:
+        """The checkpoint verifier key ``<origin>+<key id>+<base64>`` to give witnesses and
+        courts (c2sp.org/signed-note)."""
+        return self._core.ledger.verifier_key
+
+    def checkpoint_at(self, size: int) -> str:
+        """The checkpoint signed when the ledger reached ``size`` entries, with any witness
+        cosignatures received for it."""
+        with self._core.db.read() as s:
+            return cosignatures.cosigned_note(s, size)[0]
+
+    def ledger_entry(self, index: int) -> StoredEntry:
+        """Entry ``index``: the exact bytes hashed into the tree, and their leaf hash."""
+        with self._core.db.read() as s:
+            return records.entry(s, index)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
+        """RFC 9162 proof that entry ``index`` is in the tree of ``size`` (default: latest)."""
+        with self._core.db.read() as s:
+            return records.inclusion(s, index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """RFC 9162 proof that the tree of ``new_size`` (default: latest) extends ``old_size``."""
+        with self._core.db.read() as s:
+            return records.consistency(s, old_size, new_size)
+
+    def add_witness(self, key: str) -> str:
+        """Accept cosignatures from the witness with this verifier key; returns its name."""
+        with self._core.db.transaction() as s:
+            return cosignatures.add_witness(s, key, now=self._core.clock())
+
+    def witnesses(self) -> list[str]:
+        with self._core.db.read() as s:
+            return cosignatures.witness_keys(s)
+
+    def add_cosignature(self, note: str) -> Accepted:
+        """Store a registered witness's cosignature on one of this ledger's checkpoints."""
+        with self._core.db.transaction() as s:
+            return cosignatures.accept_cosigned(s, note, now=self._core.clock())
+
+    def export_evidence(
+        self,
+        *,
+        access_code: str | None = None,
+        pseudonym: str | None = None,
+        deployment_id: str | None = None,
+        receipts: Sequence[Mapping[str, Any]] = (),
+        operator_id: str | None = None,
+    ) -> dict[str, Any]:
+        """An evidence bundle for one person (access code or pseudonym) or one deployment:
+        verifiable offline with :func:`facegate.ledger.evidence_verify.verify_bundle`."""
+        return evidence_flow.export(
+            self._core,
+            access_code=access_code,
+            pseudonym=pseudonym,
+            deployment_id=deployment_id,
+            receipts=receipts,
+            operator_id=operator_id,
+        )
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for operators and tests)."""

@@ -108,7 +108,7 @@ class Candidate(_Public):
 @dataclass(frozen=True)
 class IdentifyResult(_Public):
     deployment_id: str
-    decision: Literal["match", "unknown"]
+    decision: Literal["match", "unknown", "pending"]
     subject_ref: str | None
     score: float | None
     threshold: float
@@ -116,6 +116,8 @@ class IdentifyResult(_Public):
     faces_ignored: int
     gallery_size: int
     event_id: str
+    #: set when the match awaits two reviewers (remote identification, EU-AI-14)
+    identification_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,13 @@ class LedgerReport(_Public):
     heads_checked: int
     first_bad_index: int | None = None
     problem: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewResult(_Public):
+    identification_id: str
+    status: Literal["pending", "confirmed", "rejected"]
+    reviewers: list[str]
+    subject_ref: str | None  # named only once two distinct reviewers confirmed
+    score: float
+    event_id: str

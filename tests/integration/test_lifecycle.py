@@ -8,6 +8,8 @@ import pytest
 
 from facegate.errors import NotFound, PolicyDenied
 from facegate.gate import Gate
+from facegate.recognition import decode_image
+from facegate.storage import tables
 from facegate.templates import get_scheme
 
 Photo = Callable[[str], bytes]
@@ -89,21 +91,23 @@ def test_without_consent_everything_is_refused_and_nothing_stored(gate: Gate, ph
 def test_templates_do_not_match_across_deployments(sqlite_gate: Gate, photo: Photo) -> None:
     gate = sqlite_gate
     a, b = _deployment(gate, "A"), _deployment(gate, "B")
-    for dep in (a, b):
-        gate.give_consent(dep, "obama")
-        gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
-    # White-box: read each deployment's protected template out of its gallery.
+    # The same photo of the same person, protected under each deployment's key.
+    embedding = gate.engine.extract_for_enrollment(decode_image(photo("fixtures/obama.jpg")))
     protected = {}
     for dep in (a, b):
-        gallery = gate._core.galleries.get(dep)
-        protected[dep] = gallery._matrix[0].tobytes()
-
+        with gate.db.read() as s:
+            row = s.get(tables.Deployment, dep)
+            assert row is not None
+            protected[dep] = gate.core.keyring.protector(row).protect(embedding.embedding)
     scheme = get_scheme(gate.get_deployment(a).scheme)
     cross = scheme.similarity(protected[a], protected[b])
     threshold = gate.get_deployment(a).threshold
     assert cross < threshold - 0.1, (cross, threshold)
-    # Same photo, same person, same deployment: a perfect match.
+    # Through the Gate: enrolled in A, the person is unknown to B's gallery.
+    gate.give_consent(a, "obama")
+    gate.enroll(a, "obama", photo("fixtures/obama.jpg"))
     assert gate.verify(a, "obama", photo("fixtures/obama.jpg")).score > 0.95
+    assert gate.identify(b, photo("fixtures/obama.jpg")).decision == "unknown"
 
 
 def test_erase_then_unknown_and_rows_gone(sqlite_gate: Gate, photo: Photo) -> None:

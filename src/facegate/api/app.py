@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +12,7 @@ from fastapi import FastAPI
 from facegate import __version__
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
-from facegate.api.routes import ledger, operator
+from facegate.api.routes import ledger, operator, subject, witness
 from facegate.config import Settings
 from facegate.gate import Gate
 
@@ -22,9 +24,13 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            the_gate.close()
+        sweeper = asyncio.create_task(_sweep_periodically(the_gate))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            if owned:
+                the_gate.close()
 
     app = FastAPI(
         title="facegate",
@@ -38,10 +44,27 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.add_middleware(BodyLimit, max_bytes=max_bytes)
     errors.install(app)
     app.include_router(operator.router)
+    app.include_router(operator.ops)
+    app.include_router(subject.router)
     app.include_router(ledger.router)
+    app.include_router(witness.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+async def _sweep_periodically(gate: Gate) -> None:
+    """The retention sweeper, inside the service (CN-PIPL-19): at start, then every period."""
+    period = gate.settings.retention_sweep_minutes * 60
+    log = logging.getLogger("facegate.retention")
+    while True:
+        try:
+            report = await asyncio.to_thread(gate.sweep_retention)
+            if report.templates_expired or report.subjects_erased:
+                log.info("retention sweep: %s", report.to_dict())
+        except Exception:  # a failed sweep must not stop the service; it retries next period
+            log.exception("retention sweep failed")
+        await asyncio.sleep(period)

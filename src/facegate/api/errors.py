@@ -7,9 +7,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from facegate import errors as e
+from facegate.api.ratelimit import TooManyRequests
 
 #: most specific first; the first isinstance match wins
 STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
+    (TooManyRequests, 429),
     (e.ImageTooLarge, 413),
     (e.UnsupportedImage, 415),
     (e.FaceError, 422),

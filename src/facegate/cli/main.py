@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -20,7 +22,11 @@ from facegate.cli.common import (
     run,
     settings_for,
 )
+from facegate.cli.evidence import evidence_app, witness_app
 from facegate.cli.ledger import ledger_app
+from facegate.cli.policy import policy_app
+from facegate.cli.reports import filing_app, incident_app, report_app
+from facegate.cli.rights import requests_app, retention_app, review_app
 
 app = typer.Typer(
     name="facegate",
@@ -35,7 +41,16 @@ apikey_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True
 app.add_typer(deployment_app, name="deployment")
 app.add_typer(consent_app, name="consent")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(witness_app, name="witness")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(report_app, name="report")
+app.add_typer(filing_app, name="filing")
+app.add_typer(incident_app, name="incident")
+app.add_typer(retention_app, name="retention")
+app.add_typer(review_app, name="review")
+app.add_typer(requests_app, name="requests")
+app.add_typer(policy_app, name="policy")
 
 
 # --- set-up and service ----------------------------------------------------------------------
@@ -108,15 +123,43 @@ def deployment_create(
     purpose: Annotated[str, typer.Option(help="what face recognition is for")],
     location: Annotated[str, typer.Option(help="location type, e.g. residential_compound")],
     alternative: Annotated[str, typer.Option(help="the non-face way offered, e.g. key card")],
-    jurisdiction: Annotated[str, typer.Option(help="policy pack")] = "cn",
+    jurisdiction: Annotated[
+        str, typer.Option(help="policy packs, e.g. cn, eu, us-il, cn+ind-2019")
+    ] = "cn",
     threshold: Annotated[float | None, typer.Option(help="match threshold (0-1)")] = None,
     necessity: Annotated[str | None, typer.Option(help="why it is necessary")] = None,
-    retention_days: Annotated[int, typer.Option(help="days a template is kept")] = 365,
+    retention_days: Annotated[
+        int | None,
+        typer.Option(help="days a template is kept [default: the longest the packs allow]"),
+    ] = None,
     signage: Annotated[bool, typer.Option(help="prominent signs are posted")] = False,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="what it does: verify, identify, remote_identification, ... (repeatable)"
+        ),
+    ] = None,
+    scope: Annotated[str, typer.Option(help="application or research")] = "application",
+    egress: Annotated[bool, typer.Option(help="face data leaves the device")] = False,
+    purpose_ends: Annotated[
+        datetime | None,
+        typer.Option(help="when the purpose ends (Texas: delete within a year after)"),
+    ] = None,
+    risk_team: Annotated[str, typer.Option(help="risk team (IND-2019)")] = "",
+    accountable: Annotated[str, typer.Option(help="accountable person (IND-2019)")] = "",
+    fairness_tested: Annotated[bool, typer.Option(help="bias-tested (IND-2019)")] = False,
+    opt_out: Annotated[bool, typer.Option(help="people may opt out (US-WA)")] = False,
+    confirmed_by: Annotated[
+        str | None,
+        typer.Option(
+            help="who confirms the drafted impact assessment [default: you, at this terminal]"
+        ),
+    ] = None,
     home: Home = None,
     as_json: Json = False,
 ) -> None:
     """Register a deployment; refused, with the rule cited, if the law forbids it."""
+    from facegate.policy.facts import Declarations
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
@@ -131,6 +174,19 @@ def deployment_create(
                     necessity=necessity,
                     retention_days=retention_days,
                     signage=signage,
+                    capabilities=capability,
+                    scope=scope,
+                    egress=egress,
+                    purpose_ends_at=purpose_ends.replace(tzinfo=UTC)
+                    if purpose_ends and purpose_ends.tzinfo is None
+                    else purpose_ends,
+                    declarations=Declarations(
+                        risk_team=risk_team,
+                        accountable=accountable,
+                        fairness_tested=fairness_tested,
+                        opt_out=opt_out,
+                    ),
+                    confirmed_by=confirmed_by or f"{getpass.getuser()} (command line)",
                 ).to_dict()
             )
 
@@ -169,12 +225,17 @@ def deployment_list(home: Home = None, as_json: Json = False) -> None:
 
 
 @deployment_app.command("notice")
-def deployment_notice(deployment: DeploymentId, home: Home = None, as_json: Json = False) -> None:
+def deployment_notice(
+    deployment: DeploymentId,
+    language: Annotated[str, typer.Option(help="en or zh-CN")] = "en",
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
     """Show the current notice people must be shown before consenting."""
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
-            return gate.notice(deployment).to_dict()
+            return gate.notice(deployment, language=language).to_dict()
 
     n = run(as_json, act)
 
@@ -195,6 +256,9 @@ def consent_give(
     subject: SubjectRef,
     notice_version: Annotated[int | None, typer.Option(help="notice version shown")] = None,
     method: Annotated[str, typer.Option(help="how consent was captured")] = "signed_form",
+    age: Annotated[int | None, typer.Option(help="the person's age, if known")] = None,
+    guardian: Annotated[bool, typer.Option(help="a parent or guardian consented")] = False,
+    egress: Annotated[bool, typer.Option(help="separate consent to leave the device")] = False,
     home: Home = None,
     as_json: Json = False,
 ) -> None:
@@ -203,7 +267,13 @@ def consent_give(
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
             return gate.give_consent(
-                deployment, subject, notice_version=notice_version, method=method
+                deployment,
+                subject,
+                notice_version=notice_version,
+                method=method,
+                subject_age=age,
+                by_guardian=guardian,
+                egress=egress,
             ).to_dict()
 
     r = run(as_json, act)
@@ -213,6 +283,33 @@ def consent_give(
         lambda: out.print(
             f"consent {r['consent_id']} recorded against notice v{r['notice_version']}\n"
             f"give the person their access code: [bold]{r['access_code']}[/]"
+        ),
+    )
+
+
+@consent_app.command("refuse")
+def consent_refuse(
+    deployment: DeploymentId,
+    method: Annotated[str, typer.Option(help="how the refusal was made")] = "signed_form",
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Record, anonymously, that someone refused; they keep the non-face alternative."""
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            event_id = gate.record_refusal(deployment, method=method)
+            return {
+                "event_id": event_id,
+                "alternative": gate.get_deployment(deployment).alternative,
+            }
+
+    r = run(as_json, act)
+    emit(
+        as_json,
+        r,
+        lambda: out.print(
+            f"refusal recorded ({r['event_id']}); offer the alternative: {r['alternative']}"
         ),
     )
 

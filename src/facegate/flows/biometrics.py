@@ -8,18 +8,20 @@ ledger in the same transaction as any change.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facegate._internal.ids import new_id
-from facegate.core import Core
+from facegate.core import Core, aware, packs_of
 from facegate.errors import Conflict, NotFound, PolicyDenied
 from facegate.gallery import Gallery
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
+from facegate.policy.facts import REMOTE_IDENTIFICATION
+from facegate.policy.retention import template_expiry
+from facegate.policy.stored import capabilities_of
 from facegate.recognition import decode_image
 from facegate.results import EnrollResult, IdentifyResult, VerifyResult
 from facegate.storage import tables as t
@@ -90,7 +92,14 @@ def enroll(
         data_key=core.keyring.data_key(dep, subject.id),
     )
     now = core.clock()
-    expires = now + timedelta(days=dep.retention_days)
+    # The TTL the packs allow: retention, purpose end, BIPA's three years (CN-PIPL-19,
+    # US-IL-15a, US-TX-503).
+    expires = template_expiry(
+        packs_of(dep.jurisdiction),
+        enrolled_at=now,
+        retention_days=dep.retention_days,
+        purpose_ends_at=aware(dep.purpose_ends_at) if dep.purpose_ends_at else None,
+    )
     with core.db.transaction() as s:
         _still_there(s, subject.id)
         count = (
@@ -258,8 +267,43 @@ def identify(
                 else:
                     subject_ref = core.keyring.open_ref(dep, subject)
                     pseudonym = subject.pseudonym
-    decision: Literal["match", "unknown"] = "match" if subject_ref else "unknown"
+    decision: Literal["match", "unknown", "pending"] = "match" if subject_ref else "unknown"
+    identification_id: str | None = None
+    details: dict[str, object] = {
+        "input_sha256": decoded.sha256,
+        "decision": decision,
+        "score": top_score,
+        "threshold": dep.threshold,
+        "gallery_size": len(gallery),
+        "model_version": extraction.model_version,
+    }
     with core.db.transaction() as s:
+        if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
+            # EU-AI-14: nobody acts on a remote-identification match until two people
+            # have confirmed it; until then the person is not named.
+            identification_id = new_id("idn", core.entropy)
+            s.add(
+                t.Identification(
+                    id=identification_id,
+                    deployment_id=dep.id,
+                    subject_id=hits[0].subject_id,
+                    score=top_score or 0.0,
+                    input_sha256=decoded.sha256,
+                    gallery_size=len(gallery),
+                    started_at=now,
+                    ended_at=core.clock(),
+                    status="pending",
+                    reviewers=[],
+                )
+            )
+            decision, subject_ref = "pending", None
+            details |= {
+                "decision": decision,
+                "identification_id": identification_id,
+                "use_start": now.isoformat(),
+                "use_end": core.clock().isoformat(),
+                "reference_database": f"deployment {dep.id} gallery",
+            }
         recorded = core.record(
             s,
             Event(
@@ -269,14 +313,7 @@ def identify(
                 deployment=dep.id,
                 subject=pseudonym,
                 rule_ids=rules,
-                details={
-                    "input_sha256": decoded.sha256,
-                    "decision": decision,
-                    "score": top_score,
-                    "threshold": dep.threshold,
-                    "gallery_size": len(gallery),
-                    "model_version": extraction.model_version,
-                },
+                details=details,
             ),
         )
     return IdentifyResult(
@@ -289,11 +326,19 @@ def identify(
         faces_ignored=extraction.others_ignored,
         gallery_size=len(gallery),
         event_id=recorded[0].event_id,
+        identification_id=identification_id,
     )
 
 
 def load_gallery(core: Core, deployment_id: str) -> Gallery:
-    """Rebuild one deployment's 1:N gallery from the store (at first use after start)."""
+    """Rebuild one deployment's 1:N gallery from the store (at first use after start).
+
+    Every template is stored sealed under its subject's data key, so each is opened here:
+    one key-store read for the data keys, then two AES-GCM openings per template (the data
+    key, the template). At 1M templates this takes ~20 CPU seconds, nearly all of it
+    Python around the cryptography calls (``python bench/identify.py``). Templates of
+    shredded subjects stay shut; opened ones exist only in memory.
+    """
     now = core.clock()
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, None)
@@ -303,15 +348,23 @@ def load_gallery(core: Core, deployment_id: str) -> Gallery:
             )
         ).all()
     protector = core.keyring.protector(dep)
-    gallery = Gallery(protector.scheme.template_bytes, protector.similarity_many)
-    data_keys = core.keyring.data_keys(dep, sorted({r.subject_id for r in rows}))
+    data_keys = core.keyring.data_keys(dep, list({r.subject_id: None for r in rows}))
+    template_ids: list[str] = []
+    subject_ids: list[str] = []
+    opened: list[bytes] = []
     for template_id, subject_id, sealed in rows:
         key = data_keys.get(subject_id)
         if key is None:
             continue  # shredded: nothing can open it
-        gallery.add(
-            template_id,
-            subject_id,
-            protector.open(sealed, subject_id=subject_id, template_id=template_id, data_key=key),
+        opened.append(
+            protector.open(sealed, subject_id=subject_id, template_id=template_id, data_key=key)
         )
+        template_ids.append(template_id)
+        subject_ids.append(subject_id)
+    gallery = Gallery(
+        protector.scheme.template_bytes,
+        protector.similarity_many,
+        capacity=len(opened) + len(opened) // 4,  # room to enroll before the first growth
+    )
+    gallery.add_many(template_ids, subject_ids, b"".join(opened))
     return gallery

@@ -7,6 +7,7 @@ the ledger keeps only the pseudonymous events, now unlinkable to anyone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,13 +16,31 @@ from facegate._internal.canonical import sha256_hex
 from facegate._internal.clock import Entropy
 from facegate._internal.ids import new_id
 from facegate.consent.receipts import ReceiptFacts, access_code_hash, receipt_body, sign_receipt
-from facegate.core import Core, aware, clean_ref
+from facegate.core import Core, aware, clean_ref, packs_of
 from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
 from facegate.ledger.events import Event, Kind
+from facegate.policy import Act, decide, rules_for, stored
+from facegate.policy.facts import ConsentFacts
 from facegate.results import ConsentReceipt, ErasureReceipt
 from facegate.storage import tables as t
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class ConsentTerms:
+    """How a consent was given, as the packs need to judge it."""
+
+    notice_version: int | None = None
+    method: str = "signed_form"
+    expires_at: datetime | None = None
+    #: the person's age when consenting, if asked (CN-FR-6: under 14 needs a guardian)
+    subject_age: int | None = None
+    by_guardian: bool = False
+    #: separate consents to face data leaving the device (CN-FR-8) and to disclosure
+    #: to a named recipient (US-IL-15c)
+    egress: bool = False
+    disclosure: bool = False
 
 
 def give_consent(
@@ -29,15 +48,16 @@ def give_consent(
     deployment_id: str,
     subject_ref: str,
     *,
-    notice_version: int | None = None,
-    method: str = "signed_form",
-    expires_at: datetime | None = None,
+    terms: ConsentTerms,
     operator_id: str | None = None,
 ) -> ConsentReceipt:
     ref = clean_ref(subject_ref)
     now = core.clock()
-    if expires_at is not None and aware(expires_at) <= now:
+    if terms.expires_at is not None and aware(terms.expires_at) <= now:
         raise InvalidInput("the consent's expiry is in the past")
+    if terms.subject_age is not None and not 0 <= terms.subject_age <= 150:
+        raise InvalidInput("an age is between 0 and 150")
+    rules = _judge(core, deployment_id, terms, now=now, operator_id=operator_id)
     subject_id = new_id("sub", core.entropy)
     try:
         return _give(
@@ -46,9 +66,8 @@ def give_consent(
             ref,
             subject_id=subject_id,
             now=now,
-            notice_version=notice_version,
-            method=method,
-            expires_at=expires_at,
+            terms=terms,
+            rules=rules,
             operator_id=operator_id,
         )
     except BaseException:
@@ -58,6 +77,50 @@ def give_consent(
         raise
 
 
+def _judge(
+    core: Core,
+    deployment_id: str,
+    terms: ConsentTerms,
+    *,
+    now: datetime,
+    operator_id: str | None,
+) -> tuple[str, ...]:
+    """The packs' verdict on this consent (notice shown, explicit, separate, guardian,
+    written release); a refusal is recorded in the ledger and raised."""
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, operator_id)
+        notice = core.notice(s, dep.id)
+        facts = ConsentFacts(
+            notice_version=terms.notice_version or notice.version,
+            notice_sha256=notice.sha256,
+            purpose_sha256=sha256_hex(dep.purpose),
+            given_at=now,
+            expires_at=terms.expires_at,
+            method=terms.method,
+            subject_age=terms.subject_age,
+            by_guardian=terms.by_guardian,
+            egress=terms.egress,
+            disclosure=terms.disclosure,
+        )
+        ctx = stored.context(s, dep, act=Act.GIVE_CONSENT, now=now, consent=facts)
+        decision = decide(ctx, rules_for(packs_of(dep.jurisdiction)))
+        try:
+            decision.raise_if_denied()
+        except PolicyDenied as err:
+            core.record_denial(
+                err,
+                Event(
+                    Kind.CONSENT_GIVEN,
+                    now,
+                    operator=dep.operator_id,
+                    deployment=dep.id,
+                    details={"method": terms.method, "notice_version": facts.notice_version},
+                ),
+            )
+            raise
+        return decision.rule_ids
+
+
 def _give(
     core: Core,
     deployment_id: str,
@@ -65,20 +128,18 @@ def _give(
     *,
     subject_id: str,
     now: datetime,
-    notice_version: int | None,
-    method: str,
-    expires_at: datetime | None,
+    terms: ConsentTerms,
+    rules: tuple[str, ...],
     operator_id: str | None,
 ) -> ConsentReceipt:
     with core.db.transaction() as s:
         dep = core.deployment(s, deployment_id, operator_id)
         notice = core.notice(s, dep.id)
-        if notice_version is not None and notice_version != notice.version:
-            raise PolicyDenied(
-                f"the person was shown notice version {notice_version}, but the current one "
-                f"is {notice.version}",
-                rule_id="CN-FR-5",
-                advice="Show the person the current notice, then record their consent.",
+        if terms.notice_version is not None and terms.notice_version != notice.version:
+            # the notice changed after _judge looked at it
+            raise Conflict(
+                "the notice changed while the consent was being recorded",
+                advice="Show the person the current notice and record it again.",
             )
         if core.subject(s, dep, ref) is not None:
             raise Conflict(
@@ -108,10 +169,14 @@ def _give(
                 notice_version=notice.version,
                 notice_sha256=notice.sha256,
                 purpose_sha256=sha256_hex(dep.purpose),
-                method=method,
+                method=terms.method,
                 given_at=now,
-                expires_at=expires_at,
+                expires_at=terms.expires_at,
                 access_code_hash=access_code_hash(code),
+                subject_age=terms.subject_age,
+                by_guardian=terms.by_guardian,
+                egress=terms.egress,
+                disclosure=terms.disclosure,
             )
         )
         op = s.get(t.Operator, dep.operator_id)
@@ -128,9 +193,9 @@ def _give(
                     jurisdiction=dep.jurisdiction,
                     notice_version=notice.version,
                     notice_sha256=notice.sha256,
-                    method=method,
+                    method=terms.method,
                     given_at=now,
-                    expires_at=expires_at,
+                    expires_at=terms.expires_at,
                 )
             ),
             core.ledger.signing_key,
@@ -143,12 +208,13 @@ def _give(
                 operator=dep.operator_id,
                 deployment=dep.id,
                 subject=pseudonym,
-                rule_ids=("CN-FR-5", "CN-FR-6"),
+                rule_ids=rules,
                 details={
                     "consent_id": consent_id,
                     "notice_version": notice.version,
                     "notice_sha256": notice.sha256,
-                    "method": method,
+                    "method": terms.method,
+                    "by_guardian": terms.by_guardian,
                 },
             ),
         )
@@ -173,22 +239,34 @@ def erase(
     kind: Kind,
     operator_id: str | None,
 ) -> ErasureReceipt:
-    """Delete the person's rows with a receipt event in one transaction, then shred the key."""
-    now = core.clock()
-    with core.db.transaction() as s:
+    """Erase the person the operator knows as ``subject_ref``."""
+    with core.db.read() as s:
         dep = core.deployment(s, deployment_id, operator_id)
         subject = core.subject(s, dep, subject_ref)
         if subject is None:
+            raise NotFound("no such person in this deployment (already erased?)")
+    return erase_subject(core, deployment_id, subject.id, reason=reason, kind=kind)
+
+
+def erase_subject(
+    core: Core, deployment_id: str, subject_id: str, *, reason: str, kind: Kind
+) -> ErasureReceipt:
+    """Delete the person's rows with a receipt event in one transaction, then shred the key."""
+    now = core.clock()
+    with core.db.transaction() as s:
+        subject = s.get(t.Subject, subject_id)
+        dep = s.get(t.Deployment, deployment_id)
+        if subject is None or dep is None or subject.deployment_id != deployment_id:
             raise NotFound("no such person in this deployment (already erased?)")
         n = (
             s.scalar(
                 select(func.count())
                 .select_from(t.Template)
-                .where(t.Template.subject_id == subject.id)
+                .where(t.Template.subject_id == subject_id)
             )
             or 0
         )
-        subject_id, pseudonym = subject.id, subject.pseudonym
+        pseudonym = subject.pseudonym
         s.delete(subject)  # consents and templates go with it (ON DELETE CASCADE)
         recorded = core.record(
             s,
@@ -219,3 +297,27 @@ def access_code(entropy: Entropy) -> str:
     n = int.from_bytes(entropy(13), "big") >> 4
     code = "".join(_CROCKFORD[(n >> (5 * i)) & 31] for i in range(20))
     return "-".join(code[i : i + 5] for i in range(0, 20, 5))
+
+
+def record_refusal(
+    core: Core, deployment_id: str, *, method: str = "signed_form", operator_id: str | None
+) -> str:
+    """A person said no (CN-FR-12). Recorded anonymously: refusing must cost them nothing, so
+    nothing about them is kept, and the deployment's non-face alternative stays open."""
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, operator_id)
+        event = Event(
+            Kind.CONSENT_REFUSED,
+            now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            details={"method": method, "alternative_offered": dep.alternative},
+        )
+        # The packs check the alternative really is open to them (CN-FR-10, CN-FR-12).
+        rules = core.check(s, dep, None, act=Act.USE_ALTERNATIVE, event=event)
+    with core.db.transaction() as s:
+        recorded = core.record(
+            s, replace(event, rule_ids=tuple(dict.fromkeys((*rules, "CN-FR-12"))))
+        )
+    return recorded[0].event_id

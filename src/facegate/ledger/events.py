@@ -29,6 +29,10 @@ class Kind(StrEnum):
     IDENTIFIED = "identify"
     ERASED = "erase"
     DENIED = "policy.denied"
+    # subject rights and identification safeguards (CN-PIPL-44, EU-AI-12, EU-AI-14)
+    CONSENT_REFUSED = "consent.refused"
+    SUBJECT_REQUEST = "subject.request"
+    IDENTIFICATION_REVIEWED = "identify.reviewed"
     # supervision and reports (CN-FR-9, CN-FR-15, CN-PIPL-57, EU-GDPR-30/33)
     REPORT_ISSUED = "report.issued"
     FILING_OPENED = "filing.opened"

@@ -3,19 +3,24 @@
 Each append locks the single ``ledger_state`` row (so appends serialise on SQLite and
 PostgreSQL alike), stores the events as leaves, persists every newly completed Merkle node
 and a freshly signed checkpoint, all in the transaction of the state change being recorded.
+The rows are written with one multi-row INSERT per table, not as ORM objects: a bulk
+enrollment appends thousands of events per transaction, and object bookkeeping would cost
+more than the hashing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Clock, Entropy
 from facegate._internal.ids import new_id
-from facegate.errors import LedgerError, LedgerTampered
+from facegate.errors import ConfigError, LedgerError, LedgerTampered
 from facegate.ledger.checkpoint import (
     Checkpoint,
     Signer,
@@ -31,24 +36,66 @@ from facegate.storage import tables as t
 from facegate.storage.db import Database
 
 _VERIFY_BATCH = 5000
+#: most (level, idx) pairs looked up by one query (an OR chain is an expression this deep)
+_NODES_PER_QUERY = 128
+
+_ENTRY_COLUMNS = ("idx", "event_id", "kind", "data", "leaf_hash", "deployment_id", "subject")
+_NODE_COLUMNS = ("level", "idx", "hash")
+_HEADS = cast(Table, t.LedgerHead.__table__)
+#: placeholder of each DB-API paramstyle that takes positional parameters
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _mark(conn: Connection) -> str:
+    """The driver's positional placeholder (SQL sent straight to the driver uses it)."""
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:  # pragma: no cover - sqlite3 and psycopg are both positional
+        raise ConfigError(f"unsupported database driver paramstyle {conn.dialect.paramstyle!r}")
+    return mark
+
+
+def _insert_many(
+    s: Session, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """One executemany straight to the driver. Appends write ~3 rows per event; SQLAlchemy's
+    per-row parameter processing would cost more than the SQL itself."""
+    conn = s.connection()
+    marks = ", ".join([_mark(conn)] * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+@lru_cache(maxsize=2 * _NODES_PER_QUERY)
+def _nodes_sql(n: int, mark: str) -> str:
+    # An OR of (level, idx) equalities, because SQLite answers a row-value IN list with a
+    # scan of the whole table, whereas each OR term here is one primary-key index search
+    # (and PostgreSQL turns it into a bitmap OR of index scans).
+    terms = " OR ".join(f"(level = {mark} AND idx = {mark})" for _ in range(n))
+    return f"SELECT level, idx, hash FROM ledger_nodes WHERE {terms}"
 
 
 class DbNodeReader:
-    """Reads complete Merkle nodes from ``ledger_nodes`` in one query."""
+    """Reads complete Merkle nodes from ``ledger_nodes``: one indexed query per batch.
+
+    The query goes straight to the driver: a proof needs one lookup of about 2·log2(n)
+    rows, and SQLAlchemy's statement handling would cost more than SQLite's index search.
+    """
 
     def __init__(self, session: Session) -> None:
         self._s = session
 
     def get_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
-        if not ids:
-            return {}
-        keys = [(n.level, n.index) for n in ids]
-        rows = self._s.execute(
-            select(t.LedgerNode.level, t.LedgerNode.idx, t.LedgerNode.hash).where(
-                tuple_(t.LedgerNode.level, t.LedgerNode.idx).in_(keys)
-            )
-        )
-        return {NodeId(level, idx): h for level, idx, h in rows}
+        out: dict[NodeId, bytes] = {}
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return out
+        conn = self._s.connection()
+        mark = _mark(conn)
+        for lo in range(0, len(wanted), _NODES_PER_QUERY):
+            chunk = wanted[lo : lo + _NODES_PER_QUERY]
+            flat = tuple(v for node in chunk for v in (node.level, node.index))
+            for level, idx, h in conn.exec_driver_sql(_nodes_sql(len(chunk), mark), flat):
+                out[NodeId(level, idx)] = bytes(h)
+        return out
 
 
 class LedgerStore:
@@ -74,32 +121,39 @@ class LedgerStore:
         ).scalar_one()
         recorded: list[Recorded] = []
         leaves: list[bytes] = []
+        rows: list[tuple[Any, ...]] = []
         for offset, event in enumerate(events):
             event_id = new_id("evt", entropy)
             data = event.leaf_bytes(event_id)
             leaf = hash_leaf(data)
             leaves.append(leaf)
-            s.add(
-                t.LedgerEntry(
-                    idx=size + offset,
-                    event_id=event_id,
-                    kind=str(event.kind),
-                    data=data,
-                    leaf_hash=leaf,
+            rows.append(
+                (
+                    size + offset,
+                    event_id,
+                    str(event.kind),
+                    data,
+                    leaf,
+                    event.deployment,
+                    event.subject,
                 )
             )
             recorded.append(Recorded(event_id=event_id, index=size + offset))
         plan = append_plan(size, DbNodeReader(s), leaves)
-        s.add_all(t.LedgerNode(level=n.level, idx=n.index, hash=h) for n, h in plan.nodes)
+        _insert_many(s, "ledger_entries", _ENTRY_COLUMNS, rows)
+        _insert_many(
+            s, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
+        )
         s.execute(update(t.LedgerState).where(t.LedgerState.id == 1).values(size=plan.new_size))
         cp = Checkpoint(origin=self.origin, size=plan.new_size, root_hash=plan.root)
-        s.add(
-            t.LedgerHead(
-                size=plan.new_size,
-                root=plan.root,
-                note=sign_checkpoint(cp, self._signer),
-                created_at=self._clock(),
-            )
+        s.execute(
+            insert(_HEADS),
+            {
+                "size": plan.new_size,
+                "root": plan.root,
+                "note": sign_checkpoint(cp, self._signer),
+                "created_at": self._clock(),
+            },
         )
         return recorded
 

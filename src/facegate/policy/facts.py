@@ -12,7 +12,6 @@ not cited otherwise); at registration and go-live the flows always supply them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -317,12 +316,3 @@ def method_sha256(
             )
         )
     )
-
-
-def capabilities_from_json(value: object) -> frozenset[str]:
-    """Stored capabilities (a JSON list, or its text on some drivers)."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    if not isinstance(value, list):
-        return DEFAULT_CAPABILITIES
-    return frozenset(str(v) for v in value)

@@ -7,6 +7,7 @@ interchangeable.
 
 from __future__ import annotations
 
+import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = [
     "EMBEDDING_DIM",
     "DlibBackend",
     "EmbeddingBackend",
+    "available_cores",
     "check_chips",
 ]
 
@@ -28,6 +30,14 @@ __all__ = [
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 EMBEDDING_DIM = 128
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (respects affinity masks / cgroup cpusets)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @runtime_checkable

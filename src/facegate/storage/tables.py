@@ -75,6 +75,34 @@ class Deployment(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added by 0003_policy; NULL on deployments registered before it (read as the defaults
+    # of facegate.policy.facts.DeploymentFacts by facegate.policy.stored).
+    scope: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    capabilities: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    egress: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    alternative_enabled: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    purpose_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    declarations: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Pia(Base):
+    """An impact assessment (PIA, CN-FR-9; DPIA, EU-GDPR-35), bound by hash to the purpose
+    and method it assessed, so that a change of either needs a new one."""
+
+    __tablename__ = "pias"
+    __table_args__ = (UniqueConstraint("deployment_id", "version"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, object]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    purpose_sha256: Mapped[str] = mapped_column(String(64))
+    method_sha256: Mapped[str] = mapped_column(String(64))
+    drafted: Mapped[bool] = mapped_column(Boolean)
+    confirmed_by: Mapped[str] = mapped_column(String(200))
+    completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    keep_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Notice(Base):
@@ -115,6 +143,13 @@ class Consent(Base):
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     access_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Added by 0003_policy (NULL: not asked): the person's age when consenting and whether a
+    # guardian consented (CN-FR-6), separate consents to egress (CN-FR-8, CN-PIPL-38) and to
+    # disclosure (US-IL-15c).
+    subject_age: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    by_guardian: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    egress: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    disclosure: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Template(Base):
@@ -145,6 +180,10 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # Copies of two leaf fields, so that evidence for one person or deployment is found by
+    # index rather than by reading every leaf. They add nothing the leaf does not hold.
+    deployment_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    subject: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
 
 
 class LedgerNode(Base):
@@ -163,6 +202,41 @@ class LedgerHead(Base):
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     root: Mapped[bytes] = mapped_column(LargeBinary)
     note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerWitness(Base):
+    """A witness whose cosignatures the operator accepts, by its C2SP verifier key."""
+
+    __tablename__ = "ledger_witnesses"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerCosignature(Base):
+    """A witness's cosignature/v1 line on the signed head of one size."""
+
+    __tablename__ = "ledger_cosignatures"
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness_key: Mapped[str] = mapped_column(ForeignKey("ledger_witnesses.key"), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    line: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsentReceiptCopy(Base):
+    """The operator's copy of a signed consent receipt, kept as evidence after erasure.
+
+    A receipt holds the pseudonym, the purpose and the notice hash: nothing biometric and not
+    the operator's reference for the person, so keeping it does not re-link an erased person.
+    """
+
+    __tablename__ = "consent_receipts"
+    consent_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), index=True)
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -195,7 +269,7 @@ class Filing(Base):
     reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     people: Mapped[int] = mapped_column(BigInteger)
     document: Mapped[dict[str, object]] = mapped_column(JSON)
-    document_sha256: Mapped[str] = mapped_column(String(64))
+    material_sha256: Mapped[str] = mapped_column(String(64))
     amendments: Mapped[int] = mapped_column(Integer, default=0)
     reference: Mapped[str] = mapped_column(String(200), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -222,9 +296,55 @@ class Incident(Base):
         DateTime(timezone=True), nullable=True
     )
     regulator_reference: Mapped[str] = mapped_column(String(200), default="")
+    #: why the regulator was told late (GDPR Art 33(1) asks for reasons past 72 hours)
+    delay_reason: Mapped[str] = mapped_column(Text, default="")
     individuals_notified_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
+    #: the measures taken effectively avoid harm (PIPL Art 57: individuals need no notice)
+    harm_avoided: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubjectRequest(Base):
+    """A person's request (access, withdraw, erase, complaint) with its deadline and answer.
+
+    Keyed by the pseudonym, not the subject row: the record of an erasure request must
+    outlive the erasure, without re-linking the person.
+    """
+
+    __tablename__ = "subject_requests"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Identification(Base):
+    """A remote-identification match waiting for (or given) human confirmation (EU-AI-14).
+
+    Holds what AI Act Art 12(3) asks to log: the use's start and end, the reference database
+    (the deployment's gallery and its size), the hash of the matched input, the reviewers.
+    """
+
+    __tablename__ = "identifications"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), index=True)
+    subject_id: Mapped[str | None] = mapped_column(
+        ForeignKey("subjects.id", ondelete="SET NULL"), nullable=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    gallery_size: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))
+    reviewers: Mapped[list[dict[str, object]]] = mapped_column(JSON)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from facegate._internal.canonical import canonical_json
 from facegate.storage import tables as t
@@ -40,20 +40,20 @@ class DeploymentCounts:
 
 
 def deployment_counts(s: Session, deployment_id: str) -> DeploymentCounts:
-    def count(table: type[t.Base], column: object) -> int:
-        return s.scalar(select(func.count()).select_from(table).where(column == deployment_id)) or 0
+    def count(column: InstrumentedAttribute[str]) -> int:
+        return s.scalar(select(func.count()).where(column == deployment_id)) or 0
 
     return DeploymentCounts(
         deployment_id=deployment_id,
-        subjects=count(t.Subject, t.Subject.deployment_id),
+        subjects=count(t.Subject.deployment_id),
         people_stored=s.scalar(
             select(func.count(func.distinct(t.Template.subject_id))).where(
                 t.Template.deployment_id == deployment_id
             )
         )
         or 0,
-        templates=count(t.Template, t.Template.deployment_id),
-        consents=count(t.Consent, t.Consent.deployment_id),
+        templates=count(t.Template.deployment_id),
+        consents=count(t.Consent.deployment_id),
         events=events_by_kind(s, deployment_id),
     )
 
@@ -103,18 +103,20 @@ def events_by_kind(s: Session, deployment_id: str) -> dict[str, int]:
     marker = canonical_json({"deployment": deployment_id})[1:-1]
     rows = s.execute(
         select(t.LedgerEntry.kind, func.count())
-        .where(_holds(s, t.LedgerEntry.data, marker))
+        .where(_leaf_holds(s, marker))
         .group_by(t.LedgerEntry.kind)
         .order_by(t.LedgerEntry.kind)
     )
     return {kind: n for kind, n in rows}
 
 
-def _holds(s: Session, column: ColumnElement[bytes], needle: bytes) -> ColumnElement[bool]:
-    """``needle`` occurs in the binary ``column``. SQLite's LIKE never matches a BLOB, so it
-    uses ``instr``; PostgreSQL matches ``bytea`` with LIKE (wildcards escaped)."""
+def _leaf_holds(s: Session, needle: bytes) -> ColumnElement[bool]:
+    """``needle`` occurs in a ledger leaf. SQLite's LIKE never matches a BLOB, so it uses
+    ``instr``; PostgreSQL matches ``bytea`` with LIKE, whose default escape character is the
+    backslash (wildcards in the needle are escaped with it)."""
+    data = t.LedgerEntry.data
     if s.get_bind().dialect.name == "sqlite":
-        return func.instr(column, needle) > 0
-    for char in (b"/", b"%", b"_"):
-        needle = needle.replace(char, b"/" + char)
-    return column.like(b"%" + needle + b"%", escape="/")
+        return func.instr(data, needle) > 0
+    for char in (b"\\", b"%", b"_"):
+        needle = needle.replace(char, b"\\" + char)
+    return data.op("LIKE", is_comparison=True)(b"%" + needle + b"%")

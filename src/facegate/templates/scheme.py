@@ -21,9 +21,16 @@ from typing import Final, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from facegate.templates.hazmat import biohash
+from facegate.templates.hazmat import biohash, hamming, phasefold
 
-__all__ = ["BioHashScheme", "TemplateScheme", "available_schemes", "get_scheme"]
+__all__ = [
+    "DEFAULT_SCHEME",
+    "BioHashScheme",
+    "PhaseFoldScheme",
+    "TemplateScheme",
+    "available_schemes",
+    "get_scheme",
+]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -54,6 +61,10 @@ class TemplateScheme(Protocol):
 
     def protect(self, embedding: npt.ArrayLike, key: bytes) -> bytes:
         """The template of ``embedding`` under the secret transform seed ``key``."""
+        ...
+
+    def protect_many(self, embeddings: npt.ArrayLike, key: bytes) -> U8:
+        """Templates of n embeddings as an n x template_bytes gallery matrix."""
         ...
 
     def similarity(self, a: bytes, b: bytes) -> float:
@@ -108,23 +119,86 @@ class BioHashScheme:
         return biohash.transform(key, bits=self.bits).protect_many(embeddings)
 
     def similarity(self, a: bytes, b: bytes) -> float:
-        self._check(a)
-        self._check(b)
-        return biohash.similarity(a, b)
+        _check(self, a)
+        _check(self, b)
+        return hamming.similarity(a, b)
 
     def similarity_many(self, probe: bytes | U8, gallery: U8) -> npt.NDArray[np.float64]:
-        self._check(probe)
-        return biohash.similarity_many(probe, gallery)
+        _check(self, probe)
+        return hamming.similarity_many(probe, gallery)
 
-    def _check(self, template: bytes | U8) -> None:
-        n = template.size if isinstance(template, np.ndarray) else len(template)
-        if n != self.template_bytes:
-            raise ValueError(f"{self.name} templates are {self.template_bytes} bytes, got {n}")
+
+#: phasefold-v1 at its default length calls similarity >= this the same person; see
+#: PhaseFoldScheme.default_threshold
+_PHASEFOLD_THRESHOLD: Final = 0.56
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseFoldScheme:
+    """phasefold-v1 (see :mod:`facegate.templates.hazmat.phasefold`): for 1:1 verification.
+
+    ``bandwidth`` is fixed by the name (``phasefold-v1`` means the default); other bandwidths
+    exist for measurement only and are never stored.
+    """
+
+    bits: int = phasefold.DEFAULT_BITS
+    bandwidth: float = phasefold.DEFAULT_BANDWIDTH
+
+    def __post_init__(self) -> None:
+        phasefold.check_bits(self.bits)
+        phasefold.check_bandwidth(self.bandwidth)
+
+    @property
+    def name(self) -> str:
+        base = "phasefold-v1"
+        if self.bandwidth != phasefold.DEFAULT_BANDWIDTH:
+            # not a registered name: get_scheme refuses it, so such a template is never stored
+            base = f"phasefold-v1@h={self.bandwidth:g}"
+        return base if self.bits == phasefold.DEFAULT_BITS else f"{base}:{self.bits}"
+
+    @property
+    def params(self) -> Mapping[str, int | float | str]:
+        return {"bits": self.bits, "levels": phasefold.LEVELS, "bandwidth": self.bandwidth}
+
+    @property
+    def template_bytes(self) -> int:
+        return self.bits // 8
+
+    @property
+    def default_threshold(self) -> float:
+        return _PHASEFOLD_THRESHOLD
+
+    def protect(self, embedding: npt.ArrayLike, key: bytes) -> bytes:
+        return phasefold.protect(embedding, key, bits=self.bits, bandwidth=self.bandwidth)
+
+    def protect_many(self, embeddings: npt.ArrayLike, key: bytes) -> U8:
+        """Templates of n embeddings as a gallery matrix (bulk enrolment, calibration)."""
+        return phasefold.transform(key, bits=self.bits, bandwidth=self.bandwidth).protect_many(
+            embeddings
+        )
+
+    def similarity(self, a: bytes, b: bytes) -> float:
+        _check(self, a)
+        _check(self, b)
+        return hamming.similarity(a, b)
+
+    def similarity_many(self, probe: bytes | U8, gallery: U8) -> npt.NDArray[np.float64]:
+        _check(self, probe)
+        return hamming.similarity_many(probe, gallery)
+
+
+def _check(scheme: TemplateScheme, template: bytes | U8) -> None:
+    n = template.size if isinstance(template, np.ndarray) else len(template)
+    if n != scheme.template_bytes:
+        raise ValueError(f"{scheme.name} templates are {scheme.template_bytes} bytes, got {n}")
 
 
 _FACTORIES: Final[Mapping[str, Callable[..., TemplateScheme]]] = {
     "biohash-v1": BioHashScheme,
+    "phasefold-v1": PhaseFoldScheme,
 }
+#: the scheme of new deployments, chosen by the measured figures (docs/template-protection.md)
+DEFAULT_SCHEME: Final = "biohash-v1"
 _NAME: Final = re.compile(r"(?P<base>[a-z0-9-]+)(?::(?P<bits>[1-9][0-9]*))?")
 
 
@@ -140,7 +214,8 @@ def _build(base: str, bits: int | None) -> TemplateScheme:
 
 
 def get_scheme(name: str, *, bits: int | None = None) -> TemplateScheme:
-    """The scheme called ``name`` (as stored), e.g. ``"biohash-v1"`` or ``"biohash-v1:2048"``.
+    """The scheme called ``name`` (as stored), e.g. ``"biohash-v1"``, ``"biohash-v1:2048"`` or
+    ``"phasefold-v1"``.
 
     ``bits`` picks a length for a new deployment; the returned scheme's ``name`` then carries
     it. Cheap to call per request: schemes are built once.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import GateDep, OperatorDep
@@ -18,7 +19,9 @@ SubjectRef = Annotated[str, Form(min_length=1, max_length=200)]
 
 @router.post("", status_code=201)
 def create_deployment(body: DeploymentIn, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    return gate.create_deployment(operator_id=op.id, **body.model_dump()).to_dict()
+    kwargs = body.gate_kwargs()
+    kwargs["confirmed_by"] = kwargs["confirmed_by"] or f"operator {op.id} (API)"
+    return gate.create_deployment(operator_id=op.id, **kwargs).to_dict()  # type: ignore[arg-type]
 
 
 @router.get("")
@@ -40,14 +43,15 @@ def get_notice(deployment_id: str, gate: GateDep, op: OperatorDep) -> dict[str, 
 def give_consent(
     deployment_id: str, body: ConsentIn, gate: GateDep, op: OperatorDep
 ) -> dict[str, Any]:
-    return gate.give_consent(
-        deployment_id,
-        body.subject_ref,
-        notice_version=body.notice_version,
-        method=body.method,
-        expires_at=body.expires_at,
-        operator_id=op.id,
-    ).to_dict()
+    return gate.give_consent(deployment_id, operator_id=op.id, **body.model_dump()).to_dict()
+
+
+@router.post("/{deployment_id}/refusals", status_code=201)
+def record_refusal(deployment_id: str, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
+    """Someone refused: recorded anonymously; the non-face alternative stays open."""
+    event_id = gate.record_refusal(deployment_id, operator_id=op.id)
+    alternative = gate.get_deployment(deployment_id, operator_id=op.id).alternative
+    return {"event_id": event_id, "alternative": alternative}
 
 
 @router.post("/{deployment_id}/consents/withdraw")
@@ -93,3 +97,43 @@ async def identify(
     data = await image.read()
     result = await run_in_threadpool(gate.identify, deployment_id, data, operator_id=op.id)
     return result.to_dict()
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reviewer: str = Field(min_length=1, max_length=100, description="the reviewer's staff id")
+    confirm: bool
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=5000)
+    refuse: bool = False
+
+
+ops = APIRouter(prefix="/v1", tags=["operator"])
+
+
+@ops.post("/identifications/{identification_id}/reviews")
+def review_identification(
+    identification_id: str, body: ReviewIn, gate: GateDep, op: OperatorDep
+) -> dict[str, Any]:
+    """Confirm or reject a pending remote-identification match (two reviewers name it)."""
+    return gate.review_identification(
+        identification_id, reviewer=body.reviewer, confirm=body.confirm, operator_id=op.id
+    ).to_dict()
+
+
+@ops.get("/requests")
+def open_requests(gate: GateDep, op: OperatorDep) -> list[dict[str, Any]]:
+    """People's open requests and complaints, soonest deadline first."""
+    return [r.to_dict() for r in gate.open_requests(operator_id=op.id)]
+
+
+@ops.post("/requests/{request_id}/answer")
+def answer_request(
+    request_id: str, body: AnswerIn, gate: GateDep, op: OperatorDep
+) -> dict[str, Any]:
+    return gate.answer_request(
+        request_id, reason=body.reason, refuse=body.refuse, operator_id=op.id
+    ).to_dict()

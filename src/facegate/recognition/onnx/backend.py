@@ -12,7 +12,6 @@ cached) and the onnxruntime session created on the first call.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from facegate.recognition.backend import available_cores
 from facegate.recognition.onnx.convert import INPUT_NAME, OUTPUT_NAME, ensure_onnx_model
 
 if TYPE_CHECKING:
@@ -29,14 +29,6 @@ __all__ = ["CHIP_SIZE", "EMBEDDING_DIM", "OnnxBackend", "available_cores"]
 
 CHIP_SIZE = 150
 EMBEDDING_DIM = 128
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (respects affinity masks / cgroup cpusets)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class OnnxBackend:
@@ -94,6 +86,10 @@ class OnnxBackend:
                 opts.inter_op_num_threads = 1
                 opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                # Idle pool threads sleep instead of spinning: the cores are shared with
+                # face detection threads and other requests, and spinning cost ~50% more
+                # CPU per chip (4.4 ms against 2.9 ms for a batch of 32 on two cores).
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._session = ort.InferenceSession(
                     str(self.model_path),
                     sess_options=opts,

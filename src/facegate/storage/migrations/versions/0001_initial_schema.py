@@ -204,7 +204,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_templates_subject_id"), ["subject_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("templates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_templates_subject_id"))

@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("reached_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("people", sa.BigInteger(), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
-        sa.Column("document_sha256", sa.String(length=64), nullable=False),
+        sa.Column("material_sha256", sa.String(length=64), nullable=False),
         sa.Column("amendments", sa.Integer(), nullable=False),
         sa.Column("reference", sa.String(length=200), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
@@ -53,7 +53,9 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("regulator_notified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("regulator_reference", sa.String(length=200), nullable=False),
+        sa.Column("delay_reason", sa.Text(), nullable=False),
         sa.Column("individuals_notified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("harm_avoided", sa.Boolean(), nullable=False),
         sa.Column("resolution", sa.Text(), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -61,9 +63,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_incidents_operator_id"), ["operator_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_incidents_operator_id"), ["operator_id"], unique=False)
 
 
 def downgrade() -> None:

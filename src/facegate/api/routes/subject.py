@@ -1,0 +1,54 @@
+"""Routes for the people whose faces are processed. They hold no password: the access code
+printed on their consent receipt, sent in the ``X-Access-Code`` header (never in the URL,
+which servers log). Rate limited per client address."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from facegate.api.deps import GateDep
+from facegate.api.ratelimit import RateLimiter
+
+router = APIRouter(prefix="/v1/subject", tags=["subject"])
+_limiter = RateLimiter(rate=10, per=60.0)
+
+
+def _code(request: Request, x_access_code: Annotated[str, Header()]) -> str:
+    _limiter.hit(request.client.host if request.client else "unknown")
+    return x_access_code
+
+
+Code = Annotated[str, Depends(_code)]
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=10, max_length=5000)
+
+
+@router.get("/me")
+def what_is_held(gate: GateDep, code: Code) -> dict[str, Any]:
+    """What is held about me, where, until when, and under which consent."""
+    return dict(gate.subject_view(code))
+
+
+@router.post("/me/withdraw")
+def withdraw(gate: GateDep, code: Code) -> dict[str, Any]:
+    """Withdraw consent: everything held is erased and the key destroyed."""
+    request, receipt = gate.subject_withdraw(code)
+    return {"request": request.to_dict(), "erasure": receipt.to_dict()}
+
+
+@router.post("/me/erase")
+def erase(gate: GateDep, code: Code) -> dict[str, Any]:
+    request, receipt = gate.subject_erase(code)
+    return {"request": request.to_dict(), "erasure": receipt.to_dict()}
+
+
+@router.post("/me/complaints", status_code=201)
+def complain(body: ComplaintIn, gate: GateDep, code: Code) -> dict[str, Any]:
+    """Lodge a complaint; the answer is due by ``due_at``."""
+    return gate.subject_complaint(code, body.text).to_dict()

@@ -1,0 +1,416 @@
+"""The ISO/IEC 30136 figures of each protection scheme on one set of comparisons.
+
+For every scheme, over several random deployment keys:
+
+* accuracy: 10-fold accuracy (threshold chosen on the other folds), EER and TAR at FAR 1e-3
+  and 1e-4 of the protected comparison, next to the raw embedding's 10-fold accuracy
+  (euclidean distance);
+* unlinkability: D<->sys (:func:`~facegate.evaluation.metrics.dsys`) between templates of
+  the same people under two keys (mated: same person, different photos) and of different
+  people under two keys (non-mated);
+* renewability: the share of photos whose revoked template (key A) matches its re-issued one
+  (key B, same photo) at the scheme's deployment threshold, to set beside the false-match
+  rate at that threshold;
+* irreversibility under a stolen key (:mod:`~facegate.evaluation.attacks`): the share of
+  targets for which the attacker's rebuilt embedding is accepted by the *unprotected* system,
+  beside that system's genuine acceptance. The unprotected system works at the euclidean
+  distance whose false-match rate is 1e-3 on these photos (dlib's customary 0.6 when there
+  are too few impostor pairs to measure that), and accepts at or below it;
+* template size, and comparisons per second of a 1:N search on one core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from facegate.evaluation import metrics
+from facegate.evaluation.attacks import invert
+from facegate.evaluation.datasets import Comparisons
+from facegate.templates.hazmat._mean import MEAN
+from facegate.templates.scheme import DEFAULT_SCHEME, TemplateScheme
+
+__all__ = [
+    "JSON_KEYS",
+    "Options",
+    "Report",
+    "SchemeFigures",
+    "Unprotected",
+    "evaluate",
+    "recommend",
+    "render",
+]
+
+F64 = npt.NDArray[np.float64]
+U8 = npt.NDArray[np.uint8]
+Ints = npt.NDArray[np.intp]
+Progress = Callable[[str], None]
+
+#: the keys of each scheme's object in the JSON report, in order
+JSON_KEYS: Final = (
+    "accuracy",
+    "eer",
+    "tar_at_far_1e3",
+    "tar_at_far_1e4",
+    "unprotected_accuracy",
+    "dsys",
+    "renewed_match_rate",
+    "stolen_key_attack_acceptance",
+    "template_bytes",
+    "comparisons_per_s",
+)
+#: the raw distance threshold used when the false-match rate cannot be measured
+DLIB_THRESHOLD: Final = 0.6
+#: the false-match rate at which the unprotected reference system works
+REFERENCE_FMR: Final = 1e-3
+#: a protected scheme is "as accurate" as the raw embedding within this many points
+ACCURACY_MARGIN: Final = 0.002
+_MAX_LINK_PAIRS: Final = 20_000
+_DICTIONARY: Final = 2_000
+_SPEED_BYTES: Final = 256 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How much work to do: more keys and targets give steadier figures."""
+
+    keys: int = 5
+    attack_targets: int = 60
+    speed_rows: int = 1_000_000
+    seed: int = 0
+
+    @classmethod
+    def quick(cls) -> Options:
+        return cls(keys=3, attack_targets=15, speed_rows=200_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Unprotected:
+    accuracy: float
+    eer: float
+    tar_at_far_1e3: float | None
+    tar_at_far_1e4: float | None
+    #: the euclidean distance at or below which the reference system accepts
+    reference_threshold: float
+    reference_fmr: float | None
+    genuine_acceptance: float
+    mean_face_acceptance: float
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeFigures:
+    name: str
+    accuracy: float
+    eer: float
+    tar_at_far_1e3: float | None
+    tar_at_far_1e4: float | None
+    unprotected_accuracy: float
+    dsys: float | None
+    renewed_match_rate: float | None
+    stolen_key_attack_acceptance: float | None
+    template_bytes: int
+    comparisons_per_s: float | None
+    # for people, not in the JSON object
+    threshold: float = 0.0
+    accuracy_at_threshold: float = 0.0
+    fmr_at_threshold: float = 0.0
+    fnmr_at_threshold: float = 0.0
+    dsys_same_photo: float | None = None
+    attack_similarity: float | None = None
+    attack_methods: dict[str, int] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in JSON_KEYS}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    dataset: str
+    photos: int
+    no_face: int
+    genuine: int
+    impostor: int
+    pool: int
+    dropped_pairs: int
+    unprotected: Unprotected
+    schemes: tuple[SchemeFigures, ...]
+    default: str = DEFAULT_SCHEME
+
+    @property
+    def recommended(self) -> str:
+        return recommend(self.schemes)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"default": self.default, "schemes": {s.name: s.as_json() for s in self.schemes}}
+
+
+def recommend(schemes: Sequence[SchemeFigures]) -> str:
+    """The rule that picks a default from figures: among the schemes within
+    ACCURACY_MARGIN of the raw embedding's accuracy, the one whose stolen-key attack succeeds
+    least (then the more accurate); if none is that accurate, the most accurate."""
+    if not schemes:
+        raise ValueError("no schemes to choose from")
+    close = [s for s in schemes if s.unprotected_accuracy - s.accuracy <= ACCURACY_MARGIN]
+    if close:
+        return min(
+            close,
+            key=lambda s: (
+                1.0 if s.stolen_key_attack_acceptance is None else s.stolen_key_attack_acceptance,
+                -s.accuracy,
+            ),
+        ).name
+    return max(schemes, key=lambda s: s.accuracy).name
+
+
+def key_seed(k: int) -> bytes:
+    """Reproducible stand-ins for deployment transform seeds."""
+    return hashlib.sha256(b"facegate bench key %d" % k).digest()
+
+
+def _pair_similarity(ta: U8, tb: U8, a: Ints, b: Ints) -> F64:
+    """1 - hamming / bits between rows ``ta[a[k]]`` and ``tb[b[k]]``, in chunks."""
+    bits = 8 * ta.shape[1]
+    wa, wb = ta.view(np.uint64), tb.view(np.uint64)
+    out = np.empty(len(a), dtype=np.float64)
+    step = max(1, 2**24 // max(1, ta.shape[1]))
+    for start in range(0, len(a), step):
+        sl = slice(start, start + step)
+        diff = np.bitwise_count(wa[a[sl]] ^ wb[b[sl]]).sum(axis=1, dtype=np.int64)
+        out[sl] = 1.0 - diff / bits
+    return out
+
+
+def _reference(data: Comparisons) -> tuple[float, float | None]:
+    pool = np.sort(
+        np.linalg.norm(data.embeddings[data.pool_a] - data.embeddings[data.pool_b], axis=1)
+    )
+    if pool.size < round(1.0 / REFERENCE_FMR):
+        return DLIB_THRESHOLD, None
+    allowed = int(np.floor(REFERENCE_FMR * pool.size))
+    # accept at or below a distance just short of the first impostor not allowed through
+    return float(np.nextafter(pool[allowed], 0.0)), REFERENCE_FMR
+
+
+def unprotected_figures(data: Comparisons) -> Unprotected:
+    x = data.embeddings
+    dist = np.linalg.norm(x[data.a] - x[data.b], axis=1)
+    pool = np.linalg.norm(x[data.pool_a] - x[data.pool_b], axis=1)
+    genuine = -dist[data.same]
+    threshold, fmr = _reference(data)
+    targets = _targets(data, len(data.people), np.random.default_rng(0))
+    mean_face = np.linalg.norm(x[targets] - np.asarray(MEAN), axis=1) <= threshold
+    return Unprotected(
+        accuracy=metrics.kfold_accuracy(-dist, data.same, data.folds),
+        eer=metrics.eer(genuine, -pool),
+        tar_at_far_1e3=metrics.tar_at_far(genuine, -pool, 1e-3),
+        tar_at_far_1e4=metrics.tar_at_far(genuine, -pool, 1e-4),
+        reference_threshold=threshold,
+        reference_fmr=fmr,
+        genuine_acceptance=float(np.mean(dist[data.same] <= threshold)),
+        mean_face_acceptance=float(np.mean(mean_face)),
+    )
+
+
+def _targets(data: Comparisons, count: int, rng: np.random.Generator) -> Ints:
+    """One photo (the first) of up to ``count`` people, the people drawn at random."""
+    firsts = np.unique(data.people, return_index=True)[1]
+    if firsts.size > count:
+        firsts = np.sort(rng.choice(firsts, count, replace=False))
+    return np.asarray(firsts, dtype=np.intp)
+
+
+def _link_pairs(data: Comparisons, rng: np.random.Generator) -> tuple[Ints, Ints, Ints, Ints]:
+    """Mated (same person, different photos) and non-mated pairs for D<->sys."""
+    n = len(data.people)
+    ia, ib = np.nonzero(data.people[:, None] == data.people[None, :])
+    mated = ia != ib
+    ma, mb = ia[mated], ib[mated]
+    if ma.size > _MAX_LINK_PAIRS:
+        pick = rng.choice(ma.size, _MAX_LINK_PAIRS, replace=False)
+        ma, mb = ma[pick], mb[pick]
+    count = min(max(ma.size, 5_000), _MAX_LINK_PAIRS)
+    na = rng.integers(0, n, size=3 * count)
+    nb = rng.integers(0, n, size=3 * count)
+    cross = data.people[na] != data.people[nb]
+    return ma, mb, na[cross][:count], nb[cross][:count]
+
+
+def _speed(scheme: TemplateScheme, rows: int) -> float:
+    width = scheme.template_bytes
+    rows = max(1_000, min(rows, _SPEED_BYTES // width))
+    rng = np.random.default_rng(1)
+    gallery = rng.integers(0, 256, size=(rows, width), dtype=np.uint8)
+    probe = gallery[rows // 2].copy()
+    scheme.similarity_many(probe, gallery)  # warm up
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        scheme.similarity_many(probe, gallery)
+        best = min(best, time.perf_counter() - start)
+    return rows / best
+
+
+def scheme_figures(
+    data: Comparisons,
+    scheme: TemplateScheme,
+    unprotected: Unprotected,
+    options: Options,
+    progress: Progress | None = None,
+) -> SchemeFigures:
+    say = progress or (lambda _msg: None)
+    x = data.embeddings
+    rng = np.random.default_rng(options.seed)
+    keys = max(2, options.keys)
+    accs, eers, tar3, tar4, at_thr, fmrs, fnmrs = [], [], [], [], [], [], []
+    templates: list[U8] = []
+    threshold = scheme.default_threshold
+    say(f"{scheme.name}: protecting {len(x)} embeddings under {keys} keys")
+    for k in range(keys):
+        t = scheme.protect_many(x, key_seed(k))
+        templates.append(t)
+        scores = _pair_similarity(t, t, data.a, data.b)
+        pool = _pair_similarity(t, t, data.pool_a, data.pool_b)
+        genuine = scores[data.same]
+        accs.append(metrics.kfold_accuracy(scores, data.same, data.folds))
+        eers.append(metrics.eer(genuine, pool))
+        tar3.append(metrics.tar_at_far(genuine, pool, 1e-3))
+        tar4.append(metrics.tar_at_far(genuine, pool, 1e-4))
+        at_thr.append(metrics.rates_at(scores, data.same, threshold).accuracy)
+        fmrs.append(float(np.mean(pool >= threshold)))
+        fnmrs.append(float(np.mean(genuine < threshold)))
+
+    say(f"{scheme.name}: unlinkability and renewability")
+    # every pair of consecutive keys is one "two deployments" experiment; pooling them
+    # gives the histograms of D<->sys enough mated scores to keep its upward bias small
+    ma, mb, na, nb = _link_pairs(data, rng)
+    everyone = np.arange(len(x), dtype=np.intp)
+    mated, non_mated, renewed = [], [], []
+    for ta, tb in zip(templates, templates[1:], strict=False):
+        mated.append(_pair_similarity(ta, tb, ma, mb))
+        non_mated.append(_pair_similarity(ta, tb, na, nb))
+        renewed.append(_pair_similarity(ta, tb, everyone, everyone))
+    link = (
+        metrics.dsys(np.concatenate(mated), np.concatenate(non_mated)) if ma.size >= 2 else None
+    )
+    link_same = metrics.dsys(np.concatenate(renewed), np.concatenate(non_mated))
+    renewed_rate = float(np.mean(np.concatenate(renewed) >= threshold))
+    ta = templates[0]
+
+    targets = _targets(data, options.attack_targets, rng)
+    say(f"{scheme.name}: stolen-key attack on {len(targets)} templates")
+    accepted, sims, methods = [], [], Counter[str]()
+    for target in targets:
+        others = np.flatnonzero(data.people != data.people[target])
+        if others.size > _DICTIONARY:
+            others = np.sort(rng.choice(others, _DICTIONARY, replace=False))
+        result = invert(scheme, key_seed(0), bytes(ta[target]), dictionary=x[others])
+        distance = float(np.linalg.norm(result.embedding - x[target]))
+        accepted.append(distance <= unprotected.reference_threshold)
+        sims.append(result.similarity)
+        methods[result.method] += 1
+
+    say(f"{scheme.name}: 1:N comparison speed")
+    return SchemeFigures(
+        name=scheme.name,
+        accuracy=float(np.mean(accs)),
+        eer=float(np.mean(eers)),
+        tar_at_far_1e3=None if None in tar3 else float(np.mean([v for v in tar3 if v is not None])),
+        tar_at_far_1e4=None if None in tar4 else float(np.mean([v for v in tar4 if v is not None])),
+        unprotected_accuracy=unprotected.accuracy,
+        dsys=link,
+        renewed_match_rate=renewed_rate,
+        stolen_key_attack_acceptance=float(np.mean(accepted)) if accepted else None,
+        template_bytes=scheme.template_bytes,
+        comparisons_per_s=_speed(scheme, options.speed_rows),
+        threshold=threshold,
+        accuracy_at_threshold=float(np.mean(at_thr)),
+        fmr_at_threshold=float(np.mean(fmrs)),
+        fnmr_at_threshold=float(np.mean(fnmrs)),
+        dsys_same_photo=link_same,
+        attack_similarity=float(np.mean(sims)) if sims else None,
+        attack_methods=dict(methods),
+        params=dict(scheme.params),
+    )
+
+
+def evaluate(
+    data: Comparisons,
+    schemes: Sequence[TemplateScheme],
+    options: Options | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    options = options or Options()
+    unprotected = unprotected_figures(data)
+    figures = tuple(scheme_figures(data, s, unprotected, options, progress) for s in schemes)
+    return Report(
+        dataset=data.name,
+        photos=data.photos,
+        no_face=data.no_face,
+        genuine=data.genuine,
+        impostor=data.impostor,
+        pool=len(data.pool_a),
+        dropped_pairs=data.dropped_pairs,
+        unprotected=unprotected,
+        schemes=figures,
+    )
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def render(report: Report) -> str:
+    """The figures as text for people."""
+    u = report.unprotected
+    ref = (
+        f"FMR {u.reference_fmr:g} (distance <= {u.reference_threshold:.3f})"
+        if u.reference_fmr is not None
+        else f"dlib's customary distance {u.reference_threshold} (too few impostors for FMR)"
+    )
+    lines = [
+        f"data set {report.dataset}: {report.photos} photos ({report.no_face} without a face), "
+        f"{report.genuine} genuine and {report.impostor} impostor comparisons"
+        + (f" ({report.dropped_pairs} pairs dropped)" if report.dropped_pairs else "")
+        + f", {report.pool} impostor pairs for false-accept rates",
+        f"unprotected (euclidean): 10-fold accuracy {_pct(u.accuracy)}, EER {_pct(u.eer)}, "
+        f"TAR@FAR1e-3 {_pct(u.tar_at_far_1e3)}, TAR@FAR1e-4 {_pct(u.tar_at_far_1e4)}",
+        f"reference system for attacks: {ref}; accepts {_pct(u.genuine_acceptance)} of genuine "
+        f"pairs and the public mean face for {_pct(u.mean_face_acceptance)} of people",
+        "",
+        f"{'scheme':<24} {'acc':>7} {'delta':>7} {'EER':>6} {'TAR@1e-3':>8} {'TAR@1e-4':>8} "
+        f"{'Dsys':>6} {'renew':>6} {'attack':>7} {'bytes':>6} {'Mcmp/s':>7}",
+    ]
+    for s in report.schemes:
+        speed = "n/a" if s.comparisons_per_s is None else f"{s.comparisons_per_s / 1e6:.1f}"
+        lines.append(
+            f"{s.name:<24} {_pct(s.accuracy):>7} "
+            f"{100 * (s.accuracy - s.unprotected_accuracy):>+7.2f} {_pct(s.eer):>6} "
+            f"{_pct(s.tar_at_far_1e3):>8} {_pct(s.tar_at_far_1e4):>8} "
+            f"{'n/a' if s.dsys is None else format(s.dsys, '.3f'):>6} "
+            f"{_pct(s.renewed_match_rate, 1):>6} {_pct(s.stolen_key_attack_acceptance, 1):>7} "
+            f"{s.template_bytes:>6} {speed:>7}"
+        )
+    lines.append("")
+    for s in report.schemes:
+        same_photo = "n/a" if s.dsys_same_photo is None else f"{s.dsys_same_photo:.3f}"
+        lines.append(
+            f"{s.name}: at its threshold {s.threshold:.2f}: accuracy "
+            f"{_pct(s.accuracy_at_threshold)}, FMR {_pct(s.fmr_at_threshold, 3)}, FNMR "
+            f"{_pct(s.fnmr_at_threshold)}; renewed-template match rate "
+            f"{_pct(s.renewed_match_rate, 3)} (Dsys same photo {same_photo}); attack accepted "
+            f"{_pct(s.stolen_key_attack_acceptance, 1)} vs genuine "
+            f"{_pct(u.genuine_acceptance, 1)}, best candidates {s.attack_methods}"
+        )
+    lines.append(
+        f"default scheme: {report.default}; by this data set's figures the rule picks "
+        f"{report.recommended}"
+    )
+    return "\n".join(lines)

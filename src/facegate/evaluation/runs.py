@@ -1,0 +1,81 @@
+"""From a folder of photos to a report: embed (cached), compare, evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from facegate.config import Settings
+from facegate.evaluation import datasets
+from facegate.evaluation.embeddings import EmbeddingCache, default_cache_path
+from facegate.evaluation.report import Options, Report, evaluate
+from facegate.recognition import FaceEngine
+from facegate.templates.scheme import TemplateScheme, available_schemes, get_scheme
+
+__all__ = ["default_schemes", "embedder", "folder_report", "lfw_report"]
+
+Progress = Callable[[str], None]
+
+
+def default_schemes() -> list[TemplateScheme]:
+    """Every registered scheme at its default parameters."""
+    return [get_scheme(name) for name in available_schemes()]
+
+
+def embedder(
+    settings: Settings | None = None, cache: Path | None = None, *, no_cache: bool = False
+) -> EmbeddingCache:
+    """An embedding cache over the service's face engine (ONNX by default)."""
+
+    def make() -> FaceEngine:
+        from facegate.core import engine_for
+
+        return engine_for(settings or Settings())
+
+    return EmbeddingCache(make, None if no_cache else (cache or default_cache_path()))
+
+
+def folder_report(
+    root: Path,
+    *,
+    schemes: Sequence[TemplateScheme] | None = None,
+    options: Options | None = None,
+    cache: EmbeddingCache,
+    progress: Progress | None = None,
+) -> Report:
+    """The report for a ``root/<person>/<photo>`` folder set."""
+    photos = datasets.folder_photos(root)
+    embedded = cache.embed(photos.paths, progress=_ticker(progress))
+    cache.save()
+    data = datasets.folder_comparisons(Path(root).name, photos, embedded)
+    return evaluate(data, schemes or default_schemes(), options, progress)
+
+
+def lfw_report(
+    images: Path,
+    pairs_file: Path,
+    *,
+    schemes: Sequence[TemplateScheme] | None = None,
+    options: Options | None = None,
+    cache: EmbeddingCache,
+    progress: Progress | None = None,
+) -> Report:
+    """The report for an LFW-format set: ``images/<name>/<name>_NNNN.jpg`` and pairs.txt."""
+    pairs = datasets.read_lfw_pairs(pairs_file, images)
+    photos = datasets.lfw_photos(pairs)
+    embedded = cache.embed(photos.paths, progress=_ticker(progress))
+    cache.save()
+    data = datasets.lfw_comparisons(f"lfw:{Path(pairs_file).name}", pairs, embedded)
+    return evaluate(data, schemes or default_schemes(), options, progress)
+
+
+def _ticker(progress: Progress | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    say = progress
+
+    def tick(done: int, total: int) -> None:
+        if done == total or done % 256 == 0:
+            say(f"embedded {done}/{total} photos")
+
+    return tick

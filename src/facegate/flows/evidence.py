@@ -1,0 +1,249 @@
+"""Evidence export: one person's or one deployment's events, proven, in one bundle.
+
+A person is found by the access code on their consent receipt (only its hash is stored) or,
+once they are erased and that link is gone, by the pseudonym printed on the receipt
+(``piiPrincipalId``), which is also what the ledger's events name. The bundle carries every
+event naming the pseudonym, the deployment's creation and notice events, the notice texts,
+the signed receipts, and the proofs against one signed checkpoint: the newest one a witness
+cosigned if it covers every event, else the newest one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate.consent.receipts import (
+    ReceiptFacts,
+    access_code_hash,
+    receipt_body,
+    sign_receipt,
+    verify_receipt,
+)
+from facegate.core import Core, aware
+from facegate.errors import InvalidInput, NotFound
+from facegate.ledger import cosignatures, records
+from facegate.ledger.events import Kind
+from facegate.ledger.evidence import BundleParts, make_bundle
+from facegate.ledger.proofs import inclusion_proof
+from facegate.ledger.store import DbNodeReader
+from facegate.storage import tables as t
+
+#: events that describe a deployment itself, bundled with any person's events in it
+_CONTEXT = (str(Kind.DEPLOYMENT_CREATED), str(Kind.NOTICE_PUBLISHED))
+
+
+def keep_receipt(
+    s: Session,
+    *,
+    consent_id: str,
+    deployment_id: str,
+    pseudonym: str,
+    document: Mapping[str, object],
+    now: datetime,
+) -> None:
+    """Keep the operator's copy of a signed receipt, in the consent's transaction, so that it
+    can still be bundled after the person is erased (it holds no biometric data)."""
+    s.add(
+        t.ConsentReceiptCopy(
+            consent_id=consent_id,
+            deployment_id=deployment_id,
+            pseudonym=pseudonym,
+            document=dict(document),
+            created_at=now,
+        )
+    )
+
+
+def export(
+    core: Core,
+    *,
+    access_code: str | None = None,
+    pseudonym: str | None = None,
+    deployment_id: str | None = None,
+    receipts: Sequence[Mapping[str, Any]] = (),
+    operator_id: str | None = None,
+) -> dict[str, Any]:
+    """The bundle (a JSON-ready dict) for one person or one deployment.
+
+    ``receipts`` are receipts the person brings (their own copies); each must carry a valid
+    signature by this log's key and name the person, and is bundled with the others.
+    """
+    if sum(x is not None for x in (access_code, pseudonym, deployment_id)) != 1:
+        raise InvalidInput("name exactly one of: an access code, a pseudonym, a deployment")
+    with core.db.read() as s:
+        if access_code is not None:
+            pseudonym, deployment_id = _holder(s, access_code)
+        elif pseudonym is not None:
+            pseudonym = pseudonym.strip()
+        head = records.latest_head(s)
+        entries = records.entries_about(
+            s, subject=pseudonym, deployment=deployment_id, below=head.size
+        )
+        if not entries:
+            raise NotFound(
+                "the ledger holds no event about "
+                + (f"pseudonym {pseudonym}" if pseudonym else f"deployment {deployment_id}"),
+                advice="Check the pseudonym (piiPrincipalId on the receipt) or deployment id.",
+            )
+        deployments = sorted(
+            {d for d in (_deployment_of(e.data) for e in entries) if d is not None}
+        )
+        for dep_id in deployments:
+            core.deployment(s, dep_id, operator_id)  # an operator exports only its own
+        if pseudonym is not None:
+            for dep_id in deployments:
+                entries += records.entries_about(
+                    s, deployment=dep_id, kinds=_CONTEXT, below=head.size
+                )
+        entries = sorted({e.index: e for e in entries}.values(), key=lambda e: e.index)
+        size = head.size
+        cosigned = cosignatures.latest_cosigned_size(s)
+        if cosigned is not None and cosigned > entries[-1].index:
+            size = cosigned
+        note, witnesses = cosignatures.cosigned_note(s, size)
+        reader = DbNodeReader(s)
+        proven = [(e.data, inclusion_proof(e.index, size, reader)) for e in entries]
+        kept, notes = _receipts(core, s, pseudonym, deployments, receipts)
+        return make_bundle(
+            BundleParts(
+                origin=core.ledger.origin,
+                verifier_key=core.ledger.verifier_key,
+                checkpoint=note,
+                entries=proven,
+                scope={"subject": pseudonym, "deployment": deployment_id},
+                created_at=core.clock(),
+                witnesses=witnesses,
+                notices=_notices(s, deployments),
+                deployments=[_deployment(s, d) for d in deployments],
+                receipts=kept,
+                notes=notes,
+            )
+        )
+
+
+def _holder(s: Session, code: str) -> tuple[str, str]:
+    row = s.execute(
+        select(t.Subject.pseudonym, t.Subject.deployment_id)
+        .join(t.Consent, t.Consent.subject_id == t.Subject.id)
+        .where(t.Consent.access_code_hash == access_code_hash(code))
+    ).first()
+    if row is None:
+        raise NotFound(
+            "no consent holds this access code",
+            advice="After erasure the code no longer leads anywhere: export by the pseudonym\n"
+            "printed on the receipt (piiPrincipalId) instead.",
+        )
+    return row[0], row[1]
+
+
+def _deployment_of(leaf: bytes) -> str | None:
+    value = json.loads(leaf).get("deployment")
+    return str(value) if value is not None else None
+
+
+def _notices(s: Session, deployments: Sequence[str]) -> list[dict[str, Any]]:
+    rows = s.scalars(
+        select(t.Notice)
+        .where(t.Notice.deployment_id.in_(deployments))
+        .order_by(t.Notice.deployment_id, t.Notice.version)
+    )
+    return [
+        {"deployment": n.deployment_id, "version": n.version, "sha256": n.sha256, "body": n.body}
+        for n in rows
+    ]
+
+
+def _deployment(s: Session, dep_id: str) -> dict[str, Any]:
+    dep = s.get(t.Deployment, dep_id)
+    assert dep is not None  # found above
+    op = s.get(t.Operator, dep.operator_id)
+    return {
+        "id": dep.id,
+        "name": dep.name,
+        "purpose": dep.purpose,
+        "necessity": dep.necessity,
+        "legal_basis": dep.legal_basis,
+        "location_type": dep.location_type,
+        "jurisdiction": dep.jurisdiction,
+        "alternative": dep.alternative,
+        "operator": {
+            "id": dep.operator_id,
+            "name": op.name if op else None,
+            "contact": op.contact if op else None,
+        },
+    }
+
+
+def _receipts(
+    core: Core,
+    s: Session,
+    pseudonym: str | None,
+    deployments: Sequence[str],
+    brought: Sequence[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Kept copies, receipts the person brought, and receipts re-issued from live consents."""
+    q = select(t.ConsentReceiptCopy.consent_id, t.ConsentReceiptCopy.document)
+    q = q.where(
+        t.ConsentReceiptCopy.pseudonym == pseudonym
+        if pseudonym is not None
+        else t.ConsentReceiptCopy.deployment_id.in_(deployments)
+    )
+    found: dict[str, dict[str, Any]] = {cid: dict(doc) for cid, doc in s.execute(q)}
+    notes: list[str] = []
+    own = core.ledger.signing_key.public_key().public_bytes_raw()
+    for doc in brought:
+        body = verify_receipt(dict(doc))
+        cid = str(body.get("consentReceiptID"))
+        if body.get("publicKey") != _b64(own):
+            raise InvalidInput(f"receipt {cid} was not signed by this operator's ledger key")
+        if pseudonym is not None and body.get("piiPrincipalId") != pseudonym:
+            raise InvalidInput(f"receipt {cid} is for another person")
+        found.setdefault(cid, dict(doc))
+    q2 = select(t.Consent, t.Subject.pseudonym).join(
+        t.Subject, t.Subject.id == t.Consent.subject_id
+    )
+    q2 = q2.where(
+        t.Subject.pseudonym == pseudonym
+        if pseudonym is not None
+        else t.Consent.deployment_id.in_(deployments)
+    )
+    for consent, who in s.execute(q2).all():
+        if consent.id not in found:
+            found[consent.id] = _reissue(core, s, consent, who)
+            notes.append(f"receipt {consent.id} was re-issued from the consent record at export")
+    return [found[k] for k in sorted(found)], notes
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _reissue(core: Core, s: Session, consent: t.Consent, pseudonym: str) -> dict[str, object]:
+    """The receipt as signed at consent time: Ed25519 is deterministic, so the same facts and
+    key give the same bytes as the copy the person holds."""
+    dep = s.get(t.Deployment, consent.deployment_id)
+    assert dep is not None
+    op = s.get(t.Operator, dep.operator_id)
+    assert op is not None
+    facts = ReceiptFacts(
+        receipt_id=consent.id,
+        subject_pseudonym=pseudonym,
+        operator_name=op.name,
+        operator_contact=op.contact,
+        deployment_id=dep.id,
+        purpose=dep.purpose,
+        jurisdiction=dep.jurisdiction,
+        notice_version=consent.notice_version,
+        notice_sha256=consent.notice_sha256,
+        method=consent.method,
+        given_at=aware(consent.given_at),
+        expires_at=aware(consent.expires_at) if consent.expires_at else None,
+    )
+    return sign_receipt(receipt_body(facts), core.ledger.signing_key)

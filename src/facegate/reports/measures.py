@@ -1,0 +1,87 @@
+"""The technical security measures facegate itself applies, stated once for every report.
+
+PIA (CN-FR-9, EU-GDPR-35), the Art. 30 record (point (g)) and the CN-FR-15 filing all list
+them; they describe what the code does, so they are written here next to nothing else.
+Organisational measures (who may log into the host, staff training, physical security) are
+the operator's and appear in reports as items to complete.
+"""
+
+from __future__ import annotations
+
+from facegate.reports.document import Item, item
+
+
+def technical_measures(*, scheme: str, model_version: str, ledger_size: int) -> tuple[Item, ...]:
+    return (
+        Item(
+            label="No photo, no raw embedding at rest",
+            value=(
+                "Photos are decoded in memory; the 128-dimension face embedding exists only "
+                "inside one request. Nothing but a protected template is ever written."
+            ),
+            rules=("ISO-24745", "CN-FR-8"),
+        ),
+        Item(
+            label="Protected templates",
+            value=(
+                f"Scheme {scheme}: a keyed, non-invertible, cancelable transform of the "
+                f"embedding ({model_version}), keyed per deployment, so templates of two "
+                "deployments cannot be linked and a leaked set is revoked by re-keying."
+            ),
+            rules=("ISO-24745",),
+        ),
+        Item(
+            label="Encryption at rest (AEAD)",
+            value=(
+                "Every template and every subject reference is sealed with AES-256-GCM under "
+                "the subject's own data key, bound by associated data to its deployment and "
+                "subject, so a sealed value copied to another row does not open."
+            ),
+            rules=("CN-FR-14",),
+        ),
+        Item(
+            label="Key hierarchy",
+            value=(
+                "Master key (environment or a 0600 file, never in the database) → one key per "
+                "deployment (stored wrapped) → one data key per subject, stored wrapped in a "
+                "separate key store (keys.db, rollback journal, secure delete)."
+            ),
+            rules=("CN-FR-14",),
+        ),
+        Item(
+            label="Erasure by crypto-shredding",
+            value=(
+                "Withdrawal or erasure deletes the person's rows and destroys their data key, "
+                "so copies in backups can no longer be opened; a deletion receipt is written "
+                "to the ledger."
+            ),
+            rules=("CN-PIPL-15", "EU-GDPR-17"),
+        ),
+        Item(
+            label="Tamper-evident ledger",
+            value=(
+                "Every act and every refusal is an event in an RFC 9162 Merkle tree, written "
+                "in the same transaction as the change it records, with Ed25519-signed "
+                f"checkpoints; it holds pseudonyms and hashes only ({ledger_size} entries now)."
+            ),
+            rules=("CN-PIPL-69", "EU-AI-12"),
+        ),
+        Item(
+            label="Policy checks before processing",
+            value=(
+                "Each enrolment, verification and identification is checked against the "
+                "deployment's policy packs (consent, purpose, notice, location) first; a "
+                "refusal is recorded with the rule it rests on."
+            ),
+            rules=("CN-FR-6", "CN-PIPL-14"),
+        ),
+        Item(
+            label="Access control",
+            value=(
+                "HTTP API keys are scoped to one operator and stored only as hashes; one "
+                "operator cannot reach another's deployments."
+            ),
+            rules=("CN-FR-14",),
+        ),
+        item("Organisational measures (host access, staff, audits, intrusion detection)", ""),
+    )

@@ -1,0 +1,106 @@
+"""``facegate policy`` and the short ``deployment create`` flow, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def fg(home: Path | None, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    extra = ["--home", str(home)] if home is not None else []
+    proc = subprocess.run(
+        [sys.executable, "-m", "facegate.cli", *args, *extra],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": SRC, "COLUMNS": "200"},
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def test_explain_the_rules_behind_a_deployment_and_a_refusal(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dep = json.loads(
+        fg(
+            home,
+            "deployment",
+            "create",
+            "--name",
+            "Gate",
+            "--purpose",
+            "Residents open the compound gate by face",
+            "--location",
+            "residential_compound",
+            "--alternative",
+            "key card",
+            "--json",
+        ).stdout
+    )
+    assert any("impact assessment" in n for n in dep["notes"])
+    why = json.loads(fg(home, "policy", "explain", dep["event_id"], "--json").stdout)
+    assert why["kind"] == "deployment.created" and why["intact"]
+    cited = {r["id"]: r for r in why["rules"]}
+    assert {"CN-FR-9", "CN-FR-13"} <= cited.keys()
+    assert cited["CN-FR-13"]["source"] == "Measures Art 13; PIPL Art 26"
+    assert cited["CN-FR-13"]["plain"]
+
+    refused = fg(
+        home,
+        "deployment",
+        "create",
+        "--name",
+        "Spa",
+        "--purpose",
+        "Guests open lockers by face at the spa",
+        "--location",
+        "changing_room",
+        "--alternative",
+        "locker key",
+        ok=False,
+    )
+    assert refused.returncode == 4 and "CN-FR-13" in refused.stderr
+    con = sqlite3.connect(home / "facegate.db")
+    (event_id,) = con.execute(
+        "SELECT event_id FROM ledger_entries WHERE kind = 'policy.denied' ORDER BY idx DESC"
+    ).fetchone()
+    con.close()
+    human = fg(home, "policy", "explain", event_id).stdout
+    assert "policy.denied" in human and "CN-FR-13" in human and "changing rooms" in human
+    assert "stage: register_deployment" in human
+
+
+def test_explain_a_rule_and_list_packs(tmp_path: Path) -> None:
+    text = fg(None, "policy", "explain", "eu-ai-14").stdout
+    assert "EU-AI-14" in text and "AI Act Art 14(5)" in text and "two" in text
+    rule = json.loads(fg(None, "policy", "explain", "US-IL-15a", "--json").stdout)
+    assert rule["checks"][0]["pack"] == "us-il"
+    rows = json.loads(fg(None, "policy", "list", "--pack", "eu", "--json").stdout)
+    assert {r["id"] for r in rows} >= {"EU-GDPR-9", "EU-AI-5", "EU-AI-14", "EU-AI-19"}
+    assert {r["pack"] for r in rows} == {"eu"}
+    everything = json.loads(fg(None, "policy", "list", "--json").stdout)
+    assert {r["pack"] for r in everything} == {"cn", "eu", "us-il", "us-tx", "us-wa", "ind-2019"}
+    missing = fg(tmp_path / "home", "policy", "explain", "evt_nope", ok=False)
+    assert missing.returncode == 5 and "no ledger event" in missing.stderr
+    unknown = fg(None, "policy", "explain", "CN-FR-99", ok=False)
+    assert unknown.returncode == 5
+
+
+def test_startup_self_check(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    fg(home, "init")
+    r = json.loads(fg(home, "policy", "check", "--json").stdout)
+    assert r["allowed"] and r["controls"]["encryption"] is True
+    assert r["controls"]["intrusion_detection"] is None
+    assert any(o["rule_id"] == "CN-FR-14" for o in r["obligations"])
+    home.chmod(0o755)  # others may now read the home: access control is missing
+    refused = fg(home, "policy", "check", ok=False)
+    assert refused.returncode == 4 and "CN-FR-14" in refused.stderr

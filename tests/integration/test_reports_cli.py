@@ -1,0 +1,124 @@
+"""``facegate report``, ``filing`` and ``incident`` run as a user would: separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def fg(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "facegate.cli", *args, "--home", str(home)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc
+
+
+def js(home: Path, *args: str) -> Any:
+    return json.loads(fg(home, *args, "--json").stdout)
+
+
+def test_reports_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    dep = js(
+        home,
+        "deployment",
+        "create",
+        "--name",
+        "North gate",
+        "--purpose",
+        "住户刷脸开门 Residents open the compound gate by face",
+        "--location",
+        "residential_compound",
+        "--alternative",
+        "key card",
+    )["id"]
+    r = js(home, "report", "pia", "-d", dep, "-o", str(tmp_path / "pia.pdf"))
+    assert (tmp_path / "pia.pdf").read_bytes().startswith(b"%PDF-")
+    assert r["format"] == "pdf" and r["event_id"].startswith("evt_") and r["open_items"] > 0
+    assert r["report"]["kind"] == "pia" and len(r["sha256"]) == 64
+
+    out = fg(home, "report", "art30", "-d", dep, "-o", str(tmp_path / "art30.html")).stdout
+    assert "wrote" in out and "sha256" in out
+    assert "GDPR Art. 30" in (tmp_path / "art30.html").read_text()
+    page = fg(home, "report", "pia", "-d", dep).stdout
+    assert page.startswith("<!DOCTYPE html>") and "个人信息保护影响评估报告" in page
+
+    bad = fg(home, "report", "pia", "-d", dep, "-o", str(tmp_path / "pia.docx"), ok=False)
+    assert bad.returncode == 3 and "FILE.pdf" in bad.stderr
+    missing = fg(home, "report", "art30", "-d", "dep_nope", "--json", ok=False)
+    assert missing.returncode == 5 and json.loads(missing.stdout)["error"] == "not_found"
+
+
+def test_filing_and_incidents_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    js(
+        home,
+        "deployment",
+        "create",
+        "--name",
+        "North gate",
+        "--purpose",
+        "Residents open the compound gate by face",
+        "--location",
+        "residential_compound",
+        "--alternative",
+        "key card",
+    )
+    status = js(home, "filing", "status")
+    assert (status["people"], status["required"], status["threshold"]) == (0, False, 100_000)
+    assert "no filing required" in fg(home, "filing", "status").stdout
+    fg(home, "filing", "document", "-o", str(tmp_path / "filing.html"))
+    assert "人脸识别技术应用备案材料" in (tmp_path / "filing.html").read_text()
+    nothing = fg(home, "filing", "submitted", "--reference", "X-1", ok=False)
+    assert nothing.returncode == 5
+
+    naive = fg(
+        home,
+        "incident",
+        "open",
+        "--description",
+        "x",
+        "--people",
+        "1",
+        "--discovered-at",
+        "2025-10-02T09:00",
+        ok=False,
+    )
+    assert naive.returncode == 3 and "time zone" in naive.stderr
+    inc = js(
+        home,
+        "incident",
+        "open",
+        "--description",
+        "Templates database copied by a contractor",
+        "--people",
+        "300",
+        "--discovered-at",
+        "2025-10-02T09:00+08:00",
+    )
+    assert inc["status"] == "open" and inc["discovered_at"] == "2025-10-02T01:00:00Z"
+    early = fg(home, "incident", "close", "-i", inc["id"], "--resolution", "fixed", ok=False)
+    assert early.returncode == 4 and "CN-PIPL-57" in early.stderr
+    assert (
+        fg(home, "incident", "notify", "-i", inc["id"], "--to", "nobody", ok=False).returncode == 3
+    )
+    told = js(home, "incident", "notify", "-i", inc["id"], "--to", "regulator", "--reference", "C1")
+    assert told["status"] == "notified" and told["regulator_reference"] == "C1"
+    fg(home, "incident", "notify", "-i", inc["id"], "--to", "individuals")
+    closed = js(home, "incident", "close", "-i", inc["id"], "--resolution", "access revoked")
+    assert closed["status"] == "closed"
+    listed = js(home, "incident", "list")
+    assert [i["id"] for i in listed] == [inc["id"]]
+    assert "closed" in fg(home, "incident", "list").stdout
+    assert js(home, "ledger", "verify")["ok"]

@@ -1,0 +1,68 @@
+"""The retention sweeper, with an injected clock: nothing outlives its time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from facegate.config import Settings
+from facegate.errors import PolicyDenied
+from facegate.gate import Gate
+from facegate.recognition import FaceEngine
+
+Photo = Callable[[str], bytes]
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clocked(tmp_path: Path, face_engine: FaceEngine) -> Iterator[tuple[Gate, Clock]]:
+    clock = Clock()
+    with Gate.open(
+        settings=Settings(home=tmp_path / "home"), clock=clock, engine=face_engine
+    ) as gate:
+        yield gate, clock
+
+
+def test_templates_expire_and_consents_lapse(clocked: tuple[Gate, Clock], photo: Photo) -> None:
+    gate, clock = clocked
+    dep = gate.create_deployment(
+        name="Gym",
+        purpose="Members enter the gym by face",
+        location="venue",
+        alternative="member card",
+        retention_days=30,
+    ).id
+    gate.give_consent(dep, "obama")
+    gate.give_consent(dep, "biden", expires_at=T0 + timedelta(days=10))
+    gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
+    gate.enroll(dep, "biden", photo("fixtures/biden.jpg"))
+    assert gate.identify(dep, photo("fixtures/obama2.jpg")).subject_ref == "obama"
+
+    clock.now = T0 + timedelta(days=9)
+    nothing = gate.sweep_retention()
+    assert (nothing.templates_expired, nothing.subjects_erased) == (0, 0)
+
+    clock.now = T0 + timedelta(days=11)
+    lapsed = gate.sweep_retention()
+    assert (lapsed.templates_expired, lapsed.subjects_erased, lapsed.keys_destroyed) == (0, 1, 1)
+    with pytest.raises(PolicyDenied):
+        gate.verify(dep, "biden", photo("fixtures/biden.jpg"))
+
+    clock.now = T0 + timedelta(days=31)
+    expired = gate.sweep_retention()
+    assert expired.templates_expired == 1 and len(expired.event_ids) == 1
+    assert gate.counts()["templates"] == 0
+    # The loaded 1:N gallery forgot the expired template too.
+    assert gate.identify(dep, photo("fixtures/obama2.jpg")).decision == "unknown"
+    assert gate.verify_ledger().ok

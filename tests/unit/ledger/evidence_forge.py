@@ -1,0 +1,167 @@
+"""Build ledgers and evidence bundles by hand, without a database, for the verifier's tests.
+
+A forged log can hold what facegate itself would refuse to write (an enrollment without
+consent), which is exactly what the offline verifier must flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from facegate._internal.canonical import canonical_json, sha256_hex
+from facegate.consent.receipts import ReceiptFacts, receipt_body, sign_receipt
+from facegate.ledger.checkpoint import Checkpoint, Cosigner, Signer, cosign_checkpoint
+from facegate.ledger.checkpoint import sign_checkpoint as sign_note
+from facegate.ledger.events import Event, Kind
+from facegate.ledger.evidence import BundleParts, make_bundle
+from facegate.ledger.hasher import hash_leaf
+from facegate.ledger.proofs import inclusion_proof
+from facegate.ledger.tree import MemoryNodeStore
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+DEP = "dep_000000000000000000000001"
+PURPOSE = "Residents open the compound gate by face"
+NOTICE = {"processor": "Gatekeepers Ltd", "purpose": PURPOSE, "rights": "withdraw at any time"}
+NOTICE_SHA = sha256_hex(canonical_json(NOTICE))
+
+
+class ForgedLog:
+    """An in-memory log signed with a fixed test key."""
+
+    def __init__(self, origin: str = "court.test/ledger", seed: bytes = bytes(range(32))) -> None:
+        self.signer = Signer.from_seed(origin, seed)
+        self.store = MemoryNodeStore()
+        self.leaves: list[bytes] = []
+        self.consent_ids: dict[str, str] = {}
+
+    @property
+    def key(self) -> str:
+        return self.signer.verifier_key()
+
+    def add(
+        self,
+        kind: Kind,
+        minutes: int,
+        *,
+        subject: str | None = None,
+        details: Mapping[str, object] | None = None,
+        rules: tuple[str, ...] = (),
+        deployment: str = DEP,
+    ) -> int:
+        event = Event(
+            kind,
+            T0 + timedelta(minutes=minutes),
+            operator="op_forged",
+            deployment=deployment,
+            subject=subject,
+            rule_ids=rules,
+            details=dict(details or {}),
+        )
+        data = event.leaf_bytes(f"evt_{len(self.leaves):024x}")
+        self.store.append([hash_leaf(data)])
+        self.leaves.append(data)
+        return len(self.leaves) - 1
+
+    def deployment(self) -> None:
+        self.add(Kind.DEPLOYMENT_CREATED, 0, details={"purpose_sha256": sha256_hex(PURPOSE)})
+        self.add(Kind.NOTICE_PUBLISHED, 0, details={"version": 1, "notice_sha256": NOTICE_SHA})
+
+    def consent(
+        self,
+        subject: str,
+        minutes: int,
+        *,
+        expires: datetime | None = None,
+        deployment: str = DEP,
+        method: str = "signed_form",
+    ) -> dict[str, object]:
+        """A consent.given event and its signed receipt (returned)."""
+        cid = f"con_{len(self.leaves):024x}"
+        self.consent_ids[subject] = cid
+        self.add(
+            Kind.CONSENT_GIVEN,
+            minutes,
+            subject=subject,
+            deployment=deployment,
+            rules=("CN-FR-5", "CN-FR-6"),
+            details={
+                "consent_id": cid,
+                "notice_version": 1,
+                "notice_sha256": NOTICE_SHA,
+                "method": "signed_form",
+            },
+        )
+        facts = ReceiptFacts(
+            receipt_id=cid,
+            subject_pseudonym=subject,
+            operator_name="Gatekeepers Ltd",
+            operator_contact="dpo@gatekeepers.test",
+            deployment_id=deployment,
+            purpose=PURPOSE,
+            jurisdiction="cn",
+            notice_version=1,
+            notice_sha256=NOTICE_SHA,
+            method=method,
+            given_at=T0 + timedelta(minutes=minutes),
+            expires_at=expires,
+        )
+        return sign_receipt(receipt_body(facts), self.signer.private_key)
+
+    def note(self, *, cosigners: Sequence[Cosigner] = ()) -> str:
+        size = len(self.leaves)
+        note = sign_note(Checkpoint(self.signer.name, size, self.store.root(size)), self.signer)
+        for c in cosigners:
+            note = cosign_checkpoint(note, c, timestamp=1_772_355_600)
+        return note
+
+    def bundle(
+        self,
+        indices: Iterable[int] | None = None,
+        *,
+        receipts: Sequence[Mapping[str, Any]] = (),
+        cosigners: Sequence[Cosigner] = (),
+        scope: Mapping[str, str | None] | None = None,
+    ) -> dict[str, Any]:
+        size = len(self.leaves)
+        chosen = range(size) if indices is None else indices
+        return make_bundle(
+            BundleParts(
+                origin=self.signer.name,
+                verifier_key=self.key,
+                checkpoint=self.note(cosigners=cosigners),
+                entries=[(self.leaves[i], inclusion_proof(i, size, self.store)) for i in chosen],
+                scope=dict(scope or {"deployment": DEP}),
+                created_at=T0 + timedelta(days=1),
+                witnesses=[c.verifier_key() for c in cosigners],
+                notices=[{"deployment": DEP, "version": 1, "sha256": NOTICE_SHA, "body": NOTICE}],
+                deployments=[
+                    {
+                        "id": DEP,
+                        "name": "Gate",
+                        "purpose": PURPOSE,
+                        "operator": {"id": "op_forged", "name": "Gatekeepers Ltd"},
+                    }
+                ],
+                receipts=receipts,
+            )
+        )
+
+
+def enroll(log: ForgedLog, subject: str, minutes: int) -> int:
+    return log.add(
+        Kind.ENROLLED,
+        minutes,
+        subject=subject,
+        details={"template_id": f"tpl_{minutes:024x}", "model_version": "dlib-resnet-v1"},
+    )
+
+
+def verify(log: ForgedLog, subject: str, minutes: int) -> int:
+    return log.add(
+        Kind.VERIFIED,
+        minutes,
+        subject=subject,
+        details={"decision": "match", "score": 0.91, "threshold": 0.6},
+    )
