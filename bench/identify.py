@@ -9,8 +9,9 @@ the enrolled people are the probes. For each size it reports:
 
 - search p50/p99 for one probe (``Gallery.search(top=1)``, FAISS exact Hamming scan), and
   numpy's exhaustive ``similarity_many`` pass for comparison;
-- recall@1 against exhaustive search (the gallery's best score equals numpy's best), and
-  rank-1 accuracy (the best template is the probe's own person);
+- recall@1 against exhaustive search (the gallery's best score equals numpy's best), for
+  the probes and for as many strangers (fresh distractors, in no gallery), and rank-1
+  accuracy (the best template is the probe's own person);
 - add latency p50/p99/max (``Gallery.add``, one template at a time, into the full gallery);
 - memory per template: what Python allocated (``tracemalloc``: the matrix, ids and maps)
   while the gallery was filled, / size; ids are the length of real ones (28 characters);
@@ -171,6 +172,13 @@ def bench_size(
 
     for probe in probes[:3]:  # warm up
         gallery.search(probe.tobytes(), top=1)
+    # strangers: people in nobody's gallery, whose best match is a chance one
+    strangers = distractors(seed, len(probes), rng)
+    stranger_agree = 0
+    for probe in strangers:
+        hit = gallery.search(probe.tobytes(), top=1)[0]
+        best = protector.similarity_many(probe.tobytes(), matrix).max()
+        stranger_agree += bool(np.isclose(hit.score, best))
     searches: list[float] = []
     exhaustive: list[float] = []
     agree = correct = 0
@@ -192,6 +200,7 @@ def bench_size(
         "search_p99_ms": percentile_ms(searches, 99),
         "numpy_exhaustive_p50_ms": percentile_ms(exhaustive, 50),
         "recall_at_1_vs_exhaustive": agree / len(probes),
+        "stranger_recall_at_1_vs_exhaustive": stranger_agree / len(strangers),
         "rank1_accuracy": correct / len(probes),
         "add_p50_ms": percentile_ms(adds, 50),
         "add_p99_ms": percentile_ms(adds, 99),
@@ -314,19 +323,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ["python", "bench/identify.py", *(argv if argv is not None else sys.argv[1:])]
     )
     say(f"command: {command}")
-    sizes = [
-        int(x)
-        for x in (args.sizes or ("10000,100000" if args.quick else "10000,100000,1000000")).split(
-            ","
-        )
-    ]
-    startup_sizes = [
-        int(x)
-        for x in (args.startup_sizes or ("10000" if args.quick else "10000,100000,1000000")).split(
-            ","
-        )
-        if x
-    ]
+    default_sizes = "10000,100000" if args.quick else "10000,100000,1000000"
+    default_startup = "10000" if args.quick else "10000,100000,1000000"
+    sizes = [int(x) for x in (args.sizes or default_sizes).split(",") if x]
+    startup = args.startup_sizes if args.startup_sizes is not None else default_startup
+    startup_sizes = [int(x) for x in startup.split(",") if x]
     n_probes = args.probes or (100 if args.quick else 300)
     rng = np.random.default_rng(6)
 
@@ -344,7 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     results = []
-    say("size       search p50/p99 ms  numpy p50  recall@1  rank-1  add p50/p99/max ms  B/tpl")
+    say(
+        "size       search p50/p99 ms  numpy p50  recall@1 (strangers)  rank-1  "
+        "add p50/p99/max ms  B/tpl"
+    )
     for n in sizes:
         r = bench_size(
             n,
@@ -360,7 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(r)
         say(
             f"{n:>9,}  {r['search_p50_ms']:7.2f} /{r['search_p99_ms']:6.2f}  "
-            f"{r['numpy_exhaustive_p50_ms']:9.2f}  {r['recall_at_1_vs_exhaustive']:8.4f}  "
+            f"{r['numpy_exhaustive_p50_ms']:9.2f}  {r['recall_at_1_vs_exhaustive']:8.4f} "
+            f"({r['stranger_recall_at_1_vs_exhaustive']:.4f})  "
             f"{r['rank1_accuracy']:6.4f}  {r['add_p50_ms']:5.3f}/{r['add_p99_ms']:5.3f}/"
             f"{r['add_max_ms']:5.1f}  {r['memory_bytes_per_template']:5.0f}"
             f"  (load {r['load_average']:.1f})"

@@ -8,7 +8,8 @@ with the same model (dlib's HOG detector, 5-point landmarks, dlib's ResNet):
 - facegate, engine: read the file, ``decode_image`` (header checks, EXIF), detect on the
   capped working copy, align at full size, embed with the ONNX backend, protect
   (biohash-v1) and seal (AES-GCM under a data key): the enrollment path up to the store,
-  photos in batches of 32 with detection on one thread per core;
+  through ``FaceEngine.embed_stream`` (detection on one thread per core while the previous
+  32 chips are embedded);
 - facegate, Gate.enroll: the whole service path, store and ledger included, from two
   threads (each photo one person who consented beforehand, untimed).
 
@@ -158,22 +159,19 @@ def run_engine(
     Wall and CPU seconds (all threads), and each photo's extraction or refusal."""
     data_key, _ = protector.new_data_key(subject_id="sub_bench")
     results: list[Extraction | FaceError] = []
-    with ThreadPoolExecutor(engine.workers) as pool:
-        start, cpu = time.perf_counter(), time.process_time()
-        for first in range(0, len(paths), BATCH):
-            batch = paths[first : first + BATCH]
-            images = list(pool.map(lambda p: decode_image(p.read_bytes()), batch))
-            for i, result in enumerate(engine.embed_many(images, enrollment=True)):
-                results.append(result)
-                if isinstance(result, FaceError):
-                    continue
-                protector.seal_template(
-                    protector.protect(result.embedding),
-                    subject_id="sub_bench",
-                    template_id=f"tpl_{first + i}",
-                    data_key=data_key,
-                )
-        return time.perf_counter() - start, time.process_time() - cpu, results
+    start, cpu = time.perf_counter(), time.process_time()
+    decoded = (decode_image(p.read_bytes()) for p in paths)
+    for i, result in enumerate(engine.embed_stream(decoded, enrollment=True, batch=BATCH)):
+        results.append(result)
+        if isinstance(result, FaceError):
+            continue
+        protector.seal_template(
+            protector.protect(result.embedding),
+            subject_id="sub_bench",
+            template_id=f"tpl_{i}",
+            data_key=data_key,
+        )
+    return time.perf_counter() - start, time.process_time() - cpu, results
 
 
 def run_gate(paths: list[Path], engine: FaceEngine) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from facegate.flows import (
     subjects,
 )
 from facegate.flows import evidence as evidence_flow
+from facegate.flows import keys as keys_flow
 from facegate.flows.retention import SweepReport
 from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
@@ -63,6 +64,7 @@ from facegate.results import (
 )
 from facegate.storage import tables as t
 from facegate.storage.db import Database, make_engine, migrate
+from facegate.templates import MasterKey
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
@@ -385,6 +387,40 @@ class Gate:
 
     def open_requests(self, *, operator_id: str | None = None) -> list[RequestRecord]:
         return subjects.open_requests(self._core, operator_id=operator_id)
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def rotate_master_key(self, new: MasterKey | None = None) -> keys_flow.MasterRotation:
+        """Re-wrap every deployment key and the ledger key under a new master key, while
+        serving; the old key stays accepted until :meth:`finish_master_rotation`."""
+        return keys_flow.rotate_master(self._core, new)
+
+    def finish_master_rotation(self) -> keys_flow.MasterRetirement:
+        """End a master-key rotation: the old key is destroyed and no longer accepted."""
+        return keys_flow.finish_rotation(self._core)
+
+    def revoke_deployment_key(
+        self, deployment_id: str, *, reason: str, operator_id: str | None = None
+    ) -> keys_flow.KeyRevocation:
+        """Replace a deployment's key: every template dies at once, the ledger says why,
+        and people whose consent carries over are asked to enroll again."""
+        return keys_flow.revoke_deployment_key(
+            self._core, deployment_id, reason=reason, operator_id=operator_id
+        )
+
+    def reenrollment_campaign(
+        self, deployment_id: str, *, operator_id: str | None = None
+    ) -> keys_flow.Campaign:
+        """Who must enroll again after a revocation, and who has."""
+        return keys_flow.campaign(self._core, deployment_id, operator_id=operator_id)
+
+    def key_status(self) -> keys_flow.KeyStatus:
+        """Which master key wraps what, and data keys left without a person."""
+        return keys_flow.key_status(self._core)
+
+    def sweep_orphan_keys(self) -> int:
+        """Destroy data keys whose person is gone (an interrupted erasure)."""
+        return keys_flow.sweep_orphan_keys(self._core)
 
     # --- ledger ----------------------------------------------------------------------------
 

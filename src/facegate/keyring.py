@@ -2,77 +2,207 @@
 
 The master key (environment or a 0600 file, never the database) unwraps each deployment's
 key; a deployment's :class:`TemplateProtector` unwraps per-subject data keys, which live
-wrapped in the separate key store. The ledger's Ed25519 signing key is kept wrapped by the
-master key in the main database.
+wrapped in the separate key store (``keys.db``). The ledger's Ed25519 signing key is kept
+wrapped by the master key in the main database.
+
+During a master-key rotation (:mod:`facegate.flows.keys`) the keyring holds the new key as
+*current* (it wraps everything new) and the old one as *previous* (accepted for unwrapping
+only): ``master.key.previous`` in the home, or ``FACEGATE_PREVIOUS_MASTER_KEY``. A process
+that started before the rotation re-reads the key files in the home when a wrapped key no
+longer opens, so the roll needs no restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import os
 import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, select
 
 from facegate._internal.clock import Entropy
-from facegate.errors import NotFound
+from facegate.errors import ConfigError, InvalidTemplate, NotFound
 from facegate.storage import tables as t
 from facegate.storage.db import Database
 from facegate.storage.keystore import KeyStore
 from facegate.templates import (
     MasterKey,
     TemplateProtector,
+    TemplateScheme,
     get_scheme,
     new_deployment_key,
-    unwrap_deployment_key,
 )
 from facegate.templates.hazmat import aead, keys
 
-_LEDGER_KEY = "ledger_signing_key"
+__all__ = [
+    "LEDGER_KEY",
+    "NEXT_SUFFIX",
+    "PREVIOUS_ENV",
+    "PREVIOUS_SUFFIX",
+    "STAGED_SUFFIX",
+    "Keyring",
+]
+
+#: the meta row (and wrap context) of the ledger's signing key
+LEDGER_KEY: Final = "ledger_signing_key"
+#: key files beside ``master.key`` during a rotation
+PREVIOUS_SUFFIX: Final = ".previous"
+NEXT_SUFFIX: Final = ".next"
+#: the old master key, when it comes from the environment
+PREVIOUS_ENV: Final = "FACEGATE_PREVIOUS_MASTER_KEY"
+#: a data key written ahead of a deployment-key revocation sits under ``<subject id>~``
+STAGED_SUFFIX: Final = "~"
 
 
 class Keyring:
-    def __init__(self, master: MasterKey, keystore: KeyStore, *, entropy: Entropy) -> None:
+    def __init__(
+        self,
+        master: MasterKey,
+        keystore: KeyStore,
+        *,
+        entropy: Entropy,
+        previous: Sequence[MasterKey] = (),
+        home: Path | None = None,
+        keystore_db: Database | None = None,
+    ) -> None:
         self._master = master
+        self._previous = tuple(p for p in previous if p != master)
         self.keystore = keystore
+        self._keystore_db = keystore_db
+        self._home = home
         self._entropy = entropy
         self._protectors: dict[str, TemplateProtector] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, home: Path, *, env_value: str | None, entropy: Entropy) -> Keyring:
+    def open(
+        cls,
+        home: Path,
+        *,
+        env_value: str | None,
+        entropy: Entropy,
+        previous_env_value: str | None = None,
+    ) -> Keyring:
+        """The keyring of the installation in ``home``.
+
+        The old master key of a rotation in progress is read from ``master.key.previous``
+        and from ``previous_env_value`` (default: ``$FACEGATE_PREVIOUS_MASTER_KEY``).
+        """
         from facegate.storage.db import create_keystore, make_engine
 
         master = MasterKey.load_or_create(
             home / keys.MASTER_KEY_FILENAME, env_value=env_value, entropy=entropy
         )
+        if previous_env_value is None:
+            previous_env_value = os.environ.get(PREVIOUS_ENV) or None
+        previous = _key_files(home, PREVIOUS_SUFFIX, NEXT_SUFFIX)
+        if previous_env_value:
+            previous.append(MasterKey.from_base64(previous_env_value))
         # Its own SQLite file with a rollback journal, not WAL: once a key is destroyed no
         # earlier copy of its page lingers in a log file beside the database.
         engine = make_engine(f"sqlite:///{home / 'keys.db'}", wal=False)
         create_keystore(engine)
-        return cls(master, KeyStore(Database(engine)), entropy=entropy)
+        db = Database(engine)
+        return cls(
+            master, KeyStore(db), entropy=entropy, previous=previous, home=home, keystore_db=db
+        )
 
     def close(self) -> None:
         self.keystore.close()
+
+    # --- master keys ---
+
+    @property
+    def master_key_id(self) -> str:
+        return self._master.key_id
+
+    @property
+    def previous_key_ids(self) -> tuple[str, ...]:
+        return tuple(p.key_id for p in self._previous)
+
+    @property
+    def home(self) -> Path | None:
+        return self._home
+
+    def _masters(self) -> Iterator[MasterKey]:
+        yield self._master
+        yield from self._previous
+
+    def unwrap_with_master(self, blob: bytes, *, context: str) -> bytes:
+        """Open a master-wrapped key with the current or a previous master key.
+
+        If none opens it, the key files in the home are read again (another process may
+        have rotated the master key) before giving up with :class:`InvalidTemplate`.
+        """
+        for attempt in range(2):
+            for master in self._masters():
+                with contextlib.suppress(InvalidTemplate):
+                    return keys.unwrap_key(master.key, blob, context=context)
+            if attempt == 0 and not self._reload():
+                break
+        raise InvalidTemplate()
+
+    def opens_with_current(self, blob: bytes, *, context: str) -> bool:
+        """Whether the current master key alone opens ``blob`` (rotation bookkeeping)."""
+        try:
+            keys.unwrap_key(self._master.key, blob, context=context)
+        except InvalidTemplate:
+            return False
+        return True
+
+    def wrap_with_master(self, key: bytes, *, context: str) -> bytes:
+        return keys.wrap_key(self._master.key, key, context=context, entropy=self._entropy)
+
+    def _reload(self) -> bool:
+        """Pick up master keys another process installed in the home; True if any is new."""
+        if self._home is None:
+            return False
+        found = _key_files(self._home, "", PREVIOUS_SUFFIX, NEXT_SUFFIX)
+        with self._lock:
+            known = set(self._masters())
+            fresh = [k for k in found if k not in known]
+            if not fresh:
+                return False
+            self._previous = self._previous + tuple(fresh)
+            return True
+
+    def is_current(self, master: MasterKey) -> bool:
+        """Whether ``master`` is the current master key (constant-time comparison)."""
+        return master == self._master
+
+    def use_master(self, new: MasterKey) -> None:
+        """Make ``new`` the current master key, keeping the old one for unwrapping."""
+        with self._lock:
+            if new == self._master:  # constant-time (MasterKey.__eq__)
+                return
+            old = self._master
+            self._master = new
+            self._previous = (old, *(p for p in self._previous if p != new))
+
+    def forget_previous(self) -> tuple[str, ...]:
+        """Drop every previous master key from memory; returns their ids."""
+        with self._lock:
+            ids = self.previous_key_ids
+            self._previous = ()
+            return ids
 
     # --- the ledger's signing key ---
 
     def signing_key(self, db: Database) -> Ed25519PrivateKey:
         """The ledger key, made on first use and stored only wrapped by the master key."""
         with db.transaction() as s:
-            row = s.get(t.Meta, _LEDGER_KEY)
+            row = s.get(t.Meta, LEDGER_KEY)
             if row is None:
                 raw = keys.new_key(self._entropy)
-                s.add(
-                    t.Meta(
-                        key=_LEDGER_KEY,
-                        value=keys.wrap_key(
-                            self._master.key, raw, context=_LEDGER_KEY, entropy=self._entropy
-                        ),
-                    )
-                )
+                s.add(t.Meta(key=LEDGER_KEY, value=self.wrap_with_master(raw, context=LEDGER_KEY)))
             else:
-                raw = keys.unwrap_key(self._master.key, row.value, context=_LEDGER_KEY)
+                raw = self.unwrap_with_master(row.value, context=LEDGER_KEY)
         return Ed25519PrivateKey.from_private_bytes(raw)
 
     # --- deployments ---
@@ -87,21 +217,33 @@ class Keyring:
             self._protectors[deployment_id] = protector
         return protector, wrapped
 
+    def replacement_key(self, dep: t.Deployment) -> tuple[TemplateProtector, bytes]:
+        """A fresh key for ``dep`` (revocation): its protector and wrapped form. Nothing is
+        cached until :meth:`install` is called after the change is committed."""
+        key, wrapped = new_deployment_key(self._master, deployment_id=dep.id, entropy=self._entropy)
+        return TemplateProtector(dep.id, key, _scheme_of(dep), entropy=self._entropy), wrapped
+
+    def install(self, protector: TemplateProtector) -> None:
+        with self._lock:
+            self._protectors[protector.deployment_id] = protector
+
     def protector(self, dep: t.Deployment) -> TemplateProtector:
+        """The deployment's protector; re-read when the stored key changed (a revocation,
+        perhaps by another process)."""
         with self._lock:
             found = self._protectors.get(dep.id)
-            if found is None:
-                key = unwrap_deployment_key(self._master, dep.wrapped_key, deployment_id=dep.id)
-                found = TemplateProtector(
-                    dep.id, key, get_scheme(dep.scheme), entropy=self._entropy
-                )
+            if found is None or found.key_id != dep.key_id:
+                context = keys.deployment_key_context(dep.id)
+                key = self.unwrap_with_master(dep.wrapped_key, context=context)
+                found = TemplateProtector(dep.id, key, _scheme_of(dep), entropy=self._entropy)
+                if found.key_id != dep.key_id:  # the row's key id does not name its key
+                    raise InvalidTemplate()
                 self._protectors[dep.id] = found
             return found
 
     def ref_hmac(self, dep: t.Deployment, subject_ref: str) -> str:
         """The keyed lookup hash of the operator's reference for a person."""
-        key = keys.derive(self.protector(dep).deployment_key, label=keys.SUBJECT_REF)
-        return hmac.new(key, subject_ref.encode(), "sha256").hexdigest()
+        return ref_hmac(self.protector(dep), subject_ref)
 
     # --- subjects ---
 
@@ -110,30 +252,127 @@ class Keyring:
         return self.protector(dep).new_data_key(subject_id=subject_id)
 
     def data_key(self, dep: t.Deployment, subject_id: str) -> bytes:
-        wrapped = self.keystore.get(subject_id)
-        if wrapped is None:
+        found = self.data_keys(dep, [subject_id])
+        if subject_id not in found:
             raise NotFound("this person's key has been destroyed: their data is erased")
-        return self.protector(dep).unwrap_data_key(wrapped, subject_id=subject_id)
+        return found[subject_id]
 
     def data_keys(self, dep: t.Deployment, subject_ids: list[str]) -> dict[str, bytes]:
-        """Data keys of many subjects in one key-store read; shredded ones are absent."""
+        """Data keys of many subjects in one key-store read; shredded ones are absent.
+
+        A key whose stored form does not open under the deployment key may have been
+        replaced by a revocation that stopped before swapping the key store: its staged
+        successor (``<id>~``) is tried and, if it opens, put in its place.
+        """
         protector = self.protector(dep)
-        return {
-            sid: protector.unwrap_data_key(w, subject_id=sid)
-            for sid, w in self.keystore.get_many(subject_ids).items()
-        }
+        wrapped = self.keystore.get_many(subject_ids)
+        out: dict[str, bytes] = {}
+        stale: list[str] = []
+        for sid, blob in wrapped.items():
+            try:
+                out[sid] = protector.unwrap_data_key(blob, subject_id=sid)
+            except InvalidTemplate:
+                stale.append(sid)
+        if stale:
+            staged = self.keystore.get_many([s + STAGED_SUFFIX for s in stale])
+            promote: dict[str, bytes] = {}
+            for sid in stale:
+                successor = staged.get(sid + STAGED_SUFFIX)
+                if successor is None:
+                    raise InvalidTemplate()
+                out[sid] = protector.unwrap_data_key(successor, subject_id=sid)
+                promote[sid] = successor
+            self.swap_data_keys(promote, destroy=())
+        return out
+
+    # --- the key store, several rows at once ---
+
+    def stage_data_keys(self, wrapped: dict[str, bytes], *, now: datetime) -> None:
+        """Write successors of data keys beside them (``<id>~``), replacing older stages."""
+        db = self._require_keystore_db()
+        with db.transaction() as s:
+            ids = [sid + STAGED_SUFFIX for sid in wrapped]
+            s.execute(delete(t.DataKey).where(t.DataKey.subject_id.in_(ids)))
+            for sid, blob in wrapped.items():
+                s.add(t.DataKey(subject_id=sid + STAGED_SUFFIX, wrapped=blob, created_at=now))
+
+    def swap_data_keys(self, wrapped: dict[str, bytes], *, destroy: Sequence[str]) -> None:
+        """In one key-store transaction: replace each subject's data key with ``wrapped``,
+        drop the staged copies, and destroy the keys of ``destroy``."""
+        db = self._require_keystore_db()
+        with db.transaction() as s:
+            for sid, blob in wrapped.items():
+                row = s.get(t.DataKey, sid)
+                if row is None:
+                    continue  # erased meanwhile: nothing to bring back
+                row.wrapped = blob
+            doomed = [*destroy, *(sid + STAGED_SUFFIX for sid in (*wrapped, *destroy))]
+            if doomed:
+                s.execute(delete(t.DataKey).where(t.DataKey.subject_id.in_(doomed)))
+
+    def keystore_ids(self) -> set[str]:
+        db = self._require_keystore_db()
+        with db.read() as s:
+            return set(s.scalars(select(t.DataKey.subject_id)))
+
+    def _require_keystore_db(self) -> Database:
+        if self._keystore_db is None:
+            raise RuntimeError("this keyring was made without access to its key store database")
+        return self._keystore_db
+
+    # --- subject references ---
 
     @staticmethod
     def _ref_ad(dep_id: str, subject_id: str) -> bytes:
         return f"subject-ref|{dep_id}|{subject_id}".encode()
 
     def seal_ref(self, dep: t.Deployment, subject_id: str, data_key: bytes, ref: str) -> bytes:
-        return aead.seal(
-            data_key, ref.encode(), ad=self._ref_ad(dep.id, subject_id), entropy=self._entropy
-        )
+        return seal_ref(dep.id, subject_id, data_key, ref, entropy=self._entropy)
 
     def open_ref(self, dep: t.Deployment, subject: t.Subject) -> str:
         data_key = self.data_key(dep, subject.id)
         return aead.open_sealed(
             data_key, subject.ref_sealed, ad=self._ref_ad(dep.id, subject.id)
         ).decode()
+
+
+def ref_hmac(protector: TemplateProtector, subject_ref: str) -> str:
+    """The keyed lookup hash of a reference under one deployment key."""
+    key = keys.derive(protector.deployment_key, label=keys.SUBJECT_REF)
+    return hmac.new(key, subject_ref.encode(), "sha256").hexdigest()
+
+
+def seal_ref(
+    deployment_id: str, subject_id: str, data_key: bytes, ref: str, *, entropy: Entropy
+) -> bytes:
+    return aead.seal(
+        data_key, ref.encode(), ad=Keyring._ref_ad(deployment_id, subject_id), entropy=entropy
+    )
+
+
+def _scheme_of(dep: t.Deployment) -> TemplateScheme:
+    scheme = get_scheme(dep.scheme)
+    stored = dict(dep.scheme_params or {})
+    if stored and stored != dict(scheme.params):
+        raise ConfigError(
+            f"deployment {dep.id} records {dep.scheme} parameters {stored}, but this version "
+            f"defines {dict(scheme.params)}",
+            advice="A scheme name must always mean the same transform; do not edit it.\n"
+            "Restore the facegate version the deployment was created with.",
+        )
+    return scheme
+
+
+def _key_files(home: Path, *suffixes: str) -> list[MasterKey]:
+    """The master keys in ``master.key<suffix>`` files of ``home`` that exist."""
+    found = []
+    for suffix in suffixes:
+        path = home / (keys.MASTER_KEY_FILENAME + suffix)
+        if path.exists():
+            try:
+                found.append(MasterKey.from_file(path))
+            except (ConfigError, InvalidTemplate):
+                if suffix == "":
+                    raise
+                # a half-written staging file is not a key; the rotation will redo it
+    return found

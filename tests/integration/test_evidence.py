@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -120,20 +119,9 @@ def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) ->
 
 
 def test_kept_receipt_copies_are_bundled_after_erasure(gate: Gate) -> None:
-    from facegate.flows.evidence import keep_receipt
-
     dep = _deployment(gate)
-    receipt = gate.give_consent(dep, "judy")
+    receipt = gate.give_consent(dep, "judy")  # the consent flow keeps the operator's copy
     pseudonym = str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
-    with gate.db.transaction() as s:  # what the consent flow does once it keeps copies
-        keep_receipt(
-            s,
-            consent_id=receipt.consent_id,
-            deployment_id=dep,
-            pseudonym=pseudonym,
-            document=receipt.receipt,
-            now=datetime.now(UTC),
-        )
     gate.withdraw_consent(dep, "judy")
     bundle = gate.export_evidence(pseudonym=pseudonym)
     assert bundle["receipts"] == [receipt.receipt]

@@ -86,3 +86,20 @@ def test_subject_routes_over_http(client: TestClient, sqlite_gate: Gate, photo: 
         for i in range(12)
     ]
     assert 429 in statuses
+
+
+def test_my_evidence_bundle_verifies_offline(
+    client: TestClient, sqlite_gate: Gate, photo: Photo
+) -> None:
+    from facegate.ledger.evidence_verify import verify_bundle
+
+    dep, code = _enrolled(sqlite_gate, photo)
+    sqlite_gate.verify(dep, "obama", photo("fixtures/obama2.jpg"))
+    r = client.get("/v1/subject/me/evidence", headers={"X-Access-Code": code})
+    assert r.status_code == 200, r.text
+    verdict = verify_bundle(r.content, log_key=sqlite_gate.ledger_key())
+    kinds = [e.kind for e in verdict.events]
+    assert {"consent.given", "enroll", "verify"} <= set(kinds)
+    assert kinds.index("consent.given") < kinds.index("enroll") < kinds.index("verify")
+    assert verdict.lawful and verdict.log_key_trusted
+    assert verdict.receipts >= 1

@@ -39,6 +39,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
         lifespan=lifespan,
     )
     app.state.gate = the_gate
+    app.state.subject_limiter = subject.limiter()
     max_bytes = the_gate.settings.recognition.max_bytes
     keep_uploads_in_memory(max_bytes)
     app.add_middleware(BodyLimit, max_bytes=max_bytes)

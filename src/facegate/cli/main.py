@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from facegate.cli.bench import bench_app
 from facegate.cli.common import (
     DeploymentId,
     Home,
@@ -23,6 +24,7 @@ from facegate.cli.common import (
     settings_for,
 )
 from facegate.cli.evidence import evidence_app, witness_app
+from facegate.cli.keys import keys_app
 from facegate.cli.ledger import ledger_app
 from facegate.cli.policy import policy_app
 from facegate.cli.reports import filing_app, incident_app, report_app
@@ -51,6 +53,8 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(review_app, name="review")
 app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
+app.add_typer(bench_app, name="bench")
+app.add_typer(keys_app, name="keys")
 
 
 # --- set-up and service ----------------------------------------------------------------------

@@ -10,16 +10,26 @@ from facegate.evaluation import datasets
 from facegate.evaluation.embeddings import EmbeddingCache, default_cache_path
 from facegate.evaluation.report import Options, Report, evaluate
 from facegate.recognition import FaceEngine
-from facegate.templates.scheme import TemplateScheme, available_schemes, get_scheme
+from facegate.templates.scheme import (
+    DEFAULT_SCHEME,
+    TemplateScheme,
+    available_schemes,
+    get_scheme,
+)
 
-__all__ = ["default_schemes", "embedder", "folder_report", "lfw_report"]
+__all__ = ["default_names", "default_schemes", "embedder", "folder_report", "lfw_report"]
 
 Progress = Callable[[str], None]
 
 
+def default_names() -> list[str]:
+    """Every registered scheme at its default parameters, and the default scheme."""
+    names = list(available_schemes())
+    return names if DEFAULT_SCHEME in names else [DEFAULT_SCHEME, *names]
+
+
 def default_schemes() -> list[TemplateScheme]:
-    """Every registered scheme at its default parameters."""
-    return [get_scheme(name) for name in available_schemes()]
+    return [get_scheme(name) for name in default_names()]
 
 
 def embedder(

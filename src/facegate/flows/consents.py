@@ -18,6 +18,7 @@ from facegate._internal.ids import new_id
 from facegate.consent.receipts import ReceiptFacts, access_code_hash, receipt_body, sign_receipt
 from facegate.core import Core, aware, clean_ref, packs_of
 from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
+from facegate.flows.evidence import keep_receipt
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act, decide, rules_for, stored
 from facegate.policy.facts import ConsentFacts
@@ -199,6 +200,15 @@ def _give(
                 )
             ),
             core.ledger.signing_key,
+        )
+        # The operator's copy outlives an erasure: it is the evidence of this consent.
+        keep_receipt(
+            s,
+            consent_id=consent_id,
+            deployment_id=dep.id,
+            pseudonym=pseudonym,
+            document=receipt,
+            now=now,
         )
         recorded = core.record(
             s,

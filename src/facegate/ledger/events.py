@@ -42,6 +42,10 @@ class Kind(StrEnum):
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_NOTIFIED = "incident.notified"
     INCIDENT_CLOSED = "incident.closed"
+    # key lifecycle (ISO-24745: renewability and revocability; crypto-shredding)
+    MASTER_KEY_ROTATED = "key.master_rotated"
+    MASTER_KEY_RETIRED = "key.master_retired"
+    DEPLOYMENT_KEY_REVOKED = "key.deployment_revoked"
 
 
 @dataclass(frozen=True)

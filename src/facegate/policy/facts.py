@@ -80,7 +80,7 @@ CONSENT_BASES = frozenset({"consent"})
 #: consent captured without an active, informed act of the person: never explicit
 IMPLIED_METHODS = frozenset({"implied", "pre_ticked", "bundled", "continued_use", "signage_only"})
 #: a written release in the sense of BIPA 15(b) (an electronic signature counts)
-WRITTEN_METHODS = frozenset({"signed_form", "e_signature", "written"})
+WRITTEN_METHODS = frozenset({"signed_form", "e_signature", "written", "written_release"})
 
 #: transfer mechanisms of PIPL Art 38
 TRANSFER_MECHANISMS = frozenset({"security_assessment", "standard_contract", "certification"})

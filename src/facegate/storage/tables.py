@@ -21,12 +21,26 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def _scheme_params(context: DefaultExecutionContext) -> dict[str, object]:
+    """A new deployment records the parameters of its scheme (read from its name)."""
+    from facegate.templates import get_scheme
+
+    row = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    name = row.get("scheme")
+    try:
+        return dict(get_scheme(str(name)).params)
+    except ValueError:
+        return {}
 
 
 class Meta(Base):
@@ -75,6 +89,10 @@ class Deployment(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the parameters that, with ``scheme``, fix the template transform (checked on load)
+    scheme_params: Mapped[dict[str, object]] = mapped_column(
+        JSON, default=_scheme_params, server_default=text("'{}'")
+    )
     # Added by 0003_policy; NULL on deployments registered before it (read as the defaults
     # of facegate.policy.facts.DeploymentFacts by facegate.policy.stored).
     scope: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -163,6 +181,22 @@ class Template(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reenrollment(Base):
+    """A person asked to enroll again because their deployment's key was revoked.
+
+    Pending while the person has no template; the row goes with the person (ON DELETE
+    CASCADE)."""
+
+    __tablename__ = "reenrollments"
+    subject_id: Mapped[str] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
+    deployment_id: Mapped[str] = mapped_column(ForeignKey("deployments.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LedgerState(Base):

@@ -17,15 +17,19 @@ from facegate.templates.protector import (
     unwrap_deployment_key,
 )
 from facegate.templates.scheme import (
+    DEFAULT_SCHEME,
     BioHashScheme,
+    PhaseFoldScheme,
     TemplateScheme,
     available_schemes,
     get_scheme,
 )
 
 __all__ = [
+    "DEFAULT_SCHEME",
     "BioHashScheme",
     "MasterKey",
+    "PhaseFoldScheme",
     "TemplateProtector",
     "TemplateScheme",
     "available_schemes",

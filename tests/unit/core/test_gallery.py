@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from facegate.gallery import Galleries, Gallery
-from facegate.templates.hazmat import biohash
+from facegate.templates.hazmat import hamming
 
 
 def _sim(probe: np.ndarray, gallery: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def test_search_is_exact_against_an_exhaustive_pass() -> None:
     g = Gallery(128)
     g.add_many([f"t{i}" for i in range(5000)], [f"s{i}" for i in range(5000)], matrix)
     for probe in _random(rng, 50):
-        expected = biohash.similarity_many(probe, matrix)
+        expected = hamming.similarity_many(probe, matrix)
         hits = g.search(probe.tobytes(), top=10)
         assert [h.score for h in hits] == pytest.approx(sorted(expected, reverse=True)[:10])
         assert hits[0].score == pytest.approx(expected.max())
@@ -58,7 +58,7 @@ def test_search_is_exact_against_an_exhaustive_pass() -> None:
 
 def test_top_counts_people_not_templates() -> None:
     rng = np.random.default_rng(3)
-    g = Gallery(128, biohash.similarity_many)
+    g = Gallery(128, hamming.similarity_many)
     base = _random(rng, 1)[0]
     # five templates of one person, all nearer the probe than anybody else's
     for i in range(5):
@@ -132,6 +132,24 @@ def test_galleries_follow_the_store() -> None:
     galleries.remove_subject("dep_a", "s2")
     galleries.remove_templates("dep_b", ["t0"])  # another deployment: nothing happens
     assert len(g) == 1
+
+
+def test_large_searches_scan_slices_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from facegate import gallery as module
+
+    monkeypatch.setattr(module, "SPLIT_FROM", 1000)
+    monkeypatch.setattr(module, "available_cores", lambda: 3)
+    rng = np.random.default_rng(9)
+    matrix = _random(rng, 20_001)
+    g = Gallery(128, hamming.similarity_many)
+    g.add_many([f"t{i}" for i in range(20_001)], [f"s{i}" for i in range(20_001)], matrix)
+    for i in [0, 6666, 6667, 13_334, 20_000, *rng.choice(20_001, 30, replace=False)]:
+        probe = matrix[i].copy()
+        probe[:30] ^= 0x11  # 60 bits off: a genuine match
+        expected = hamming.similarity_many(probe, matrix)
+        hits = g.search(probe.tobytes(), top=5)
+        assert hits[0].template_id == f"t{i}"
+        assert [h.score for h in hits] == pytest.approx(sorted(expected, reverse=True)[:5])
 
 
 def test_empty_gallery_and_bad_top() -> None:

@@ -126,3 +126,21 @@ def test_detectors_run_side_by_side(engine: FaceEngine, images: dict[str, Decode
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.parametrize("batch", [1, 4, 32])
+def test_stream_gives_embed_many_answers_in_order(
+    engine: FaceEngine, images: dict[str, DecodedImage], batch: int
+) -> None:
+    photos = list(images.values())
+    expected = engine.embed_many(photos, enrollment=True)
+    streamed = list(engine.embed_stream(iter(photos), enrollment=True, batch=batch))
+    assert len(streamed) == len(expected)
+    for one, other in zip(expected, streamed, strict=True):
+        assert type(one) is type(other)  # couple.jpg etc. refuse enrollment in both
+        if isinstance(one, Extraction) and isinstance(other, Extraction):
+            assert one.box == other.box
+            assert np.array_equal(one.embedding, other.embedding)
+    assert list(engine.embed_stream([], batch=batch)) == []
+    with pytest.raises(ValueError, match="batch"):
+        list(engine.embed_stream(photos, batch=0))

@@ -13,11 +13,15 @@ from facegate.api.deps import GateDep
 from facegate.api.ratelimit import RateLimiter
 
 router = APIRouter(prefix="/v1/subject", tags=["subject"])
-_limiter = RateLimiter(rate=10, per=60.0)
+
+
+def limiter() -> RateLimiter:
+    """One per app: 10 requests a minute per client address, bursts of 10."""
+    return RateLimiter(rate=10, per=60.0)
 
 
 def _code(request: Request, x_access_code: Annotated[str, Header()]) -> str:
-    _limiter.hit(request.client.host if request.client else "unknown")
+    request.app.state.subject_limiter.hit(request.client.host if request.client else "unknown")
     return x_access_code
 
 
@@ -52,3 +56,10 @@ def erase(gate: GateDep, code: Code) -> dict[str, Any]:
 def complain(body: ComplaintIn, gate: GateDep, code: Code) -> dict[str, Any]:
     """Lodge a complaint; the answer is due by ``due_at``."""
     return gate.subject_complaint(code, body.text).to_dict()
+
+
+@router.get("/me/evidence")
+def my_evidence(gate: GateDep, code: Code) -> dict[str, Any]:
+    """My evidence bundle: every event about me with its inclusion proof, the signed
+    checkpoint, notices and receipts; verify it offline with `facegate evidence verify`."""
+    return gate.export_evidence(access_code=code)

@@ -65,9 +65,13 @@ LEVELS: Final = 4
 #: one block of orthogonal random features: DIM directions, two bits each
 _BLOCK_BITS: Final = 2 * DIM
 _MAX_BITS: Final = 65536
-DEFAULT_BITS: Final = 8192
-#: in embedding units (dlib's same-person distances are about 0.2 to 0.6)
-DEFAULT_BANDWIDTH: Final = 0.25
+#: 2 KiB templates: 8192 features. Chosen by docs/template-protection.md's trade-off table:
+#: at the default bandwidth, 16384 bits keep accuracy within about 0.4 points of the raw
+#: embedding on the shared sets where 8192 lose up to 1.7.
+DEFAULT_BITS: Final = 16384
+#: in embedding units (dlib's same-person distances are about 0.2 to 0.6). Narrower folds
+#: resist the stolen-key attack better and reject more genuine photos; see the trade-off.
+DEFAULT_BANDWIDTH: Final = 0.2
 _MIN_BANDWIDTH: Final = 0.05
 _MAX_BANDWIDTH: Final = 2.0
 _SEED_TAG: Final = b"facegate/v1/phasefold-v1/transform\x00"

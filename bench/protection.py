@@ -1,0 +1,215 @@
+"""Template protection on every shared photo set, measured the ISO/IEC 30136 way.
+
+For each set (in_the_wild/master.csv, orl, faces94, celebrities, and an LFW-format set of
+10 folds made from all of them) and each scheme it reports what ``facegate bench
+protection`` does: 10-fold accuracy protected vs raw, EER, TAR at FAR 1e-3/1e-4, D<->sys
+across two deployment keys, the renewed-template match rate beside the false-match rate at
+the threshold, the stolen-key attack's acceptance by the raw system beside its genuine
+acceptance (and the public mean face's, which needs no key), template size and 1:N
+comparisons per second on one core. Then one table per figure across the sets, and the
+targets of the project's issue 3 with whether each scheme meets them.
+
+Usage:
+    python bench/protection.py [--quick] [--sweep] [--json] [--faces DIR] [--cache FILE]
+
+``--sweep`` adds the trade-off variants (phasefold bandwidths, longer biohash templates).
+Human-readable figures go to stdout (to stderr with --json); with --json the last line is
+one JSON object ``{set: {"default": ..., "schemes": {...}}}``. BLAS runs on one thread so
+that the speed figures are per core; the machine is shared, so the load average is printed.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: one core, no spinning
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse
+import csv
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from facegate.cli.bench import SWEEP, _schemes  # noqa: E402
+from facegate.evaluation import datasets, render  # noqa: E402
+from facegate.evaluation.datasets import Comparisons  # noqa: E402
+from facegate.evaluation.embeddings import EmbeddingCache  # noqa: E402
+from facegate.evaluation.report import ACCURACY_MARGIN, Options, Report, evaluate  # noqa: E402
+from facegate.evaluation.runs import default_names, embedder  # noqa: E402
+
+FOLDER_SETS = ("orl", "faces94", "celebrities")
+
+
+def default_faces() -> Path:
+    env = os.environ.get("FACEGATE_FACES")
+    return Path(env) if env else ROOT.parent / "shared" / "data" / "faces"
+
+
+def in_the_wild(faces: Path, cache: EmbeddingCache) -> Comparisons:
+    base = faces / "in_the_wild"
+    with (base / "master.csv").open(newline="") as fh:
+        pairs = [
+            (base / r["file_x"], base / r["file_y"], r["Decision"].strip() == "Yes")
+            for r in csv.DictReader(fh)
+        ]
+    embedded = cache.embed(sorted({p for a, b, _ in pairs for p in (a, b)}))
+    return datasets.pairs_comparisons("in_the_wild", pairs, embedded)
+
+
+def folder_set(faces: Path, name: str, cache: EmbeddingCache) -> Comparisons:
+    photos = datasets.folder_photos(faces / name)
+    return datasets.folder_comparisons(name, photos, cache.embed(photos.paths))
+
+
+def lfw_format(faces: Path, cache: EmbeddingCache, work: Path, per_fold: int) -> Comparisons:
+    sources = [faces / n for n in FOLDER_SETS] + [faces / "fixtures" / "knn" / "train"]
+    pairs_file = datasets.write_lfw_fixture(sources, work, folds=10, per_fold=per_fold, seed=0)
+    pairs = datasets.read_lfw_pairs(pairs_file, work)
+    embedded = cache.embed(datasets.lfw_photos(pairs).paths)
+    return datasets.lfw_comparisons("lfw-format (shared sets)", pairs, embedded)
+
+
+def _pct(v: float | None) -> str:
+    return "   n/a" if v is None else f"{100 * v:6.2f}"
+
+
+def summary(reports: list[Report], out: TextIO) -> None:
+    names = [s.name for s in reports[0].schemes]
+    sets = [r.dataset.split(" ")[0] for r in reports]
+    width = max(len(n) for n in names) + 2
+    head = f"{'scheme':<{width}}" + "".join(f"{s[:14]:>15}" for s in sets)
+
+    def table(title: str, cell: Any) -> None:
+        print(f"\n{title}", file=out)
+        print(head, file=out)
+        for i, name in enumerate(names):
+            print(
+                f"{name:<{width}}" + "".join(f"{cell(r, r.schemes[i]):>15}" for r in reports),
+                file=out,
+            )
+
+    table(
+        "10-fold accuracy, protected - raw (points); raw in brackets",
+        lambda r, s: (
+            f"{100 * (s.accuracy - s.unprotected_accuracy):+.2f} "
+            f"({100 * s.unprotected_accuracy:.2f})"
+        ),
+    )
+    table("EER %", lambda r, s: _pct(s.eer))
+    table("TAR at FAR 1e-3 %", lambda r, s: _pct(s.tar_at_far_1e3))
+    table("TAR at FAR 1e-4 %", lambda r, s: _pct(s.tar_at_far_1e4))
+    table(
+        "D<->sys across two keys (0 = unlinkable)",
+        lambda r, s: f"{s.dsys:.3f}" if s.dsys is not None else "n/a",
+    )
+    table(
+        "renewed-template match rate % / FMR at threshold %",
+        lambda r, s: f"{100 * (s.renewed_match_rate or 0):.2f}/{100 * s.fmr_at_threshold:.3f}",
+    )
+    table(
+        "stolen-key attack accepted % / raw genuine acceptance %",
+        lambda r, s: (
+            f"{100 * (s.stolen_key_attack_acceptance or 0):.0f}/"
+            f"{100 * r.unprotected.genuine_acceptance:.0f}"
+        ),
+    )
+    print(
+        "\npublic mean face (no key) accepted by the raw system: "
+        + ", ".join(
+            f"{s} {100 * r.unprotected.mean_face_acceptance:.0f}%"
+            for s, r in zip(sets, reports, strict=True)
+        ),
+        file=out,
+    )
+    print(
+        "raw reference threshold (distance): "
+        + ", ".join(
+            f"{s} {r.unprotected.reference_threshold:.3f}"
+            for s, r in zip(sets, reports, strict=True)
+        ),
+        file=out,
+    )
+    print("\ntemplate bytes, 1:N comparisons/s on one core (best of 5):", file=out)
+    for s in reports[0].schemes:
+        speed = f"{s.comparisons_per_s / 1e6:.1f} M/s" if s.comparisons_per_s else "n/a"
+        print(f"  {s.name:<{width}} {s.template_bytes:>6} B  {speed}", file=out)
+
+
+def targets(reports: list[Report], out: TextIO) -> None:
+    print("\ntargets of issue 3 (per scheme, over every set):", file=out)
+    for i, s0 in enumerate(reports[0].schemes):
+        rows = [r.schemes[i] for r in reports]
+        accuracy = all(s.unprotected_accuracy - s.accuracy <= ACCURACY_MARGIN for s in rows)
+        link = all(s.dsys is not None and s.dsys <= 0.05 for s in rows)
+        renew = all((s.renewed_match_rate or 0) <= s.fmr_at_threshold for s in rows)
+        attack = all(
+            (s.stolen_key_attack_acceptance or 0) <= r.unprotected.genuine_acceptance / 2
+            for s, r in zip(rows, reports, strict=True)
+        )
+        speed = (s0.comparisons_per_s or 0) >= 50e6
+        print(
+            f"  {s0.name}: accuracy within 0.2 points {_yes(accuracy)}; "
+            f"D<->sys <= 0.05 {_yes(link)}; "
+            f"renewed <= FMR {_yes(renew)}; attack <= half genuine {_yes(attack)}; "
+            f">= 50 M comparisons/s {_yes(speed)}",
+            file=out,
+        )
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer keys, targets and rows")
+    ap.add_argument("--sweep", action="store_true", help="also the trade-off variants")
+    ap.add_argument("--json", action="store_true", help="end with one JSON object")
+    ap.add_argument("--faces", type=Path, default=default_faces())
+    ap.add_argument("--cache", type=Path, help="embedding cache (.npz)")
+    ap.add_argument("--sets", default="in_the_wild,orl,faces94,celebrities,lfw")
+    args = ap.parse_args(argv)
+    out = sys.stderr if args.json else sys.stdout
+    print(f"$ {shlex.join(['python', 'bench/protection.py', *(argv or sys.argv[1:])])}", file=out)
+    options = Options.quick() if args.quick else Options()
+    schemes = _schemes(default_names(), args.sweep)
+    cache = embedder(cache=args.cache)
+    wanted = args.sets.split(",")
+    reports: list[Report] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in wanted:
+            start = time.perf_counter()
+            if name == "in_the_wild":
+                data = in_the_wild(args.faces, cache)
+            elif name == "lfw":
+                data = lfw_format(args.faces, cache, Path(tmp) / "lfw", 30 if args.quick else 100)
+            else:
+                data = folder_set(args.faces, name, cache)
+            cache.save()
+            report = evaluate(data, schemes, options)
+            reports.append(report)
+            print(
+                f"\n== {name} ({time.perf_counter() - start:.0f} s, "
+                f"load {os.getloadavg()[0]:.1f}) ==",
+                file=out,
+            )
+            print(render(report), file=out)
+    summary(reports, out)
+    targets(reports, out)
+    if args.sweep:
+        print(f"\n(sweep variants: {', '.join(SWEEP)})", file=out)
+    if args.json:
+        sys.stdout.write(json.dumps({r.dataset: r.as_json() for r in reports}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
