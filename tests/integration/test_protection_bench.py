@@ -150,7 +150,10 @@ def test_figures_that_hold_on_any_data(lfw_dir: Path, cache_file: Path) -> None:
         # a person's revoked and re-issued templates do not match each other
         assert s.renewed_match_rate is not None and s.renewed_match_rate <= s.fmr_at_threshold
         assert s.dsys is not None and s.dsys < 0.25  # few photos: the estimator is noisy
-        assert abs(s.accuracy - s.unprotected_accuracy) < 0.1
+    # the default scheme stays close to the raw embedding (phasefold-v1 need not: narrow
+    # folds cost accuracy on uncontrolled photos, see docs/template-protection.md)
+    default = by_name[DEFAULT_SCHEME]
+    assert abs(default.accuracy - default.unprotected_accuracy) < 0.03
     lfw = lfw_report(lfw_dir, lfw_dir / "pairs.txt", options=options, cache=cache)
     assert lfw.genuine + lfw.impostor == 48 - lfw.dropped_pairs
     assert np.isclose(lfw.unprotected.accuracy, lfw.schemes[0].unprotected_accuracy)

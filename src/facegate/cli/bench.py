@@ -113,7 +113,7 @@ def _report(
         return make(options, lambda msg: err.print(f"[dim]{msg}[/]"))
 
     report = run(as_json, act)
-    console.print(render(report), markup=False, highlight=False)
+    console.print(render(report), markup=False, highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(report.as_json(), indent=2) + "\n")
 

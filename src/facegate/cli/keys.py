@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from facegate.cli.common import DeploymentId, Home, Json, emit, gate_for, out, run
+from facegate.cli.common import DeploymentId, Home, Json, emit, gate_for, out, run, settings_for
+from facegate.errors import InvalidInput
 from facegate.templates import MasterKey
 
 keys_app = typer.Typer(
@@ -92,8 +93,16 @@ def rotate_master(
                 new = MasterKey.from_file(new_key_file)
             elif os.environ.get(NEW_KEY_ENV):
                 new = MasterKey.from_base64(os.environ[NEW_KEY_ENV])
+            elif settings_for(home).master_key:
+                # a fresh key would be written nowhere: everything re-wrapped under it lost
+                raise InvalidInput(
+                    "the master key comes from FACEGATE_MASTER_KEY, so a new one must be given",
+                    advice=f"Put the new key in {NEW_KEY_ENV} (or --new-key-file), or set it "
+                    "as FACEGATE_MASTER_KEY with the old one in FACEGATE_PREVIOUS_MASTER_KEY, "
+                    "restart, and run with --rewrap-only.",
+                )
             else:
-                new = MasterKey.generate()
+                new = MasterKey.generate()  # written to master.key.next before any use
         with gate_for(home) as gate:
             return _plain(gate.rotate_master_key(new))
 

@@ -354,7 +354,9 @@ def get_deployment(
 ) -> DeploymentInfo:
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, operator_id)
-        return _info(dep, core.notice(s, dep.id).version, event_id, notes)
+        return deployment_info(
+            dep, notice_version=core.notice(s, dep.id).version, event_id=event_id, notes=notes
+        )
 
 
 def list_deployments(core: Core, *, operator_id: str | None = None) -> list[DeploymentInfo]:
@@ -362,7 +364,9 @@ def list_deployments(core: Core, *, operator_id: str | None = None) -> list[Depl
         q = select(t.Deployment).order_by(t.Deployment.created_at, t.Deployment.id)
         if operator_id is not None:
             q = q.where(t.Deployment.operator_id == operator_id)
-        return [_info(d, core.notice(s, d.id).version, "", ()) for d in s.scalars(q)]
+        return [
+            deployment_info(d, notice_version=core.notice(s, d.id).version) for d in s.scalars(q)
+        ]
 
 
 def notice(
@@ -466,9 +470,10 @@ def _store_pia(
     return digest
 
 
-def _info(
-    dep: t.Deployment, notice_version: int, event_id: str, notes: Sequence[str]
+def deployment_info(
+    dep: t.Deployment, *, notice_version: int, event_id: str = "", notes: Sequence[str] = ()
 ) -> DeploymentInfo:
+    """The public view of a deployment row."""
     return DeploymentInfo(
         id=dep.id,
         operator_id=dep.operator_id,

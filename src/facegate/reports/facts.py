@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from facegate.core import Core, aware, packs_of
 from facegate.errors import LedgerError
+from facegate.flows.deployments import deployment_info
 from facegate.policy import Act, Context, DeploymentFacts, NoticeFacts, decide, rules_for
 from facegate.policy.stored import deployment_facts, notice_facts
 from facegate.results import DeploymentInfo
@@ -173,29 +174,6 @@ def assessment_record(
         keep_until=aware(row.keep_until),
         current=row.purpose_sha256 == facts.purpose_sha256
         and row.method_sha256 == facts.method_sha256,
-    )
-
-
-def deployment_info(dep: t.Deployment, *, notice_version: int) -> DeploymentInfo:
-    return DeploymentInfo(
-        id=dep.id,
-        operator_id=dep.operator_id,
-        name=dep.name,
-        purpose=dep.purpose,
-        necessity=dep.necessity,
-        legal_basis=dep.legal_basis,
-        location_type=dep.location_type,
-        signage=dep.signage,
-        jurisdiction=dep.jurisdiction,
-        retention_days=dep.retention_days,
-        alternative=dep.alternative,
-        threshold=dep.threshold,
-        scheme=dep.scheme,
-        model_version=dep.model_version,
-        status=dep.status,
-        created_at=aware(dep.created_at),
-        notice_version=notice_version,
-        event_id="",
     )
 
 

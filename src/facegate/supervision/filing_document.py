@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from facegate._internal.canonical import canonical_json, sha256_hex
 from facegate.core import Core
 from facegate.errors import NotFound
+from facegate.flows.deployments import deployment_info
 from facegate.reports.document import Item, Report, Section, Table, item
-from facegate.reports.facts import deployment_info, latest_report_event
+from facegate.reports.facts import latest_report_event
 from facegate.reports.measures import technical_measures
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
