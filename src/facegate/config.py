@@ -32,8 +32,12 @@ class RecognitionSettings(BaseModel):
 
 
 class TemplateSettings(BaseModel):
-    scheme: str = Field("biohash-v1", description="protection scheme for new deployments")
-    bits: int = Field(1024, description="template length in bits for binary schemes")
+    scheme: str = Field(
+        "biohash-v1",
+        description="protection scheme for new deployments: biohash-v1 (1024 bits; fastest "
+        "1:N), biohash-v1:4096 (most accurate 1:1), phasefold-v1; see "
+        "docs/template-protection.md",
+    )
 
 
 class LedgerSettings(BaseModel):
