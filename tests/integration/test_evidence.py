@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runner import fg as run_cli
 from sqlalchemy import select
 
 from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
@@ -133,14 +133,7 @@ def test_kept_receipt_copies_are_bundled_after_erasure(gate: Gate) -> None:
 
 
 def fg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facegate.cli", *args, "--home", str(home)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    return run_cli(home, *args, ok=False)  # callers check the exit code themselves
 
 
 def test_cli_export_and_offline_verify(tmp_path: Path) -> None:

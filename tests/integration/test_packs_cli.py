@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def fg(home: Path | None, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    extra = ["--home", str(home)] if home is not None else []
-    proc = subprocess.run(
-        [sys.executable, "-m", "facegate.cli", *args, *extra],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": SRC, "COLUMNS": "200"},
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
+from cli_runner import fg
 
 
 def test_explain_the_rules_behind_a_deployment_and_a_refusal(tmp_path: Path) -> None:

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-
-def fg(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "facegate.cli", *args, "--home", str(home)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")},
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
+from cli_runner import fg
 
 
 def js(home: Path, *args: str) -> Any:
