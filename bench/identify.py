@@ -2,13 +2,15 @@
 
 For each gallery size (10k, 100k, 1M; --quick: 10k, 100k) the gallery holds real templates
 of the people in the shared photo sets (orl, faces94, celebrities; --quick: orl), one photo
-each, among synthetic distractors, all made by the real scheme (biohash-v1, 1024 bits)
-under one random deployment key. Distractors are protected templates of random embeddings
-MEAN + SPREAD * N(0, I), the public centring constants of the scheme. The other photos of
-the enrolled people are the probes. For each size it reports:
+each, among synthetic distractors, all made by the real scheme (the default,
+biohash-v1:4096, or ``--scheme``) under one random deployment key. Distractors are
+protected templates of random embeddings MEAN + SPREAD * N(0, I), the public centring
+constants of the scheme. The other photos of the enrolled people are the probes.
+For each size it reports:
 
-- search p50/p99 for one probe (``Gallery.search(top=1)``, FAISS exact Hamming scan), and
-  numpy's exhaustive ``similarity_many`` pass for comparison;
+- search p50/p99 for one probe (``Gallery.search(top=1)``: a FAISS exact Hamming scan; for
+  biohash-v1:4096 a scan of the first 1024 bits for a shortlist, ranked by whole templates),
+  and numpy's exhaustive full-length ``similarity_many`` pass for comparison;
 - recall@1 against exhaustive search (the gallery's best score equals numpy's best), for
   the probes and for as many strangers (fresh distractors, in no gallery), and rank-1
   accuracy (the best template is the probe's own person);
@@ -20,7 +22,7 @@ the enrolled people are the probes. For each size it reports:
   rebuilds the gallery with ``load_gallery``; wall and CPU seconds (--quick: 10k only).
 
 Usage:
-    python bench/identify.py [--quick] [--json] [--sizes 10000,100000,1000000]
+    python bench/identify.py [--quick] [--json] [--scheme NAME] [--sizes 10000,100000,1000000]
         [--startup-sizes 10000,100000,1000000] [--probes N] [--faces DIR]
 
 Human-readable figures and the command go to stdout (to stderr with --json); the last
@@ -55,7 +57,7 @@ from facegate.gallery import Gallery  # noqa: E402
 from facegate.templates import TemplateProtector  # noqa: E402
 from facegate.templates.hazmat import keys  # noqa: E402
 from facegate.templates.hazmat._mean import MEAN, SPREAD  # noqa: E402
-from facegate.templates.hazmat.biohash import transform  # noqa: E402
+from facegate.templates.scheme import DEFAULT_SCHEME, TemplateScheme, get_scheme  # noqa: E402
 
 FOLDER_SETS = ("orl", "faces94", "celebrities")
 SUFFIXES = {".jpg", ".jpeg", ".png", ".pgm"}
@@ -111,14 +113,20 @@ def split_enrolled(people: list[str]) -> tuple[list[int], list[int]]:
     return list(enrolled.values()), probes
 
 
-def distractors(seed: bytes, n: int, rng: np.random.Generator, chunk: int = 100_000) -> U8:
+def distractors(
+    scheme: TemplateScheme,
+    seed: bytes,
+    n: int,
+    rng: np.random.Generator,
+    chunk: int = 100_000,
+) -> U8:
     """Protected templates of ``n`` random embeddings, MEAN + SPREAD * N(0, I)."""
-    tr = transform(seed)
-    out = np.empty((n, tr.template_bytes), dtype=np.uint8)
+    out = np.empty((n, scheme.template_bytes), dtype=np.uint8)
     mean = np.asarray(MEAN, dtype=np.float64)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        out[start : start + m] = tr.protect_many(mean + SPREAD * rng.standard_normal((m, 128)))
+        faces = mean + SPREAD * rng.standard_normal((m, 128))
+        out[start : start + m] = scheme.protect_many(faces, seed)
     return out
 
 
@@ -140,13 +148,18 @@ def bench_size(
     n_synthetic = n - len(real)
     if n_synthetic < n_adds:
         raise SystemExit(f"gallery size {n} is too small for {len(real)} real templates")
-    fake = distractors(seed, n_synthetic, rng)
+    fake = distractors(protector.scheme, seed, n_synthetic, rng)
     bulk = n_synthetic - n_adds
     template_ids = [f"tpl_{i:024x}" for i in range(n_synthetic)]
     subject_ids = [f"sub_{i:024x}" for i in range(n_synthetic)]
     gc.collect()
     tracemalloc.start()
-    gallery = Gallery(protector.scheme.template_bytes, protector.similarity_many, capacity=n)
+    gallery = Gallery(
+        protector.scheme.template_bytes,
+        protector.similarity_many,
+        capacity=n,
+        prefix_bytes=protector.scheme.search_prefix_bytes,
+    )
     gallery.add_many(template_ids[:bulk], subject_ids[:bulk], fake[:bulk])
     for i, person in enumerate(people):
         gallery.add(f"tpl_real{i:020x}", person, real[i].tobytes())
@@ -173,7 +186,7 @@ def bench_size(
     for probe in probes[:3]:  # warm up
         gallery.search(probe.tobytes(), top=1)
     # strangers: people in nobody's gallery, whose best match is a chance one
-    strangers = distractors(seed, len(probes), rng)
+    strangers = distractors(protector.scheme, seed, len(probes), rng)
     stranger_agree = 0
     for probe in strangers:
         hit = gallery.search(probe.tobytes(), top=1)[0]
@@ -241,7 +254,7 @@ def build_store(home: Path, n: int, rng: np.random.Generator, say: Callable[[str
         chunk = 20_000
         for first in range(0, n, chunk):
             m = min(chunk, n - first)
-            templates = distractors(seed, m, rng)
+            templates = distractors(protector.scheme, seed, m, rng)
             data_keys, subjects, sealed = [], [], []
             for i in range(m):
                 sid = f"sub_{rng.bytes(12).hex()}"
@@ -309,6 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--json", action="store_true", help="stdout: only the JSON line")
+    parser.add_argument(
+        "--scheme",
+        default=DEFAULT_SCHEME,
+        help="template scheme of the searches (start-up uses the service default)",
+    )
     parser.add_argument("--sizes", default=None, help="gallery sizes, comma-separated")
     parser.add_argument("--startup-sizes", default=None, help="store sizes for start-up")
     parser.add_argument("--probes", type=int, default=None, help="probes per size")
@@ -334,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     embeddings, people = real_embeddings(args.faces, ["orl"] if args.quick else FOLDER_SETS)
     enrolled, probe_rows = split_enrolled(people)
-    protector = TemplateProtector("dep_bench", keys.new_key())
+    protector = TemplateProtector("dep_bench", keys.new_key(), scheme=get_scheme(args.scheme))
     seed = keys.derive(protector.deployment_key, label=keys.TEMPLATE_TRANSFORM)
     templates = np.stack([np.frombuffer(protector.protect(e), dtype=np.uint8) for e in embeddings])
     chosen = rng.permutation(probe_rows)[:n_probes]

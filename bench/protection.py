@@ -12,7 +12,8 @@ targets of the project's issue 3 with whether each scheme meets them.
 Usage:
     python bench/protection.py [--quick] [--sweep] [--json] [--faces DIR] [--cache FILE]
 
-``--sweep`` adds the trade-off variants (phasefold bandwidths, longer biohash templates).
+``--sweep`` adds the trade-off variants (phasefold bandwidths, longer biohash templates) and
+the secure-sketch family (``facegate.evaluation.sketch``: measured, not a storable scheme).
 Human-readable figures go to stdout (to stderr with --json); with --json the last line is
 one JSON object ``{set: {"default": ..., "schemes": {...}}}``. BLAS runs on one thread so
 that the speed figures are per core; the machine is shared, so the load average is printed.
@@ -35,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -42,10 +45,22 @@ from facegate.cli.bench import SWEEP, _schemes  # noqa: E402
 from facegate.evaluation import datasets, render  # noqa: E402
 from facegate.evaluation.datasets import Comparisons  # noqa: E402
 from facegate.evaluation.embeddings import EmbeddingCache  # noqa: E402
-from facegate.evaluation.report import ACCURACY_MARGIN, Options, Report, evaluate  # noqa: E402
+from facegate.evaluation.oracle import oracle_figures  # noqa: E402
+from facegate.evaluation.report import (  # noqa: E402
+    ACCURACY_MARGIN,
+    Options,
+    Report,
+    attack_targets,
+    evaluate,
+)
 from facegate.evaluation.runs import default_names, embedder  # noqa: E402
+from facegate.evaluation.sketch import codebook_bits, sketch_figures  # noqa: E402
 
 FOLDER_SETS = ("orl", "faces94", "celebrities")
+#: codeword weights of the secure-sketch rows of --sweep
+SKETCH_ALPHAS = (4, 6, 8, 12)
+#: acceptance radii (euclidean) of the ideal accept/reject template
+ORACLE_RADII = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
 def default_faces() -> Path:
@@ -164,6 +179,78 @@ def targets(reports: list[Report], out: TextIO) -> None:
         )
 
 
+def oracle_bound(
+    sets: list[Comparisons], reports: list[Report], options: Options, out: TextIO
+) -> None:
+    """What the ideal scheme (accept/reject only, ``facegate.evaluation.oracle``) concedes."""
+    print(
+        "\nbound on any scheme: an ideal template that reveals only accept/reject within a "
+        "radius;\naccuracy change (points) / stolen-key attack accepted % (same guesses as "
+        "above); * = both targets met on this set",
+        file=out,
+    )
+    names = [r.dataset.split(" ")[0] for r in reports]
+    print(f"{'radius':<10}" + "".join(f"{n[:14]:>17}" for n in names), file=out)
+    feasible = []
+    for radius in ORACLE_RADII:
+        cells, met = [], []
+        for data, report in zip(sets, reports, strict=True):
+            f = oracle_figures(
+                data,
+                radius=radius,
+                unprotected_accuracy=report.unprotected.accuracy,
+                reference_threshold=report.unprotected.reference_threshold,
+                targets=attack_targets(data, options.attack_targets, np.random.default_rng(0)),
+                seed=options.seed,
+            )
+            ok = (
+                f.unprotected_accuracy - f.accuracy <= ACCURACY_MARGIN
+                and f.stolen_key_attack_acceptance <= report.unprotected.genuine_acceptance / 2
+            )
+            met.append(ok)
+            cells.append(
+                f"{100 * (f.accuracy - f.unprotected_accuracy):+.2f} / "
+                f"{100 * f.stolen_key_attack_acceptance:3.0f}{'*' if ok else ' '}"
+            )
+        if all(met):
+            feasible.append(radius)
+        print(f"{radius:<10.2f}" + "".join(f"{c:>17}" for c in cells), file=out)
+    print(
+        "radii meeting both targets on every set: "
+        + (", ".join(f"{r:.2f}" for r in feasible) if feasible else "none"),
+        file=out,
+    )
+
+
+def sketches(sets: list[Comparisons], reports: list[Report], options: Options, out: TextIO) -> None:
+    """The secure-sketch family (``facegate.evaluation.sketch``, measured, not offered)."""
+    print(
+        "\nsecure sketch (IronMask-style; no graded score, so no slope to climb): accuracy "
+        "change (points) / stolen-template attack accepted % (opened by a guess %)",
+        file=out,
+    )
+    names = [r.dataset.split(" ")[0] for r in reports]
+    print(f"{'alpha (codebook bits)':<24}" + "".join(f"{n[:14]:>24}" for n in names), file=out)
+    for alpha in SKETCH_ALPHAS:
+        cells = []
+        for data, report in zip(sets, reports, strict=True):
+            rng = np.random.default_rng(options.seed)
+            f = sketch_figures(
+                data,
+                alpha=alpha,
+                unprotected_accuracy=report.unprotected.accuracy,
+                reference_threshold=report.unprotected.reference_threshold,
+                targets=attack_targets(data, options.attack_targets, rng),
+                seed=options.seed,
+            )
+            cells.append(
+                f"{100 * (f.accuracy - f.unprotected_accuracy):+.2f} / "
+                f"{100 * f.stolen_key_attack_acceptance:.0f} ({100 * f.opened_by_guess:.0f})"
+            )
+        label = f"{alpha} ({codebook_bits(alpha):.0f})"
+        print(f"{label:<24}" + "".join(f"{c:>24}" for c in cells), file=out)
+
+
 def _yes(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -184,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = embedder(cache=args.cache)
     wanted = args.sets.split(",")
     reports: list[Report] = []
+    sets: list[Comparisons] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in wanted:
             start = time.perf_counter()
@@ -196,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             cache.save()
             report = evaluate(data, schemes, options)
             reports.append(report)
+            sets.append(data)
             print(
                 f"\n== {name} ({time.perf_counter() - start:.0f} s, "
                 f"load {os.getloadavg()[0]:.1f}) ==",
@@ -204,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
             print(render(report), file=out)
     summary(reports, out)
     targets(reports, out)
+    oracle_bound(sets, reports, options, out)
     if args.sweep:
         print(f"\n(sweep variants: {', '.join(SWEEP)})", file=out)
+        sketches(sets, reports, options, out)
     if args.json:
         sys.stdout.write(json.dumps({r.dataset: r.as_json() for r in reports}) + "\n")
     return 0

@@ -6,9 +6,18 @@ one contiguous matrix, and a search is an exact scan of it in Hamming space by F
 (``faiss.knn_hamming``), from 200,000 templates in one slice per core scanned at once:
 ~4 ms for one probe against 1,000,000 templates of 1024 bits on one core of this machine,
 against ~20 ms for numpy's ``bitwise_count`` pass (``python bench/identify.py``). Being
-exact, it finds what an exhaustive comparison finds (the benchmark checks it). Scanning
-only part of each template first lost genuine matches (recall@1 0.96 at 1M with 1,024
-candidates), and graph or cluster indexes (HNSW, IVF) can miss the one matching person too.
+exact, it finds what an exhaustive comparison finds (the benchmark checks it). Graph or
+cluster indexes (HNSW, IVF) can miss the one matching person.
+
+Long templates whose scheme says that their first bytes are a complete shorter template
+(``search_prefix_bytes``: biohash-v1 at 2048 or 4096 bits, whose first 1024 bits are one
+whole keyed rotation) are searched in two steps: the exact scan above over those first bytes
+keeps the ``SHORTLIST`` nearest rows, which are then ranked by the whole template. The
+shortlist is an exact 1024-bit search, as accurate in 1:1 terms as biohash-v1 itself, so
+the person who matches is in it unless 128 others look more like the probe in 1024 bits
+than they do; ``bench/identify.py`` measures recall against the exhaustive full-length
+search. Truncating a template *within* a rotation (256 of 1024 bits) was tried and lost
+genuine matches (recall@1 0.96 at 1M).
 
 Adding appends a row; removing moves the last row into the hole: neither rebuilds
 anything. Searches run without the lock while they scan (FAISS releases the GIL, so two
@@ -35,6 +44,8 @@ U8 = npt.NDArray[np.uint8]
 _FIRST_CAPACITY: Final = 16
 #: from this many templates one search scans in parallel slices, one per core
 SPLIT_FROM: Final = 200_000
+#: rows a two-step search keeps from the scan of the first bytes, to rank by whole templates
+SHORTLIST: Final = 128
 
 
 class _FaissThread(threading.local):
@@ -44,7 +55,7 @@ class _FaissThread(threading.local):
 _faiss_thread = _FaissThread()
 
 
-def _knn_hamming(
+def knn_hamming(
     probe: U8, codes: U8, k: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
     """Hamming distances and rows of the ``k`` rows of ``codes`` nearest to ``probe``."""
@@ -71,17 +82,17 @@ def _scan(probe: U8, codes: U8, k: int) -> tuple[npt.NDArray[np.int32], npt.NDAr
     global _helpers  # noqa: PLW0603 - one pool of scanning threads for the process
     parts = available_cores() if len(codes) >= SPLIT_FROM else 1
     if parts == 1:
-        return _knn_hamming(probe, codes, k)
+        return knn_hamming(probe, codes, k)
     with _helpers_lock:
         if _helpers is None:
             _helpers = ThreadPoolExecutor(available_cores() - 1, thread_name_prefix="gallery")
     step = -(-len(codes) // parts)
     starts = range(0, len(codes), step)
     futures = [
-        _helpers.submit(_knn_hamming, probe, codes[s : s + step], min(k, len(codes) - s))
+        _helpers.submit(knn_hamming, probe, codes[s : s + step], min(k, len(codes) - s))
         for s in starts[1:]
     ]
-    found = [_knn_hamming(probe, codes[:step], min(k, step))]
+    found = [knn_hamming(probe, codes[:step], min(k, step))]
     found += [f.result() for f in futures]
     rows = [np.where(r >= 0, r + s, -1) for (_, r), s in zip(found, starts, strict=True)]
     return np.concatenate([d for d, _ in found]), np.concatenate(rows)
@@ -108,12 +119,24 @@ class Gallery:
         similarity_many: Similarity | None = None,
         *,
         capacity: int = 0,
+        prefix_bytes: int | None = None,
+        key_id: str | None = None,
     ) -> None:
         if template_bytes < 1:
             raise ValueError("templates are at least one byte")
+        if prefix_bytes is not None and not 0 < prefix_bytes < template_bytes:
+            raise ValueError(f"a search prefix is 1 to {template_bytes - 1} bytes")
         self._width = template_bytes
         self._similarity_many = similarity_many
-        self._codes: U8 = np.empty((max(capacity, _FIRST_CAPACITY), template_bytes), np.uint8)
+        #: the deployment key the templates were made under, where the loader knows it
+        self.key_id = key_id
+        rows = max(capacity, _FIRST_CAPACITY)
+        self._codes: U8 = np.empty((rows, template_bytes), np.uint8)
+        # the first prefix_bytes of every row again, contiguous, for the first search step
+        self._prefix = prefix_bytes
+        self._short: U8 | None = (
+            None if prefix_bytes is None else np.empty((rows, prefix_bytes), np.uint8)
+        )
         self._template_ids: list[str] = []
         self._subject_ids: list[str] = []
         self._row: dict[str, int] = {}
@@ -132,8 +155,8 @@ class Gallery:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the template matrix takes now, spare rows included (not the ids)."""
-        return int(self._codes.nbytes)
+        """Bytes the template matrices take now, spare rows included (not the ids)."""
+        return int(self._codes.nbytes) + (0 if self._short is None else int(self._short.nbytes))
 
     # --- changes -----------------------------------------------------------------------
 
@@ -146,7 +169,7 @@ class Gallery:
                 return
             self._reserve(1)
             n = len(self._template_ids)
-            self._codes[n] = np.frombuffer(template, dtype=np.uint8)
+            self._write(n, np.frombuffer(template, dtype=np.uint8)[None, :])
             self._append(template_id, subject_id, n)
 
     def add_many(
@@ -169,10 +192,7 @@ class Gallery:
             keep = [i for i, t in enumerate(template_ids) if t not in self._row]
             self._reserve(len(keep))
             n = len(self._template_ids)
-            if len(keep) == len(matrix):
-                self._codes[n : n + len(keep)] = matrix
-            else:
-                self._codes[n : n + len(keep)] = matrix[keep]
+            self._write(n, matrix if len(keep) == len(matrix) else matrix[keep])
             for offset, i in enumerate(keep):
                 self._append(template_ids[i], subject_ids[i], n + offset)
             return len(keep)
@@ -219,6 +239,15 @@ class Gallery:
         grown[:n] = self._codes[:n]
         # a search scanning the old matrix keeps its own reference: rows < n are the same
         self._codes = grown
+        if self._short is not None:
+            short = np.empty((capacity, self._short.shape[1]), dtype=np.uint8)
+            short[:n] = self._short[:n]
+            self._short = short
+
+    def _write(self, row: int, templates: U8) -> None:
+        self._codes[row : row + len(templates)] = templates
+        if self._short is not None:
+            self._short[row : row + len(templates)] = templates[:, : self._short.shape[1]]
 
     def _append(self, template_id: str, subject_id: str, row: int) -> None:
         self._template_ids.append(template_id)
@@ -232,12 +261,14 @@ class Gallery:
         row = self._row.pop(template_id)
         last = len(self._template_ids) - 1
         if row != last:  # move the last row into the hole
-            self._codes[row] = self._codes[last]
+            self._write(row, self._codes[last : last + 1])
             moved = self._template_ids[last]
             self._template_ids[row] = moved
             self._subject_ids[row] = self._subject_ids[last]
             self._row[moved] = row
         self._codes[last] = 0  # nothing of a removed template stays behind in memory
+        if self._short is not None:
+            self._short[last] = 0
         self._template_ids.pop()
         self._subject_ids.pop()
 
@@ -251,21 +282,33 @@ class Gallery:
             raise ValueError(f"probe is {len(probe)} bytes, gallery holds {self._width}")
         p = np.frombuffer(probe, dtype=np.uint8)
         with self._lock:
-            codes, n, generation = self._codes, len(self._template_ids), self._generation
-            k = min(n, top * self._most_per_subject)
+            codes, n, generation = self._scanned(), len(self._template_ids), self._generation
+            k = self._wanted(n, top)
         if n == 0:
             return []
-        # the k nearest rows hold at least `top` people: nobody has more than
-        # _most_per_subject templates
-        distances, rows = _scan(p, codes[:n], k)
+        distances, rows = _scan(p[: codes.shape[1]], codes[:n], k)
         with self._lock:
             if self._generation != generation:  # rows moved meanwhile: scan again, locked
                 n = len(self._template_ids)
                 if n == 0:
                     return []
-                k = min(n, top * self._most_per_subject)
-                distances, rows = _scan(p, self._codes[:n], k)
+                distances, rows = _scan(
+                    p[: codes.shape[1]], self._scanned()[:n], self._wanted(n, top)
+                )
+            if self._short is not None:  # second step: rank the shortlist by whole templates
+                rows = rows[rows >= 0]
+                distances = np.bitwise_count(self._codes[rows] ^ p).sum(axis=1, dtype=np.int32)
             return self._hits(p, distances, rows, top)
+
+    def _scanned(self) -> U8:
+        """The matrix the (first) scan reads."""
+        return self._codes if self._short is None else self._short
+
+    def _wanted(self, n: int, top: int) -> int:
+        # the k nearest rows hold at least `top` people: nobody has more than
+        # _most_per_subject templates
+        k = top * self._most_per_subject
+        return min(n, k if self._short is None else max(k, SHORTLIST))
 
     def _hits(
         self, probe: U8, distances: npt.NDArray[np.int32], rows: npt.NDArray[np.int64], top: int
@@ -292,17 +335,29 @@ class Gallery:
 
 
 class Galleries:
-    """One gallery per deployment, each loaded from the store on first use."""
+    """One gallery per deployment, each loaded from the store on first use.
+
+    A gallery remembers the deployment key it was loaded under: after the key is revoked
+    (possibly by another process: the CLI, another API worker), the next ``get`` with the
+    deployment's current key id drops the old templates and loads the store again.
+    """
 
     def __init__(self, load: Callable[[str], Gallery]) -> None:
         self._load = load
         self._loaded: dict[str, Gallery] = {}
         self._lock = threading.Lock()
 
-    def get(self, deployment_id: str) -> Gallery:
+    def get(self, deployment_id: str, *, key_id: str | None = None) -> Gallery:
+        """The deployment's gallery; ``key_id``, the deployment's key now, reloads one
+        loaded under another key."""
         with self._lock:
             gallery = self._loaded.get(deployment_id)
-            if gallery is None:
+            stale = (
+                gallery is not None
+                and None not in (key_id, gallery.key_id)
+                and gallery.key_id != key_id
+            )
+            if gallery is None or stale:
                 gallery = self._load(deployment_id)
                 self._loaded[deployment_id] = gallery
             return gallery

@@ -14,11 +14,12 @@ import numpy.typing as npt
 import pytest
 from sqlalchemy import select
 
+from facegate.config import Settings
 from facegate.errors import InvalidInput, InvalidTemplate, NotFound, PolicyDenied
 from facegate.flows.keys import KeyRevocation
 from facegate.gate import Gate
 from facegate.ledger.events import Kind
-from facegate.recognition import decode_image
+from facegate.recognition import FaceEngine, decode_image
 from facegate.storage import tables as t
 from facegate.templates import MasterKey, TemplateProtector
 from facegate.templates.hazmat import keys
@@ -218,3 +219,24 @@ def test_old_keys_in_a_backup_die_with_the_key_store(
     for wrapped in stored:
         with pytest.raises(InvalidTemplate):
             keys.unwrap_key(old_key, wrapped, context=keys.data_key_context(dep, subject_id))
+
+
+def test_another_process_drops_its_gallery_after_a_revocation(
+    tmp_path: Path, face_engine: FaceEngine, photo: Photo
+) -> None:
+    """Two Gates on one home stand for two processes (an API worker and the CLI): after the
+    CLI revokes the key and a person re-enrolls, the worker's next search reloads."""
+    settings = Settings(home=tmp_path / "home")
+    with Gate.open(settings=settings, engine=face_engine) as worker:
+        dep = _deployment(worker)
+        worker.give_consent(dep, "alice")
+        worker.enroll(dep, "alice", photo("fixtures/obama.jpg"))
+        assert worker.identify(dep, photo("fixtures/obama3.jpg")).subject_ref == "alice"
+        with Gate.open(settings=settings, engine=face_engine) as cli:
+            cli.revoke_deployment_key(dep, reason="laptop with a backup stolen")
+            cli.give_consent(dep, "bob")
+            cli.enroll(dep, "bob", photo("fixtures/obama.jpg"))
+        # the worker's gallery was loaded under the old key: it must not answer from it
+        found = worker.identify(dep, photo("fixtures/obama3.jpg"))
+        assert found.subject_ref == "bob"
+        assert found.decision == "match"

@@ -31,7 +31,7 @@ from facegate.templates.hazmat import biohash, hamming, phasefold
 from facegate.templates.hazmat._mean import MEAN
 from facegate.templates.scheme import BioHashScheme, PhaseFoldScheme, TemplateScheme
 
-__all__ = ["AttackResult", "invert"]
+__all__ = ["AttackResult", "guesses", "invert"]
 
 F64 = npt.NDArray[np.float64]
 U8 = npt.NDArray[np.uint8]
@@ -62,6 +62,18 @@ def _valid(candidates: F64) -> F64:
     # an optimiser may wander out of the plausible norm range the transforms accept
     norms = np.linalg.norm(candidates, axis=1, keepdims=True)
     return np.asarray(candidates * np.clip(norms, 0.6, 3.5) / np.maximum(norms, 1e-12))
+
+
+def guesses(dictionary: F64, seed: bytes) -> F64:
+    """What the attacker can try without looking at the template: the public mean face, the
+    collection of other people's faces, and synthetic faces drawn from it (rows)."""
+    pool = [_MEAN[None, :]]
+    if dictionary.size:
+        faces = np.asarray(dictionary, dtype=np.float64)
+        pool.append(faces)
+        if len(faces) > 2:
+            pool.append(_synthetic(faces, seed))
+    return np.vstack(pool)
 
 
 def invert(

@@ -240,7 +240,7 @@ def identify(
     now = core.clock()
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, operator_id)
-    gallery = core.galleries.get(dep.id)
+    gallery = core.galleries.get(dep.id, key_id=dep.key_id)
     extraction = core.engine.extract_probe(decoded)
     probe = core.keyring.protector(dep).protect(extraction.embedding)
     hits = gallery.search(probe, top=1)
@@ -365,6 +365,8 @@ def load_gallery(core: Core, deployment_id: str) -> Gallery:
         protector.scheme.template_bytes,
         protector.similarity_many,
         capacity=len(opened) + len(opened) // 4,  # room to enroll before the first growth
+        prefix_bytes=protector.scheme.search_prefix_bytes,
+        key_id=dep.key_id,
     )
     gallery.add_many(template_ids, subject_ids, b"".join(opened))
     return gallery

@@ -60,6 +60,13 @@ class TemplateScheme(Protocol):
         """Similarity at or above which two templates are called the same person."""
         ...
 
+    @property
+    def search_prefix_bytes(self) -> int | None:
+        """If the first this-many bytes of a template are themselves a complete, shorter
+        template (its Hamming distance ranks candidates almost as well), a 1:N search may
+        shortlist on them first; ``None`` when no prefix is meaningful."""
+        ...
+
     def protect(self, embedding: npt.ArrayLike, key: bytes) -> bytes:
         """The template of ``embedding`` under the secret transform seed ``key``."""
         ...
@@ -111,6 +118,11 @@ class BioHashScheme:
     @property
     def default_threshold(self) -> float:
         return _BIOHASH_THRESHOLD
+
+    @property
+    def search_prefix_bytes(self) -> int | None:
+        # the first 1024 bits are one whole keyed rotation: a biohash-v1 template by itself
+        return biohash.DEFAULT_BITS // 8 if self.bits > biohash.DEFAULT_BITS else None
 
     def protect(self, embedding: npt.ArrayLike, key: bytes) -> bytes:
         return biohash.protect(embedding, key, bits=self.bits)
@@ -176,6 +188,10 @@ class PhaseFoldScheme:
         sd = math.sqrt(0.125 / (self.bits // 2))
         return round(0.5 + _PHASEFOLD_SIGMAS * sd, 4)
 
+    @property
+    def search_prefix_bytes(self) -> int | None:
+        return None  # for 1:1; a 1:N search scans whole templates
+
     def protect(self, embedding: npt.ArrayLike, key: bytes) -> bytes:
         return phasefold.protect(embedding, key, bits=self.bits, bandwidth=self.bandwidth)
 
@@ -205,12 +221,12 @@ _FACTORIES: Final[Mapping[str, Callable[..., TemplateScheme]]] = {
     "biohash-v1": BioHashScheme,
     "phasefold-v1": PhaseFoldScheme,
 }
-#: the scheme the evaluation recommends, chosen by the measured figures
-#: (docs/template-protection.md): the only one within 0.2 accuracy points of the raw
-#: embedding on every shared set; no scheme keeps a stolen-key attacker out, so
-#: irreversibility did not decide between them. The service's own default
-#: (``Settings.templates.scheme``) stays ``biohash-v1`` (1024 bits), four times faster in
-#: 1:N search; deployments that only verify 1:1 should choose this one.
+#: the default for new deployments, chosen by the measured figures
+#: (docs/template-protection.md, ``facegate.evaluation.report.recommend``): the only scheme
+#: within 0.2 accuracy points of the raw embedding on every shared set. No scheme keeps an
+#: attacker who holds the keys out, so irreversibility did not decide between them. 1:N
+#: searches shortlist on its first 1024 bits (``search_prefix_bytes``), so it searches
+#: about as fast as ``biohash-v1``.
 DEFAULT_SCHEME: Final = "biohash-v1:4096"
 _NAME: Final = re.compile(r"(?P<base>[a-z0-9-]+)(?::(?P<bits>[1-9][0-9]*))?")
 

@@ -187,3 +187,47 @@ def test_searches_stay_right_while_others_add_and_remove() -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def _near(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of n people and a second, noisy "photo" of each, around the public mean."""
+    from facegate.templates.hazmat._mean import MEAN, SPREAD
+
+    people = np.asarray(MEAN) + SPREAD * rng.standard_normal((n, 128))
+    return people, people + 0.25 * SPREAD * rng.standard_normal((n, 128))
+
+
+def test_two_step_search_shortlists_on_the_first_rotation_then_ranks_whole_templates() -> None:
+    from facegate.templates.scheme import get_scheme
+
+    scheme = get_scheme("biohash-v1:4096")
+    assert scheme.search_prefix_bytes == 128
+    assert get_scheme("biohash-v1").search_prefix_bytes is None
+    seed = bytes(range(32))
+    rng = np.random.default_rng(9)
+    people, probes = _near(rng, 3000)
+    matrix = scheme.protect_many(people, seed)
+    g = Gallery(512, scheme.similarity_many, prefix_bytes=128)
+    g.add_many([f"t{i}" for i in range(3000)], [f"s{i}" for i in range(3000)], matrix)
+    assert g.nbytes >= 3000 * (512 + 128)
+    for i, probe in enumerate(scheme.protect_many(probes[:40], seed)):
+        hits = g.search(probe.tobytes(), top=3)
+        exhaustive = scheme.similarity_many(probe, matrix)
+        # scores are whole-template similarities, and the best equals the exhaustive best
+        assert hits[0].score == pytest.approx(exhaustive.max())
+        assert hits[0].template_id == f"t{i}"
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # removals move rows in both matrices: everyone left is still found
+    assert g.remove_subject("s5") == 1
+    assert g.remove("t0")
+    for i in (1, 2999, 1500):
+        tpl = matrix[i].tobytes()
+        assert g.search(tpl, top=1)[0].template_id == f"t{i}"
+    assert all(h.template_id not in ("t0", "t5") for h in g.search(matrix[5].tobytes(), top=20))
+
+
+def test_a_prefix_must_be_shorter_than_the_template() -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        Gallery(128, prefix_bytes=128)
+    with pytest.raises(ValueError, match="prefix"):
+        Gallery(128, prefix_bytes=0)

@@ -42,7 +42,9 @@ def store(tmp_path: Path) -> Iterator[tuple[Gate, str, dict[str, bytes]]]:
             for i in range(n):
                 sid, tid = f"sub_{dep_id[-6:]}{i:04d}", f"tpl_{rng.bytes(8).hex()}"
                 key, wrapped = protector.new_data_key(subject_id=sid)
-                template = rng.integers(0, 256, 128, dtype=np.uint8).tobytes()
+                template = rng.integers(
+                    0, 256, protector.scheme.template_bytes, dtype=np.uint8
+                ).tobytes()
                 core.keyring.keystore.put(sid, wrapped, now=now)
                 with core.db.transaction() as s:
                     s.execute(
