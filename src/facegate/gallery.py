@@ -315,7 +315,9 @@ class Gallery:
     ) -> list[Hit]:
         valid = rows >= 0
         distances, rows = distances[valid], rows[valid]
-        order = np.lexsort((rows, distances))  # nearest first; ties in row order
+        # nearest first, ties in row order; `top` people are among the first
+        # top * _most_per_subject rows, so only those are scored
+        order = np.lexsort((rows, distances))[: top * self._most_per_subject]
         rows = rows[order]
         if self._similarity_many is not None:
             scores = np.asarray(self._similarity_many(probe, self._codes[rows]), dtype=np.float64)

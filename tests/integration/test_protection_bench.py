@@ -157,3 +157,39 @@ def test_figures_that_hold_on_any_data(lfw_dir: Path, cache_file: Path) -> None:
     lfw = lfw_report(lfw_dir, lfw_dir / "pairs.txt", options=options, cache=cache)
     assert lfw.genuine + lfw.impostor == 48 - lfw.dropped_pairs
     assert np.isclose(lfw.unprotected.accuracy, lfw.schemes[0].unprotected_accuracy)
+
+
+def test_the_bounds_behave_at_their_extremes(lfw_dir: Path, cache_file: Path) -> None:
+    """The ideal accept/reject template and the secure sketch, on real photos."""
+    from facegate.evaluation.oracle import oracle_figures
+    from facegate.evaluation.report import attack_targets, unprotected_figures
+    from facegate.evaluation.sketch import sketch_figures
+    from facegate.templates.hazmat._mean import MEAN
+
+    cache = EmbeddingCache(lambda: pytest.fail("every photo is cached"), cache_file)
+    photos = datasets.folder_photos(lfw_dir)
+    data = datasets.folder_comparisons("fixture", photos, cache.embed(photos.paths))
+    raw = unprotected_figures(data)
+    targets = attack_targets(data, 10, np.random.default_rng(0))
+    common = {
+        "unprotected_accuracy": raw.accuracy,
+        "reference_threshold": raw.reference_threshold,
+        "targets": targets,
+    }
+    mean_face = float(
+        np.mean(np.linalg.norm(data.embeddings[targets] - MEAN, axis=1) <= raw.reference_threshold)
+    )
+    # a ball that takes everything is the raw system, and any guess opens it
+    wide = oracle_figures(data, radius=10.0, **common)
+    assert wide.accuracy == pytest.approx(raw.accuracy)
+    assert wide.stolen_key_attack_acceptance == 1.0
+    # a ball that takes nothing leaves the attacker only the mean face, which needs no key
+    shut = oracle_figures(data, radius=0.0, **common)
+    assert shut.stolen_key_attack_acceptance == pytest.approx(mean_face)
+    assert shut.accuracy < raw.accuracy
+    # the sketch decides as the raw system does once opened, so it is never more accurate;
+    # the attacker keeps at least the mean face
+    sketch = sketch_figures(data, alpha=8, **common)
+    assert sketch.accuracy <= raw.accuracy + 1e-9
+    assert sketch.stolen_key_attack_acceptance >= mean_face
+    assert round(sketch.codebook_bits) == 48

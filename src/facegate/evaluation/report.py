@@ -35,6 +35,7 @@ import numpy.typing as npt
 from facegate.evaluation import metrics
 from facegate.evaluation.attacks import invert
 from facegate.evaluation.datasets import Comparisons
+from facegate.evaluation.oracle import OracleFigures, oracle_figures
 from facegate.gallery import SHORTLIST, knn_hamming
 from facegate.templates.hazmat._mean import MEAN
 from facegate.templates.scheme import DEFAULT_SCHEME, TemplateScheme
@@ -75,6 +76,8 @@ DLIB_THRESHOLD: Final = 0.6
 REFERENCE_FMR: Final = 1e-3
 #: a protected scheme is "as accurate" as the raw embedding within this many points
 ACCURACY_MARGIN: Final = 0.002
+#: acceptance radii (euclidean) at which the ideal accept/reject template is measured
+ORACLE_RADII: Final = (0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 _MAX_LINK_PAIRS: Final = 20_000
 _LINK_SCORES: Final = 40_000
 _MAX_LINK_KEYS: Final = 65
@@ -148,6 +151,9 @@ class Report:
     unprotected: Unprotected
     schemes: tuple[SchemeFigures, ...]
     default: str = DEFAULT_SCHEME
+    #: what the ideal accept/reject template concedes at each of ORACLE_RADII
+    #: (:mod:`facegate.evaluation.oracle`): the bound on every scheme
+    bound: tuple[OracleFigures, ...] = ()
 
     @property
     def recommended(self) -> str:
@@ -371,6 +377,18 @@ def evaluate(
     options = options or Options()
     unprotected = unprotected_figures(data)
     figures = tuple(scheme_figures(data, s, unprotected, options, progress) for s in schemes)
+    targets = attack_targets(data, options.attack_targets, np.random.default_rng(options.seed))
+    bound = tuple(
+        oracle_figures(
+            data,
+            radius=radius,
+            unprotected_accuracy=unprotected.accuracy,
+            reference_threshold=unprotected.reference_threshold,
+            targets=targets,
+            seed=options.seed,
+        )
+        for radius in ORACLE_RADII
+    )
     return Report(
         dataset=data.name,
         photos=data.photos,
@@ -381,6 +399,7 @@ def evaluate(
         dropped_pairs=data.dropped_pairs,
         unprotected=unprotected,
         schemes=figures,
+        bound=bound,
     )
 
 
@@ -429,6 +448,16 @@ def render(report: Report) -> str:
             f"{_pct(s.renewed_match_rate, 3)} (Dsys same photo {same_photo}); attack accepted "
             f"{_pct(s.stolen_key_attack_acceptance, 1)} vs genuine "
             f"{_pct(u.genuine_acceptance, 1)}, best candidates {s.attack_methods}"
+        )
+    if report.bound:
+        lines.append(
+            "bound on any scheme, an ideal template revealing only accept/reject within a "
+            "radius: accuracy change / attack accepted: "
+            + ", ".join(
+                f"{b.radius:.2f}: {100 * (b.accuracy - b.unprotected_accuracy):+.2f} / "
+                f"{_pct(b.stolen_key_attack_acceptance, 0)}"
+                for b in report.bound
+            )
         )
     lines.append(
         f"default scheme: {report.default}; by this data set's figures the rule picks "
