@@ -193,8 +193,21 @@ class Gallery:
             self._reserve(len(keep))
             n = len(self._template_ids)
             self._write(n, matrix if len(keep) == len(matrix) else matrix[keep])
-            for offset, i in enumerate(keep):
-                self._append(template_ids[i], subject_ids[i], n + offset)
+            # _append's bookkeeping, in bulk: a start-up adds a million rows here
+            tids = [template_ids[i] for i in keep]
+            sids = [subject_ids[i] for i in keep]
+            self._template_ids.extend(tids)
+            self._subject_ids.extend(sids)
+            self._row.update(zip(tids, range(n, n + len(tids)), strict=True))
+            by_subject, most = self._by_subject, self._most_per_subject
+            for tid, sid in zip(tids, sids, strict=True):
+                siblings = by_subject.get(sid)
+                if siblings is None:
+                    by_subject[sid] = [tid]
+                else:
+                    siblings.append(tid)
+                    most = max(most, len(siblings))
+            self._most_per_subject = most
             return len(keep)
 
     def remove_subject(self, subject_id: str) -> int:

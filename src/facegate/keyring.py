@@ -268,11 +268,11 @@ class Keyring:
         wrapped = self.keystore.get_many(subject_ids)
         out: dict[str, bytes] = {}
         stale: list[str] = []
-        for sid, blob in wrapped.items():
-            try:
-                out[sid] = protector.unwrap_data_key(blob, subject_id=sid)
-            except InvalidTemplate:
+        for sid, key in protector.unwrap_data_keys(wrapped).items():
+            if key is None:
                 stale.append(sid)
+            else:
+                out[sid] = key
         if stale:
             staged = self.keystore.get_many([s + STAGED_SUFFIX for s in stale])
             promote: dict[str, bytes] = {}

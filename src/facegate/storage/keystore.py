@@ -29,8 +29,10 @@ class KeyStore:
     def get_many(self, subject_ids: list[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         with self._db.read() as s:
-            for start in range(0, len(subject_ids), 500):
-                chunk = subject_ids[start : start + 500]
+            # few large IN lists: each statement costs a compile (SQLite allows 32766
+            # parameters, PostgreSQL more)
+            for start in range(0, len(subject_ids), 5000):
+                chunk = subject_ids[start : start + 5000]
                 rows = s.execute(
                     select(DataKey.subject_id, DataKey.wrapped).where(DataKey.subject_id.in_(chunk))
                 )

@@ -16,6 +16,7 @@ unwraps the keys involved. Nothing here returns or stores an embedding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +99,14 @@ class TemplateProtector:
         wrapped = keys.wrap_key(self.deployment_key, key, context=context, entropy=self.entropy)
         return key, wrapped
 
+    def unwrap_data_keys(self, wrapped: dict[str, bytes]) -> dict[str, bytes | None]:
+        """Data keys of many subjects (``subject id -> wrapped``) at once; ``None`` for a
+        wrapped key that is not this subject's under this deployment key."""
+        items = [
+            (blob, keys.data_key_context(self.deployment_id, sid)) for sid, blob in wrapped.items()
+        ]
+        return dict(zip(wrapped, keys.unwrap_many(self.deployment_key, items), strict=True))
+
     def unwrap_data_key(self, wrapped: bytes, *, subject_id: str) -> bytes:
         """The subject's data key; :class:`InvalidTemplate` if ``wrapped`` is not theirs."""
         context = keys.data_key_context(self.deployment_id, subject_id)
@@ -140,6 +149,21 @@ class TemplateProtector:
         if len(template) != self.scheme.template_bytes:
             raise InvalidTemplate()
         return template
+
+    def open_many(self, rows: Sequence[tuple[bytes, str, str, bytes]]) -> list[bytes]:
+        """:meth:`open` of many ``(sealed, subject_id, template_id, data_key)`` rows (a
+        gallery load); :class:`InvalidTemplate` if any does not open."""
+        name = self.scheme.name
+        items = [
+            (key, bytes(sealed), template_ad(self.deployment_id, sid, tid, name))
+            for sealed, sid, tid, key in rows
+        ]
+        out: list[bytes] = []
+        for template in aead.open_each(items):
+            if template is None or len(template) != self.scheme.template_bytes:
+                raise InvalidTemplate()
+            out.append(template)
+        return out
 
     # --- comparison ---
 

@@ -120,3 +120,34 @@ def test_encode_context_is_unambiguous() -> None:
     assert aead.encode_context("x", b"y") == aead.encode_context(b"x", "y")
     with pytest.raises(ValueError):
         aead.encode_context()
+
+
+def test_bulk_openers_agree_with_open_sealed_and_fail_opaquely() -> None:
+    from facegate.templates.hazmat import keys
+
+    k1, k2 = bytes(range(32)), bytes(range(1, 33))
+    good = aead.seal(k1, b"first", ad=b"row 1")
+    other = aead.seal(k1, b"second", ad=b"row 2")
+    altered = good[:-1] + bytes([good[-1] ^ 1])
+    assert aead.open_many(k1, [(good, b"row 1"), (other, b"row 2")]) == [b"first", b"second"]
+    # wrong AD, altered, truncated, wrong version: None, never an exception or a plaintext
+    assert aead.open_many(k1, [(good, b"row 2"), (altered, b"row 1"), (good[:10], b"row 1")]) == [
+        None,
+        None,
+        None,
+    ]
+    assert aead.open_each([(k1, good, b"row 1"), (k2, good, b"row 1")]) == [b"first", None]
+    assert aead.open_each([(k1, b"\x09" + good[1:], b"row 1")]) == [None]
+    # unwrap_many is unwrap_key for many contexts under one key-encryption key
+    kek = bytes(range(2, 34))
+    wrapped = [keys.wrap_key(kek, k, context=f"data-key|d|s{i}") for i, k in enumerate((k1, k2))]
+    assert keys.unwrap_many(kek, [(w, f"data-key|d|s{i}") for i, w in enumerate(wrapped)]) == [
+        k1,
+        k2,
+    ]
+    assert keys.unwrap_many(kek, [(wrapped[0], "data-key|d|s1")]) == [None]  # moved row
+    assert keys.unwrap_many(k1, [(wrapped[0], "data-key|d|s0")]) == [None]  # other kek
+    for i, w in enumerate(wrapped):
+        assert keys.unwrap_key(kek, w, context=f"data-key|d|s{i}") in (k1, k2)
+    with pytest.raises(InvalidTemplate):
+        keys.unwrap_key(kek, wrapped[0], context="data-key|d|s1")

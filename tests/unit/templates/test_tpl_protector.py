@@ -126,3 +126,28 @@ def test_rotating_the_deployment_key_cancels_templates(key: bytes, other_key: by
     old, new = TemplateProtector("dep_1", key), TemplateProtector("dep_1", other_key)
     sim = old.similarity(old.protect(embedding()), new.protect(embedding()))
     assert abs(sim - 0.5) < 0.1
+
+
+def test_open_many_opens_rows_and_refuses_a_moved_one() -> None:
+    import numpy as np
+
+    from facegate.errors import InvalidTemplate
+
+    p = TemplateProtector("dep_1", bytes(range(32)))
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(3):
+        key, wrapped = p.new_data_key(subject_id=f"sub_{i}")
+        assert p.unwrap_data_keys({f"sub_{i}": wrapped}) == {f"sub_{i}": key}
+        sealed = p.seal(
+            rng.standard_normal(128) * 0.1, subject_id=f"sub_{i}", template_id=f"t{i}", data_key=key
+        )
+        rows.append((sealed, f"sub_{i}", f"t{i}", key))
+    opened = p.open_many(rows)
+    assert opened == [
+        p.open(s, subject_id=sid, template_id=tid, data_key=k) for s, sid, tid, k in rows
+    ]
+    moved = (rows[0][0], "sub_0", "t1", rows[0][3])  # a template put in another row
+    with pytest.raises(InvalidTemplate):
+        p.open_many([rows[1], moved])
+    assert p.unwrap_data_keys({"sub_1": p.new_data_key(subject_id="sub_2")[1]}) == {"sub_1": None}

@@ -19,6 +19,7 @@ that the error cannot be used as an oracle.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -34,6 +35,8 @@ __all__ = [
     "TAG_BYTES",
     "VERSION",
     "encode_context",
+    "open_each",
+    "open_many",
     "open_sealed",
     "seal",
 ]
@@ -97,6 +100,50 @@ def open_sealed(key: bytes, blob: bytes, *, ad: bytes) -> bytes:
         return AESGCM(key).decrypt(nonce, body, _HEADER + ad)
     except InvalidTag:
         raise InvalidTemplate() from None
+
+
+def open_many(key: bytes, items: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """:func:`open_sealed` of many ``(blob, ad)`` under one key, with one cipher object (a
+    start-up opens a million data keys under one deployment key); ``None`` for each that
+    does not open, so the caller decides what a failure means."""
+    _check_key(key)
+    cipher = AESGCM(key)
+    out: list[bytes | None] = []
+    for blob, ad in items:
+        _check_ad(ad)
+        data = bytes(blob)
+        if len(data) < OVERHEAD or data[:1] != _HEADER:
+            out.append(None)
+            continue
+        try:
+            out.append(
+                cipher.decrypt(data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :], _HEADER + ad)
+            )
+        except InvalidTag:
+            out.append(None)
+    return out
+
+
+def open_each(items: Sequence[tuple[bytes, bytes, bytes]]) -> list[bytes | None]:
+    """:func:`open_sealed` of many ``(key, blob, ad)``, each under its own key, without
+    the per-call argument checks of the one-at-a-time path (a start-up opens a million);
+    ``None`` for each that does not open."""
+    out: list[bytes | None] = []
+    for key, blob, ad in items:
+        _check_key(key)
+        _check_ad(ad)
+        if len(blob) < OVERHEAD or blob[:1] != _HEADER:
+            out.append(None)
+            continue
+        try:
+            out.append(
+                AESGCM(key).decrypt(
+                    blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], _HEADER + ad
+                )
+            )
+        except InvalidTag:
+            out.append(None)
+    return out
 
 
 def encode_context(*parts: str | bytes) -> bytes:

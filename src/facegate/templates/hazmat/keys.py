@@ -29,6 +29,7 @@ import json
 import os
 import stat
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Self
@@ -56,6 +57,7 @@ __all__ = [
     "key_id",
     "new_key",
     "unwrap_key",
+    "unwrap_many",
     "wrap_key",
 ]
 
@@ -159,6 +161,17 @@ def unwrap_key(kek: bytes, blob: bytes, *, context: str | bytes) -> bytes:
     if len(key) != KEY_BYTES:  # authentic but not a key: still only the opaque error
         raise InvalidTemplate()
     return key
+
+
+def unwrap_many(kek: bytes, items: Sequence[tuple[bytes, str | bytes]]) -> list[bytes | None]:
+    """:func:`unwrap_key` of many ``(blob, context)`` under one key-encryption key, deriving
+    its wrapping key once; ``None`` for each blob that does not open."""
+    _check_key(kek, "key-encryption key")
+    opened = aead.open_many(
+        derive(kek, label=_WRAP_LABEL),
+        [(blob, aead.encode_context(_WRAP_AD, _context_bytes(ctx))) for blob, ctx in items],
+    )
+    return [k if k is not None and len(k) == KEY_BYTES else None for k in opened]
 
 
 def _plain_id(value: str, what: str) -> str:
