@@ -133,7 +133,6 @@ class Gallery:
         rows = max(capacity, _FIRST_CAPACITY)
         self._codes: U8 = np.empty((rows, template_bytes), np.uint8)
         # the first prefix_bytes of every row again, contiguous, for the first search step
-        self._prefix = prefix_bytes
         self._short: U8 | None = (
             None if prefix_bytes is None else np.empty((rows, prefix_bytes), np.uint8)
         )
