@@ -83,9 +83,12 @@ def store(tmp_path: Path) -> Iterator[tuple[Gate, str, dict[str, bytes]]]:
         yield gate, deps[0], live
 
 
+@pytest.mark.parametrize("scan_from", [50_000, 1], ids=["lookups", "table-scan"])
 def test_load_gallery_opens_exactly_the_live_templates(
-    store: tuple[Gate, str, dict[str, bytes]],
+    store: tuple[Gate, str, dict[str, bytes]], scan_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # large loads read the key store in one pass instead of by id: both must agree
+    monkeypatch.setattr("facegate.storage.keystore._SCAN_FROM", scan_from)
     gate, dep_id, live = store
     gallery = load_gallery(gate._core, dep_id)
     assert len(gallery) == len(live) == 38
