@@ -352,7 +352,7 @@ def load_gallery(core: Core, deployment_id: str) -> Gallery:
 
     Every template is stored sealed under its subject's data key, so each is opened here:
     one key-store read for the data keys, then two AES-GCM openings per template (the data
-    key, the template), in bulk. At 1M templates this takes ~25 CPU seconds on this
+    key, the template), in bulk. At 1M templates this takes ~19 CPU seconds on this
     machine, most of it Python around the cryptography calls (``python bench/identify.py``).
     Templates of shredded subjects stay shut; opened ones exist only in memory.
     """
