@@ -169,7 +169,7 @@ class Gallery:
             self._reserve(1)
             n = len(self._template_ids)
             self._write(n, np.frombuffer(template, dtype=np.uint8)[None, :])
-            self._append(template_id, subject_id, n)
+            self._append([template_id], [subject_id], n)
 
     def add_many(
         self, template_ids: Sequence[str], subject_ids: Sequence[str], templates: U8 | bytes
@@ -192,21 +192,7 @@ class Gallery:
             self._reserve(len(keep))
             n = len(self._template_ids)
             self._write(n, matrix if len(keep) == len(matrix) else matrix[keep])
-            # _append's bookkeeping, in bulk: a start-up adds a million rows here
-            tids = [template_ids[i] for i in keep]
-            sids = [subject_ids[i] for i in keep]
-            self._template_ids.extend(tids)
-            self._subject_ids.extend(sids)
-            self._row.update(zip(tids, range(n, n + len(tids)), strict=True))
-            by_subject, most = self._by_subject, self._most_per_subject
-            for tid, sid in zip(tids, sids, strict=True):
-                siblings = by_subject.get(sid)
-                if siblings is None:
-                    by_subject[sid] = [tid]
-                else:
-                    siblings.append(tid)
-                    most = max(most, len(siblings))
-            self._most_per_subject = most
+            self._append([template_ids[i] for i in keep], [subject_ids[i] for i in keep], n)
             return len(keep)
 
     def remove_subject(self, subject_id: str) -> int:
@@ -261,13 +247,21 @@ class Gallery:
         if self._short is not None:
             self._short[row : row + len(templates)] = templates[:, : self._short.shape[1]]
 
-    def _append(self, template_id: str, subject_id: str, row: int) -> None:
-        self._template_ids.append(template_id)
-        self._subject_ids.append(subject_id)
-        self._row[template_id] = row
-        siblings = self._by_subject.setdefault(subject_id, [])
-        siblings.append(template_id)
-        self._most_per_subject = max(self._most_per_subject, len(siblings))
+    def _append(self, tids: list[str], sids: list[str], first_row: int) -> None:
+        """Record the ids of the rows just written from ``first_row`` on, in one pass (a
+        start-up adds a million at once)."""
+        self._template_ids.extend(tids)
+        self._subject_ids.extend(sids)
+        self._row.update(zip(tids, range(first_row, first_row + len(tids)), strict=True))
+        by_subject, most = self._by_subject, self._most_per_subject
+        for tid, sid in zip(tids, sids, strict=True):
+            siblings = by_subject.get(sid)
+            if siblings is None:
+                by_subject[sid] = [tid]
+            else:
+                siblings.append(tid)
+                most = max(most, len(siblings))
+        self._most_per_subject = most
 
     def _remove_locked(self, template_id: str) -> None:
         row = self._row.pop(template_id)
