@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from facegate.templates.scheme import DEFAULT_SCHEME
+from facegate.errors import ConfigError
+from facegate.templates.scheme import DEFAULT_SCHEME, get_scheme
 
 
 def default_home() -> Path:
@@ -40,6 +41,12 @@ class TemplateSettings(BaseModel):
         "chosen by the measured figures), biohash-v1 (1024 bits, 4x smaller), "
         "phasefold-v1; see docs/template-protection.md",
     )
+
+    @field_validator("scheme")
+    @classmethod
+    def _known_scheme(cls, name: str) -> str:
+        get_scheme(name)  # ValueError naming the known schemes
+        return name
 
 
 class LedgerSettings(BaseModel):
@@ -77,3 +84,20 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'facegate.db'}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """:class:`Settings` from the environment and ``overrides``; a bad value is a
+    :class:`ConfigError` naming each variable at fault, not a traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            "FACEGATE_" + "__".join(str(part).upper() for part in err["loc"]) + f": {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"the configuration is not valid: {problems}",
+            advice="Fix or unset these FACEGATE_* environment variables; each setting is "
+            "described in facegate/config.py.",
+        ) from None

@@ -23,7 +23,7 @@ from typing import Any, Self
 from sqlalchemy import func, select
 
 from facegate._internal.clock import Clock, Entropy, system_entropy, utc_now
-from facegate.config import Settings
+from facegate.config import Settings, load_settings
 from facegate.core import Core
 from facegate.flows import (
     biometrics,
@@ -113,7 +113,7 @@ class Gate:
     ) -> Self:
         """Open (creating on first use) the installation in ``home``."""
         if settings is None:
-            settings = Settings(home=Path(home)) if home is not None else Settings()
+            settings = load_settings(home=Path(home)) if home is not None else load_settings()
         elif home is not None:
             settings = settings.model_copy(update={"home": Path(home)})
         return cls(settings, clock=clock, entropy=entropy, engine=engine)

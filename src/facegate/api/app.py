@@ -13,14 +13,14 @@ from facegate import __version__
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
 from facegate.api.routes import ledger, operator, subject, witness
-from facegate.config import Settings
+from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 
 
 def create_app(gate: Gate | None = None, *, settings: Settings | None = None) -> FastAPI:
     """An app serving ``gate`` (opened from ``settings`` if not given)."""
     owned = gate is None
-    the_gate = gate if gate is not None else Gate.open(settings=settings or Settings())
+    the_gate = gate if gate is not None else Gate.open(settings=settings or load_settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

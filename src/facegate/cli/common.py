@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from facegate import errors as e
-from facegate.config import Settings, default_home
+from facegate.config import Settings, default_home, load_settings
 
 if TYPE_CHECKING:
     from facegate.gate import Gate
@@ -50,7 +50,7 @@ T = TypeVar("T")
 
 
 def settings_for(home: Path | None) -> Settings:
-    return Settings(home=(home or default_home()).expanduser())
+    return load_settings(home=(home or default_home()).expanduser())
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from facegate.config import Settings
+from facegate.config import Settings, load_settings
 from facegate.evaluation import datasets
 from facegate.evaluation.embeddings import EmbeddingCache, default_cache_path
 from facegate.evaluation.report import Options, Report, evaluate
@@ -40,7 +40,7 @@ def embedder(
     def make() -> FaceEngine:
         from facegate.core import engine_for
 
-        return engine_for(settings or Settings())
+        return engine_for(settings or load_settings())
 
     return EmbeddingCache(make, None if no_cache else (cache or default_cache_path()))
 
