@@ -1,4 +1,4 @@
-"""The relational schema, shared by SQLite and PostgreSQL.
+"""The core relational schema, shared by SQLite and PostgreSQL.
 
 Nothing here holds a photo, a raw embedding or a key in clear: templates are protected and
 sealed, keys are wrapped, subject references are sealed under the subject's data key and
@@ -26,9 +26,33 @@ from sqlalchemy import (
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from facegate.storage.tables.base import Base
 
-class Base(DeclarativeBase):
-    pass
+__all__ = [
+    "ApiKey",
+    "Consent",
+    "ConsentReceiptCopy",
+    "DataKey",
+    "Deployment",
+    "Filing",
+    "Identification",
+    "Incident",
+    "KeyStoreBase",
+    "LedgerCosignature",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerNode",
+    "LedgerState",
+    "LedgerWitness",
+    "Meta",
+    "Notice",
+    "Operator",
+    "Pia",
+    "Reenrollment",
+    "Subject",
+    "SubjectRequest",
+    "Template",
+]
 
 
 def _scheme_params(context: DefaultExecutionContext) -> dict[str, object]:

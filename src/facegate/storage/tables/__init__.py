@@ -1,0 +1,9 @@
+"""The relational schema of the main database (SQLite and PostgreSQL), one module per concern.
+
+Every table module is imported here, so that ``Base.metadata`` (what the migrations are checked
+against) holds them all and callers keep writing ``from facegate.storage import tables as t``.
+Each module lists its tables in ``__all__``.
+"""
+
+from facegate.storage.tables.base import Base as Base
+from facegate.storage.tables.core import *  # noqa: F403
