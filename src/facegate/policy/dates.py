@@ -1,6 +1,6 @@
 """Calendar arithmetic the rules need: years and months as the law counts them.
 
-Chinese working days (CN-FR-15) come from :mod:`facegate.supervision.workdays`, which
+Chinese working days (CN-FR-15) come from :mod:`facegate.policy.workdays`, which
 knows the official holiday arrangement.
 """
 

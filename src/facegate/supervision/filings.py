@@ -35,7 +35,7 @@ from facegate.supervision.filing_document import (
     material_sha256,
 )
 from facegate.supervision.results import FilingState
-from facegate.supervision.workdays import add_working_days, calendar_name, china_date
+from facegate.policy.workdays import add_working_days, calendar_name, china_date
 
 RULE = "CN-FR-15"
 FILING_THRESHOLD = 100_000

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from facegate.errors import InvalidInput
-from facegate.supervision.workdays import (
+from facegate.policy.workdays import (
     add_working_days,
     calendar_years,
     china_date,
