@@ -39,7 +39,7 @@ from facegate.policy import (
     rules_for,
 )
 from facegate.policy.dates import add_years
-from facegate.supervision.workdays import CHINA_TZ, add_working_days, china_date, is_working_day
+from facegate.policy.workdays import CHINA_TZ, add_working_days, china_date, is_working_day
 
 RULES = rules_for(["cn"])
 PUBLIC_OK = dep(
