@@ -1,23 +1,23 @@
-"""What every flow shares: the store, the keys, the ledger, the clock and the policy check."""
+"""What every flow shares: the store, the keys, the ledger, the clock and the lookups.
+Policy decisions go through one door, :mod:`facegate.flows.enforce`."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Clock, Entropy
 from facegate.config import Settings
-from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
+from facegate.errors import InvalidInput, NotFound, PolicyDenied
 from facegate.gallery import Galleries
 from facegate.keyring import Keyring
 from facegate.ledger.events import Event, Kind, Recorded
 from facegate.ledger.store import LedgerStore
-from facegate.policy import Act, decide, rules_for, stored
+from facegate.policy import parse_jurisdiction
 from facegate.recognition import FaceEngine
 from facegate.storage import tables as t
 from facegate.storage.db import Database
@@ -59,6 +59,7 @@ class Core:
             subject=event.subject,
             rule_ids=err.rule_ids,
             details={"act": str(event.kind), **event.details},
+            by=event.by,
         )
         with self.db.transaction() as s:
             return self.record(s, denied)[0].event_id
@@ -66,14 +67,14 @@ class Core:
     # --- lookups ---
 
     def deployment(self, s: Session, deployment_id: str, operator_id: str | None) -> t.Deployment:
-        dep = s.get(t.Deployment, deployment_id)
-        if dep is None:
+        """``deployment_id`` (of ``operator_id``, when given: another operator's deployment
+        is not found, so that no error names another operator's objects)."""
+        dep = s.get(t.Deployment, deployment_id) if len(deployment_id) <= 40 else None
+        if dep is None or (operator_id is not None and dep.operator_id != operator_id):
             raise NotFound(
                 f"no deployment {deployment_id!r}",
-                advice="List deployments with 'facegate deployment list'.",
+                advice="List your deployments with 'facegate deployment list'.",
             )
-        if operator_id is not None and dep.operator_id != operator_id:
-            raise Forbidden(f"deployment {deployment_id!r} belongs to another operator")
         return dep
 
     def subject(self, s: Session, dep: t.Deployment, subject_ref: str) -> t.Subject | None:
@@ -84,42 +85,14 @@ class Core:
             )
         )
 
-    def notice(self, s: Session, deployment_id: str) -> t.Notice:
-        notice = s.scalar(
+    def notice(self, s: Session, deployment_id: str) -> t.Notice | None:
+        """The newest notice published for the deployment (None before its first sign-off)."""
+        return s.scalar(
             select(t.Notice)
             .where(t.Notice.deployment_id == deployment_id)
             .order_by(t.Notice.version.desc())
             .limit(1)
         )
-        if notice is None:  # pragma: no cover - every deployment is created with one
-            raise NotFound(f"deployment {deployment_id!r} has no notice")
-        return notice
-
-    # --- policy ---
-
-    def check(
-        self,
-        s: Session,
-        dep: t.Deployment,
-        subject: t.Subject | None,
-        *,
-        act: Act,
-        event: Event,
-        **facts: Any,
-    ) -> tuple[str, ...]:
-        """Run the deployment's packs for one act on one person; record and raise a denial."""
-        consent = None
-        if subject is not None:
-            row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
-            consent = stored.consent_facts(row) if row is not None else None
-        ctx = stored.context(s, dep, act=act, now=self.clock(), consent=consent, **facts)
-        decision = decide(ctx, rules_for(packs_of(dep.jurisdiction)))
-        try:
-            decision.raise_if_denied()
-        except PolicyDenied as err:
-            self.record_denial(err, event)
-            raise
-        return decision.rule_ids
 
 
 def engine_for(settings: Settings) -> FaceEngine:
@@ -133,9 +106,10 @@ def engine_for(settings: Settings) -> FaceEngine:
     return FaceEngine(settings.recognition, backend)
 
 
-def packs_of(jurisdiction: str) -> list[str]:
-    """``"cn"`` or several packs joined with ``+`` (e.g. ``"cn+ind"``)."""
-    return [p for p in jurisdiction.split("+") if p]
+def packs_of(jurisdiction: str) -> tuple[str, ...]:
+    """The packs of a stored jurisdiction (``"cn"``, ``"cn+ind-2019"``); see
+    :func:`facegate.policy.parse_jurisdiction`."""
+    return parse_jurisdiction(jurisdiction)
 
 
 def clean_ref(subject_ref: str) -> str:

@@ -389,3 +389,8 @@ class Galleries:
             gallery = self._loaded.get(deployment_id)
         if gallery is not None:
             gallery.remove_many(template_ids)
+
+    def drop(self, deployment_id: str) -> None:
+        """Forget a deployment's gallery (it ended: nothing of it may be searched again)."""
+        with self._lock:
+            self._loaded.pop(deployment_id, None)

@@ -1,37 +1,45 @@
 """The Gate: facegate's safe, high-level object.
 
-    gate = Gate.open("~/.facegate")
-    dep = gate.create_deployment(name="Lobby", purpose="Staff pass the turnstile by face",
-                                 location="office", alternative="staff badge")
-    gate.give_consent(dep.id, "alice")
+    gate = Gate.open("~/.facegate", create=True)
+    dep = gate.create_deployment(name="Lobby", purpose=..., location="office", ...)
+    gate.acting_as(dpo_key).sign_pia(dep.id, necessity="...", answers=...)
+    receipt = gate.give_consent(dep.id, "alice", method="signed_form", form_sha256=...,
+                                adult_attested=True)
     gate.enroll(dep.id, "alice", photo_bytes)
     gate.verify(dep.id, "alice", other_photo_bytes).decision   # "match"
 
-Every act is checked against the deployment's policy packs first, works on a protected
-template (the raw embedding lives only inside one call), and is written to the Merkle ledger
-in the same database transaction as the change it records. Refusals are recorded too.
+Every act is decided by the deployment's policy packs first (one door,
+:mod:`facegate.flows.enforce`), works on a protected template (the raw embedding lives only
+inside one call), and is written to the Merkle ledger in the same database transaction as
+the change it records. Refusals are recorded too. A Gate acts as one principal: the home's
+owner (the local operator's admin) unless :meth:`acting_as` names another by its key.
 Time (``clock``) and randomness (``entropy``) are injectable so tests can be exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import func, select
-
 from facegate._internal.clock import Clock, Entropy, system_entropy, utc_now
+from facegate.actors import Actor
 from facegate.config import Settings, load_settings
 from facegate.core import Core
 from facegate.flows import (
     biometrics,
     consents,
     deployments,
+    erasure,
     operators,
+    pia,
+    principals,
+    public,
+    records,
     retention,
     review,
+    selfcheck,
     subjects,
 )
 from facegate.flows import evidence as evidence_flow
@@ -39,38 +47,38 @@ from facegate.flows import keys as keys_flow
 from facegate.flows.retention import SweepReport
 from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
+from facegate.gate_ledger import LedgerMethods
 from facegate.keyring import Keyring
-from facegate.ledger import cosignatures, records
-from facegate.ledger.cosignatures import Accepted
-from facegate.ledger.events import Kind
-from facegate.ledger.proofs import ConsistencyProof, InclusionProof
-from facegate.ledger.records import StoredEntry
 from facegate.ledger.store import LedgerStore
-from facegate.policy.facts import Declarations
-from facegate.policy.pia import PiaDraft
 from facegate.recognition import FaceEngine
 from facegate.results import (
+    ApiKeyInfo,
     ConsentReceipt,
     DeploymentInfo,
+    EndReceipt,
     EnrollResult,
     ErasureReceipt,
     IdentifyResult,
     IssuedApiKey,
-    LedgerReport,
+    NewPrincipal,
     NoticeInfo,
     OperatorInfo,
+    PiaView,
+    PrincipalInfo,
     ReviewResult,
+    SelfCheckReport,
     VerifyResult,
 )
-from facegate.storage import tables as t
+from facegate.specs import ConsentTerms, DeploymentSpec, OperatorProfile, PiaAnswers, build
 from facegate.storage.db import Database, make_engine, migrate
 from facegate.templates import MasterKey
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
 
-class Gate:
-    """One facegate installation: its store, keys, ledger and face engine."""
+class Gate(LedgerMethods):
+    """One facegate installation: its store, keys, ledger and face engine, and the principal
+    acting through it."""
 
     def __init__(
         self,
@@ -100,6 +108,10 @@ class Gate:
             engine_=engine,
         )
         operators.ensure_local_operator(self._core)
+        self._actor = operators.owner(self._core)
+        for path in home.iterdir():  # the database files SQLite just made, and any other
+            if path.is_file():
+                path.chmod(0o600)
 
     @classmethod
     def open(
@@ -128,6 +140,27 @@ class Gate:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    # --- who acts --------------------------------------------------------------------------
+
+    @property
+    def actor(self) -> Actor:
+        """The principal this Gate acts as."""
+        return self._actor
+
+    def acting_as(self, api_key: str) -> Self:
+        """This installation, acting as the principal whose key this is."""
+        return self.as_actor(principals.authenticate(self._core, api_key))
+
+    def as_actor(self, actor: Actor) -> Self:
+        """This installation, acting as ``actor`` (already authenticated by the caller)."""
+        view = copy.copy(self)
+        view._actor = actor
+        return view
+
+    def authenticate(self, api_key: str, *, deployment_id: str | None = None) -> Actor:
+        """The principal an API key belongs to; :class:`Unauthenticated` if none."""
+        return principals.authenticate(self._core, api_key, deployment_id=deployment_id)
+
     @property
     def core(self) -> Core:
         """The lower-level state every flow shares, for expert modules (reports,
@@ -144,225 +177,181 @@ class Gate:
         return self._core.engine
 
     def warm(self) -> int:
-        """Load the face models and rebuild every deployment's 1:N gallery from the store,
-        so the first request is as fast as the rest. Returns the templates loaded."""
+        """Load the face models and rebuild every live deployment's 1:N gallery from the
+        store, so the first request is as fast as the rest. Returns the templates loaded."""
         self._core.engine.warm_up()
-        return sum(len(self._core.galleries.get(d.id)) for d in self.list_deployments())
+        live = [d for d in deployments.all_live(self._core)]
+        return sum(len(self._core.galleries.get(d)) for d in live)
 
-    # --- operators -------------------------------------------------------------------------
+    # --- operators, principals and keys ----------------------------------------------------
 
-    def create_operator(self, name: str, *, contact: str = "") -> OperatorInfo:
-        return operators.create_operator(self._core, name, contact=contact)
+    def operator(self) -> OperatorInfo:
+        return operators.operator_info(self._core, self._actor)
 
-    def issue_api_key(self, operator_id: str, *, label: str = "") -> IssuedApiKey:
-        """A new API key for ``operator_id``; shown once, stored only as a hash."""
-        return operators.issue_api_key(self._core, operator_id, label=label)
+    def set_operator(self, **fields: Any) -> OperatorInfo:
+        """Name the operator, its contact and DPO as notices and receipts will show them."""
+        return operators.set_operator(self._core, self._actor, build(OperatorProfile, fields))
 
-    def authenticate(self, api_key: str) -> OperatorInfo:
-        """The operator an API key belongs to; :class:`Unauthenticated` if none."""
-        return operators.authenticate(self._core, api_key)
+    def create_operator(self, name: str, *, contact: str) -> NewPrincipal:
+        """Another operator on this installation, with its first admin (owner only)."""
+        return operators.create_operator(self._core, self._actor, name, contact=contact)
 
-    # --- deployments -----------------------------------------------------------------------
+    def create_principal(self, name: str, role: str) -> NewPrincipal:
+        return principals.create_principal(self._core, self._actor, name, role)
 
-    def create_deployment(
+    def list_principals(self) -> list[PrincipalInfo]:
+        return principals.list_principals(self._core, self._actor)
+
+    def revoke_principal(self, principal_id: str) -> PrincipalInfo:
+        return principals.revoke_principal(self._core, self._actor, principal_id)
+
+    def issue_api_key(
         self,
         *,
-        name: str,
-        purpose: str,
-        location: str,
-        alternative: str,
-        jurisdiction: str = "cn",
-        threshold: float | None = None,
-        necessity: str | None = None,
-        legal_basis: str | None = None,
-        retention_days: int | None = None,
-        signage: bool = False,
-        capabilities: Iterable[str] | None = None,
-        scope: str = "application",
-        egress: bool = False,
-        purpose_ends_at: datetime | None = None,
-        declarations: Declarations | None = None,
-        pia: PiaDraft | None = None,
-        confirmed_by: str | None = None,
-        notice_translations: Mapping[str, Mapping[str, str]] | None = None,
-        operator_id: str = DEFAULT_OPERATOR,
-    ) -> DeploymentInfo:
-        """Register a processing activity and take it live, checked against its packs at both
-        steps; :class:`PolicyDenied` citing the rule if the law forbids it. What the caller
-        leaves out (legal basis, retention, necessity, the PIA) gets a safe default, and
-        ``notes`` says so."""
-        return deployments.create_deployment(
+        principal_id: str | None = None,
+        label: str = "",
+        expires_days: int | None = None,
+        deployment_id: str | None = None,
+    ) -> IssuedApiKey:
+        """A new API key (shown once; only its hash is stored)."""
+        return principals.issue_api_key(
             self._core,
-            operator_id=operator_id,
-            name=name,
-            purpose=purpose,
-            location=location,
-            alternative=alternative,
-            jurisdiction=jurisdiction,
-            threshold=threshold,
-            necessity=necessity,
-            legal_basis=legal_basis,
-            retention_days=retention_days,
-            signage=signage,
-            capabilities=capabilities,
-            scope=scope,
-            egress=egress,
-            purpose_ends_at=purpose_ends_at,
-            declarations=declarations,
-            pia=pia,
-            confirmed_by=confirmed_by,
-            notice_translations=notice_translations,
+            self._actor,
+            principal_id=principal_id,
+            label=label,
+            expires_days=expires_days,
+            deployment_id=deployment_id,
         )
 
-    def change_deployment(
-        self, deployment_id: str, *, operator_id: str | None = None, **changes: Any
+    def list_api_keys(self) -> list[ApiKeyInfo]:
+        return principals.list_api_keys(self._core, self._actor)
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
+        return principals.revoke_api_key(self._core, self._actor, key_id)
+
+    # --- deployments and their assessments -------------------------------------------------
+
+    def create_deployment(
+        self, spec: DeploymentSpec | None = None, **fields: Any
     ) -> DeploymentInfo:
-        """Change how a deployment works: both checks again, a new PIA and a new notice
-        version (which voids earlier consents: CN-PIPL-14). See
-        :func:`facegate.flows.deployments.change_deployment` for what can change."""
-        return deployments.change_deployment(
-            self._core, deployment_id, operator_id=operator_id, **changes
-        )
+        """Register a draft deployment, judged by its packs (:class:`PolicyDenied` citing the
+        rule if the law forbids it). Nothing is defaulted: see :class:`DeploymentSpec`."""
+        spec = spec if spec is not None else build(DeploymentSpec, fields)
+        return deployments.create_deployment(self._core, self._actor, spec)
 
-    def get_deployment(
-        self, deployment_id: str, *, operator_id: str | None = None
+    def change_deployment(self, deployment_id: str, **changes: Any) -> DeploymentInfo:
+        """Change a deployment; it becomes a draft until the DPO signs again."""
+        return deployments.change_deployment(self._core, self._actor, deployment_id, changes)
+
+    def end_deployment(self, deployment_id: str, *, reason: str) -> EndReceipt:
+        """The purpose is met: everyone is erased (with receipts) and processing ends."""
+        return deployments.end_deployment(self._core, self._actor, deployment_id, reason=reason)
+
+    def get_deployment(self, deployment_id: str) -> DeploymentInfo:
+        return deployments.get_deployment(self._core, self._actor, deployment_id)
+
+    def list_deployments(self) -> list[DeploymentInfo]:
+        return deployments.list_deployments(self._core, self._actor)
+
+    def notice(self, deployment_id: str, *, language: str = "en") -> NoticeInfo:
+        """The notice in force: what a person must read before consenting ("en", "zh-CN")."""
+        return deployments.notice(self._core, deployment_id, actor=self._actor, language=language)
+
+    def public_deployment(self, deployment_id: str) -> dict[str, object]:
+        """What anyone may read without a key: the notice in force, the retention schedule,
+        the alternative, the operator's contact and DPO, how to complain."""
+        return public.deployment(self._core, deployment_id)
+
+    def pia(self, deployment_id: str) -> PiaView:
+        return pia.show(self._core, self._actor, deployment_id)
+
+    def sign_pia(
+        self, deployment_id: str, *, necessity: str, answers: PiaAnswers | dict[str, str] | None
     ) -> DeploymentInfo:
-        return deployments.get_deployment(self._core, deployment_id, operator_id=operator_id)
-
-    def list_deployments(self, *, operator_id: str | None = None) -> list[DeploymentInfo]:
-        return deployments.list_deployments(self._core, operator_id=operator_id)
-
-    def notice(
-        self, deployment_id: str, *, operator_id: str | None = None, language: str = "en"
-    ) -> NoticeInfo:
-        """The current notice: what a person must read before consenting ("en", "zh-CN")."""
-        return deployments.notice(
-            self._core, deployment_id, operator_id=operator_id, language=language
+        """Sign the impact assessment as the acting DPO; the deployment goes live."""
+        if isinstance(answers, dict):
+            answers = build(PiaAnswers, answers)
+        return pia.sign(
+            self._core, self._actor, deployment_id, necessity=necessity, answers=answers
         )
 
-    # --- consent and erasure ---------------------------------------------------------------
+    # --- consent, refusal, erasure ---------------------------------------------------------
 
     def give_consent(
         self,
         deployment_id: str,
         subject_ref: str,
-        *,
-        notice_version: int | None = None,
-        method: str = "signed_form",
-        expires_at: datetime | None = None,
-        subject_age: int | None = None,
-        by_guardian: bool = False,
-        egress: bool = False,
-        disclosure: bool = False,
-        operator_id: str | None = None,
+        terms: ConsentTerms | None = None,
+        **fields: Any,
     ) -> ConsentReceipt:
-        """Record a person's separate consent to one deployment, bound to the notice they
-        were shown (``notice_version``); returns their signed receipt and access code.
-        Under 14, a guardian must give it (``by_guardian``, CN-FR-6); BIPA wants a written
-        release (``method="written_release"`` or ``"signed_form"``)."""
-        return consents.give_consent(
-            self._core,
-            deployment_id,
-            subject_ref,
-            operator_id=operator_id,
-            terms=consents.ConsentTerms(
-                notice_version=notice_version,
-                method=method,
-                expires_at=expires_at,
-                subject_age=subject_age,
-                by_guardian=by_guardian,
-                egress=egress,
-                disclosure=disclosure,
-            ),
-        )
+        """Record a person's separate consent, with every fact the law weighs (see
+        :class:`ConsentTerms`); returns their signed receipt and access code."""
+        terms = terms if terms is not None else build(ConsentTerms, fields)
+        return consents.give_consent(self._core, self._actor, deployment_id, subject_ref, terms)
 
-    def record_refusal(
-        self, deployment_id: str, *, method: str = "signed_form", operator_id: str | None = None
-    ) -> str:
-        """Record, anonymously, that someone refused; returns the ledger event id. The
-        deployment's non-face alternative remains their way in (CN-FR-12)."""
-        return consents.record_refusal(
-            self._core, deployment_id, method=method, operator_id=operator_id
-        )
+    def record_refusal(self, deployment_id: str, *, method: str) -> str:
+        """Record, anonymously, that someone refused; the alternative stays their way in."""
+        return consents.record_refusal(self._core, self._actor, deployment_id, method=method)
 
-    def withdraw_consent(
-        self, deployment_id: str, subject_ref: str, *, operator_id: str | None = None
-    ) -> ErasureReceipt:
+    def withdraw_consent(self, deployment_id: str, subject_ref: str) -> ErasureReceipt:
         """Withdrawal is as easy as consent, and erases everything held (CN-PIPL-15)."""
-        return consents.erase(
-            self._core,
-            deployment_id,
-            subject_ref,
-            reason="consent withdrawn",
-            kind=Kind.CONSENT_WITHDRAWN,
-            operator_id=operator_id,
-        )
+        return erasure.withdraw(self._core, self._actor, deployment_id, subject_ref)
 
-    def erase(
-        self,
-        deployment_id: str,
-        subject_ref: str,
-        *,
-        reason: str = "erasure requested",
-        operator_id: str | None = None,
-    ) -> ErasureReceipt:
+    def erase(self, deployment_id: str, subject_ref: str, *, reason: str = "") -> ErasureReceipt:
         """Erase a person: rows deleted, data key destroyed, a receipt in the ledger."""
-        return consents.erase(
-            self._core,
-            deployment_id,
-            subject_ref,
-            reason=reason,
-            kind=Kind.ERASED,
-            operator_id=operator_id,
-        )
+        return erasure.erase(self._core, self._actor, deployment_id, subject_ref, reason=reason)
+
+    def end_purpose(self, deployment_id: str, subject_ref: str) -> ErasureReceipt:
+        """This person's purpose ended (Texas: destroy within a year): erased now."""
+        return erasure.end_purpose(self._core, self._actor, deployment_id, subject_ref)
+
+    def hold(self, deployment_id: str, subject_ref: str, *, ground: str) -> str:
+        return erasure.hold(self._core, self._actor, deployment_id, subject_ref, ground=ground)
+
+    def release_hold(self, deployment_id: str, subject_ref: str) -> str:
+        return erasure.release_hold(self._core, self._actor, deployment_id, subject_ref)
 
     # --- recognition -----------------------------------------------------------------------
 
-    def enroll(
-        self, deployment_id: str, subject_ref: str, image: bytes, *, operator_id: str | None = None
-    ) -> EnrollResult:
+    def enroll(self, deployment_id: str, subject_ref: str, image: bytes) -> EnrollResult:
         """Store a protected template of the one face in ``image``."""
-        return biometrics.enroll(
-            self._core, deployment_id, subject_ref, image, operator_id=operator_id
-        )
+        return biometrics.enroll(self._core, self._actor, deployment_id, subject_ref, image)
 
-    def verify(
-        self, deployment_id: str, subject_ref: str, image: bytes, *, operator_id: str | None = None
-    ) -> VerifyResult:
+    def verify(self, deployment_id: str, subject_ref: str, image: bytes) -> VerifyResult:
         """1:1: is the largest face in ``image`` this enrolled person?"""
-        return biometrics.verify(
-            self._core, deployment_id, subject_ref, image, operator_id=operator_id
-        )
+        return biometrics.verify(self._core, self._actor, deployment_id, subject_ref, image)
 
-    def identify(
-        self, deployment_id: str, image: bytes, *, operator_id: str | None = None
-    ) -> IdentifyResult:
+    def identify(self, deployment_id: str, image: bytes) -> IdentifyResult:
         """1:N within one deployment; ``"unknown"`` when nobody reaches the threshold."""
-        return biometrics.identify(self._core, deployment_id, image, operator_id=operator_id)
+        return biometrics.identify(self._core, self._actor, deployment_id, image)
 
-    def review_identification(
-        self,
-        identification_id: str,
-        *,
-        reviewer: str,
-        confirm: bool,
-        operator_id: str | None = None,
-    ) -> ReviewResult:
-        """A reviewer (by staff id) confirms or rejects a pending remote-identification match;
-        the person is named once two distinct reviewers confirmed (EU-AI-14)."""
-        return review.review(
-            self._core,
-            identification_id,
-            reviewer=reviewer,
-            confirm=confirm,
-            operator_id=operator_id,
-        )
+    def review_identification(self, identification_id: str, *, confirm: bool) -> ReviewResult:
+        """The acting reviewer confirms or rejects a pending remote-identification match; the
+        person is named once two different reviewers confirmed (EU-AI-14)."""
+        return review.review(self._core, self._actor, identification_id, confirm=confirm)
 
-    # --- retention and subject rights ------------------------------------------------------
+    def pending_reviews(self) -> list[dict[str, object]]:
+        return review.pending(self._core, self._actor)
+
+    # --- retention, records and the self-check ---------------------------------------------
 
     def sweep_retention(self) -> SweepReport:
-        """Delete what has outlived its retention, with a receipt for each person."""
+        """Delete what has outlived its retention or its consent, with a receipt each."""
         return retention.sweep(self._core)
+
+    def delete_pia(self, deployment_id: str, version: int) -> str:
+        return records.delete_pia(self._core, self._actor, deployment_id, version)
+
+    def purge_identification_logs(self, deployment_id: str, *, before: datetime) -> int:
+        return records.purge_identification_logs(
+            self._core, self._actor, deployment_id, before=before
+        )[0]
+
+    def self_check(self, *, watching_intrusions: bool = False) -> SelfCheckReport:
+        """Measure each security control, ledger the result; a failure stops processing."""
+        return selfcheck.run(self._core, watching_intrusions=watching_intrusions)
+
+    # --- people's rights (by access code) --------------------------------------------------
 
     def subject_view(self, access_code: str) -> dict[str, object]:
         """What is held about the holder of ``access_code``, and where (CN-PIPL-44)."""
@@ -377,16 +366,24 @@ class Gate:
     def subject_complaint(self, access_code: str, text: str) -> RequestRecord:
         return subjects.complain(self._core, access_code, text)
 
+    def subject_correction(self, access_code: str, text: str) -> RequestRecord:
+        return subjects.correct(self._core, access_code, text)
+
     def answer_request(
-        self, request_id: str, *, reason: str, refuse: bool = False, operator_id: str | None = None
+        self, request_id: str, *, reason: str, refuse: bool = False, exemption: str = ""
     ) -> RequestRecord:
-        """Answer (or refuse, with reasons) a person's open request."""
+        """Answer (or refuse, with reasons and a legal ground) a person's open request."""
         return subjects.answer(
-            self._core, request_id, operator_id=operator_id, refuse=refuse, reason=reason
+            self._core,
+            self._actor,
+            request_id,
+            refuse=refuse,
+            reason=reason,
+            exemption=exemption,
         )
 
-    def open_requests(self, *, operator_id: str | None = None) -> list[RequestRecord]:
-        return subjects.open_requests(self._core, operator_id=operator_id)
+    def open_requests(self) -> list[dict[str, object]]:
+        return subjects.open_requests(self._core, self._actor)
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -396,118 +393,27 @@ class Gate:
         return keys_flow.rotate_master(self._core, new)
 
     def finish_master_rotation(self) -> keys_flow.MasterRetirement:
-        """End a master-key rotation: the old key is destroyed and no longer accepted."""
         return keys_flow.finish_rotation(self._core)
 
-    def revoke_deployment_key(
-        self, deployment_id: str, *, reason: str, operator_id: str | None = None
-    ) -> keys_flow.KeyRevocation:
-        """Replace a deployment's key: every template dies at once, the ledger says why,
-        and people whose consent carries over are asked to enroll again."""
+    def revoke_deployment_key(self, deployment_id: str, *, reason: str) -> keys_flow.KeyRevocation:
+        """Replace a deployment's key: every template dies at once, the ledger says why."""
         return keys_flow.revoke_deployment_key(
-            self._core, deployment_id, reason=reason, operator_id=operator_id
+            self._core, deployment_id, reason=reason, operator_id=self._actor.operator_id
         )
 
-    def reenrollment_campaign(
-        self, deployment_id: str, *, operator_id: str | None = None
-    ) -> keys_flow.Campaign:
-        """Who must enroll again after a revocation, and who has."""
-        return keys_flow.campaign(self._core, deployment_id, operator_id=operator_id)
+    def reenrollment_campaign(self, deployment_id: str) -> keys_flow.Campaign:
+        return keys_flow.campaign(self._core, deployment_id, operator_id=self._actor.operator_id)
 
     def key_status(self) -> keys_flow.KeyStatus:
-        """Which master key wraps what, and data keys left without a person."""
         return keys_flow.key_status(self._core)
 
     def sweep_orphan_keys(self) -> int:
-        """Destroy data keys whose person is gone (an interrupted erasure)."""
+        """Destroy data keys whose person is gone (an interrupted erasure); ledgered."""
         return keys_flow.sweep_orphan_keys(self._core)
 
-    # --- ledger ----------------------------------------------------------------------------
-
-    def verify_ledger(self) -> LedgerReport:
-        """Recompute the whole ledger; the report names the first bad entry, if any."""
-        return self._core.ledger.verify(self._core.db, self.public_key())
-
-    def checkpoint(self) -> str:
-        """The latest signed checkpoint (C2SP signed note)."""
-        with self._core.db.read() as s:
-            return self._core.ledger.latest_note(s)
-
-    def public_key(self) -> bytes:
-        """The ledger's Ed25519 public key, for witnesses and courts."""
-        return self._core.ledger.signing_key.public_key().public_bytes_raw()
-
-    def ledger_key(self) -> str:
-        """The checkpoint verifier key ``<origin>+<key id>+<base64>`` to give witnesses and
-        courts (c2sp.org/signed-note)."""
-        return self._core.ledger.verifier_key
-
-    def checkpoint_at(self, size: int) -> str:
-        """The checkpoint signed when the ledger reached ``size`` entries, with any witness
-        cosignatures received for it."""
-        with self._core.db.read() as s:
-            return cosignatures.cosigned_note(s, size)[0]
-
-    def ledger_entry(self, index: int) -> StoredEntry:
-        """Entry ``index``: the exact bytes hashed into the tree, and their leaf hash."""
-        with self._core.db.read() as s:
-            return records.entry(s, index)
-
-    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
-        """RFC 9162 proof that entry ``index`` is in the tree of ``size`` (default: latest)."""
-        with self._core.db.read() as s:
-            return records.inclusion(s, index, size)
-
-    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
-        """RFC 9162 proof that the tree of ``new_size`` (default: latest) extends ``old_size``."""
-        with self._core.db.read() as s:
-            return records.consistency(s, old_size, new_size)
-
-    def add_witness(self, key: str) -> str:
-        """Accept cosignatures from the witness with this verifier key; returns its name."""
-        with self._core.db.transaction() as s:
-            return cosignatures.add_witness(s, key, now=self._core.clock())
-
-    def witnesses(self) -> list[str]:
-        with self._core.db.read() as s:
-            return cosignatures.witness_keys(s)
-
-    def add_cosignature(self, note: str) -> Accepted:
-        """Store a registered witness's cosignature on one of this ledger's checkpoints."""
-        with self._core.db.transaction() as s:
-            return cosignatures.accept_cosigned(s, note, now=self._core.clock())
-
-    def export_evidence(
-        self,
-        *,
-        access_code: str | None = None,
-        pseudonym: str | None = None,
-        deployment_id: str | None = None,
-        receipts: Sequence[Mapping[str, Any]] = (),
-        operator_id: str | None = None,
-    ) -> dict[str, Any]:
+    def export_evidence(self, **kwargs: Any) -> dict[str, Any]:
         """An evidence bundle for one person (access code or pseudonym) or one deployment:
         verifiable offline with :func:`facegate.ledger.evidence_verify.verify_bundle`."""
-        return evidence_flow.export(
-            self._core,
-            access_code=access_code,
-            pseudonym=pseudonym,
-            deployment_id=deployment_id,
-            receipts=receipts,
-            operator_id=operator_id,
-        )
-
-    def counts(self) -> dict[str, int]:
-        """Row counts of the main tables (for operators and tests)."""
-        tables = {
-            "deployments": t.Deployment,
-            "subjects": t.Subject,
-            "consents": t.Consent,
-            "templates": t.Template,
-            "ledger_entries": t.LedgerEntry,
-        }
-        with self._core.db.read() as s:
-            return {
-                name: s.scalar(select(func.count()).select_from(table)) or 0
-                for name, table in tables.items()
-            }
+        if kwargs.get("access_code") is None:
+            kwargs.setdefault("operator_id", self._actor.operator_id)
+        return evidence_flow.export(self._core, **kwargs)

@@ -27,13 +27,49 @@ class OperatorInfo(_Public):
     id: str
     name: str
     contact: str
+    dpo: str = ""
+    email: str = ""
+    address: str = ""
+    url: str = ""
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class PrincipalInfo(_Public):
+    id: str
+    operator_id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class IssuedApiKey(_Public):
     id: str
     operator_id: str
+    principal_id: str
     key: str  # shown once; only its hash is stored
+    expires_at: datetime | None
+    deployment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo(_Public):
+    id: str
+    principal_id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    deployment_id: str | None
+
+
+@dataclass(frozen=True)
+class NewPrincipal(_Public):
+    principal: PrincipalInfo
+    api_key: IssuedApiKey
 
 
 @dataclass(frozen=True)
@@ -54,8 +90,14 @@ class DeploymentInfo(_Public):
     model_version: str
     status: str
     created_at: datetime
+    #: the notice in force (0 while a draft awaits its first sign-off)
     notice_version: int
     event_id: str
+    capabilities: tuple[str, ...] = ()
+    capture: str | None = None
+    scope: str = "application"
+    signed_by: str | None = None
+    signed_at: datetime | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -138,6 +180,41 @@ class LedgerReport(_Public):
     heads_checked: int
     first_bad_index: int | None = None
     problem: str = ""
+
+
+@dataclass(frozen=True)
+class PiaView(_Public):
+    """An impact assessment as the DPO reviews it: the answers, what is missing, who
+    signed it and when, and the notice that signing publishes."""
+
+    deployment_id: str
+    version: int
+    status: str
+    answers: dict[str, str]
+    missing: tuple[str, ...]
+    signed_by: str | None
+    signed_at: datetime | None
+    notice_preview: dict[str, object]
+
+
+@dataclass(frozen=True)
+class EndReceipt(_Public):
+    deployment_id: str
+    people_erased: int
+    templates_erased: int
+    reason: str
+    ended_at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class SelfCheckReport(_Public):
+    ok: bool
+    controls: dict[str, bool | None]
+    measurements: dict[str, str]
+    rule_ids: tuple[str, ...]
+    problems: tuple[str, ...]
+    event_id: str
 
 
 @dataclass(frozen=True)

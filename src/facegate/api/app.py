@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from facegate import __version__
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
-from facegate.api.routes import ledger, operator, subject, witness
+from facegate.api.routes import ledger, operator, principals, public, subject, witness
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 
@@ -24,11 +24,14 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(_start_checks, the_gate)
         sweeper = asyncio.create_task(_sweep_periodically(the_gate))
+        checker = asyncio.create_task(_self_check_daily(the_gate))
         try:
             yield
         finally:
             sweeper.cancel()
+            checker.cancel()
             if owned:
                 the_gate.close()
 
@@ -46,6 +49,8 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     errors.install(app)
     app.include_router(operator.router)
     app.include_router(operator.ops)
+    app.include_router(principals.router)
+    app.include_router(public.router)
     app.include_router(subject.router)
     app.include_router(ledger.router)
     app.include_router(witness.router)
@@ -55,6 +60,30 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _start_checks(gate: Gate) -> None:
+    """Before serving: destroy keys left by an interrupted erasure (ledgered), then measure
+    every security control (CN-FR-14); a failing check stops processing, not the service."""
+    log = logging.getLogger("facegate.start")
+    swept = gate.sweep_orphan_keys()
+    if swept:
+        log.warning("destroyed %d data keys left by interrupted erasures", swept)
+    report = gate.self_check(watching_intrusions=True)
+    if not report.ok:
+        log.error("self-check failed, processing is refused until fixed: %s", report.problems)
+
+
+async def _self_check_daily(gate: Gate) -> None:
+    log = logging.getLogger("facegate.selfcheck")
+    while True:
+        await asyncio.sleep(24 * 3600)
+        try:
+            report = await asyncio.to_thread(gate.self_check, watching_intrusions=True)
+            if not report.ok:
+                log.error("self-check failed: %s", report.problems)
+        except Exception:  # a failed check run must not stop the service; it retries tomorrow
+            log.exception("self-check could not run")
 
 
 async def _sweep_periodically(gate: Gate) -> None:

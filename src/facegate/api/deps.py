@@ -1,4 +1,5 @@
-"""Dependency aliases: the Gate, and the operator an API key belongs to."""
+"""Dependency aliases: the Gate, the principal an API key belongs to, and the Gate acting as
+that principal."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from facegate.actors import Actor
 from facegate.errors import Unauthenticated
 from facegate.gate import Gate
 from facegate.results import OperatorInfo
@@ -22,13 +24,32 @@ def get_gate(request: Request) -> Gate:
 GateDep = Annotated[Gate, Depends(get_gate)]
 
 
-def get_operator(
+def get_actor(
+    request: Request,
     gate: GateDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> OperatorInfo:
+) -> Actor:
+    """The principal whose key is the bearer token; a key scoped to one deployment works
+    only on routes of that deployment."""
     if creds is None:
         raise Unauthenticated("no API key was sent")
-    return gate.authenticate(creds.credentials)
+    deployment = request.path_params.get("deployment_id")
+    return gate.authenticate(creds.credentials, deployment_id=deployment)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def get_acting_gate(gate: GateDep, actor: ActorDep) -> Gate:
+    return gate.as_actor(actor)
+
+
+ActingGate = Annotated[Gate, Depends(get_acting_gate)]
+
+
+def get_operator(actor: ActorDep) -> OperatorInfo:
+    """The operator the acting principal works for (routes that scope by operator)."""
+    return OperatorInfo(id=actor.operator_id, name="", contact="")
 
 
 OperatorDep = Annotated[OperatorInfo, Depends(get_operator)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +31,15 @@ Home = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+Key = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        envvar="FACEGATE_KEY",
+        help="act as the principal whose API key this is [default: the home's owner, admin]",
+        show_default=False,
+    ),
+]
 DeploymentId = Annotated[str, typer.Option("--deployment", "-d", help="deployment id")]
 SubjectRef = Annotated[
     str, typer.Option("--subject", "-s", help="the operator's id for the person")
@@ -53,12 +65,24 @@ def settings_for(home: Path | None) -> Settings:
     return load_settings(home=(home or default_home()).expanduser())
 
 
+#: the principal's key given to the root command (``facegate --key K verb``)
+_KEY: list[str] = []
+
+
+def use_key(key: str | None) -> None:
+    """Act as this key's principal in every verb of this process."""
+    _KEY[:] = [key] if key else []
+
+
 @contextmanager
-def gate_for(home: Path | None) -> Iterator[Gate]:
+def gate_for(home: Path | None, key: str | None = None) -> Iterator[Gate]:
+    """The installation in ``home``, acting as the principal whose key is ``key`` (else the
+    root command's ``--key``, else ``$FACEGATE_KEY``, else the home's owner)."""
     from facegate.gate import Gate
 
+    key = key or (_KEY[0] if _KEY else None) or os.environ.get("FACEGATE_KEY") or None
     with Gate.open(settings=settings_for(home)) as gate:
-        yield gate
+        yield gate.acting_as(key) if key else gate
 
 
 def emit(as_json: bool, payload: dict[str, Any] | list[Any], human: Callable[[], None]) -> None:
@@ -82,6 +106,20 @@ def run(as_json: bool, action: Callable[[], T]) -> T:
         return action()
     except e.FacegateError as error:
         raise fail(error, as_json) from None
+
+
+def sha256_of(value: str, what: str) -> str:
+    """A SHA-256 given as 64 hex digits, or the SHA-256 of the file at that path."""
+    if re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+        return value.strip().lower()
+    try:
+        return hashlib.sha256(Path(value).expanduser().read_bytes()).hexdigest()
+    except OSError as exc:
+        raise e.InvalidInput(
+            f"{what}: {value!r} is neither a SHA-256 nor a readable file ({exc.strerror})",
+            advice="Give the path of the signed form (scan or e-signature record) or its "
+            "SHA-256 in hex.",
+        ) from None
 
 
 def read_image(path: Path, as_json: bool) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from rich.progress import Progress
 
 from facegate.config import Settings
 from facegate.errors import ConfigError, FacegateError
-from facegate.gate import DEFAULT_OPERATOR, Gate
+from facegate.gate import Gate
 
 DEMO_NAME = "Demo: residential compound gate"
 #: people enrolled in the demo deployment, with the photo each enrolls
@@ -44,30 +46,92 @@ def _say(console: Console | None, text: str) -> None:
         console.print(text)
 
 
+#: the demo operator, as notices and receipts name it
+DEMO_OPERATOR = {
+    "name": "Demo Property Management Ltd",
+    "contact": "+86 21 5555 0100 (management office, gate 1)",
+    "dpo": "Li Ming, data protection officer, dpo@demo-property.example",
+    "email": "privacy@demo-property.example",
+    "address": "1 Demo Road, Shanghai",
+}
+#: the impact assessment the demo's staff wrote (people write it; facegate drafts nothing)
+DEMO_ANSWERS = {
+    "lawfulness": "Residents consent separately, in writing, to face entry at the gate; the "
+    "key card remains for everyone else. No public place is covered.",
+    "impact": "A leak could let someone recognise residents elsewhere; a false match could let "
+    "a stranger in. Templates are keyed to this deployment and sealed per resident.",
+    "risks": "Theft of the database, misuse beyond the gate, pressure on residents to enrol, "
+    "unequal error rates between groups.",
+    "safeguards": "No photo is kept; templates are protected and encrypted per person; keys "
+    "live apart from the data; every use is ledgered; withdrawal erases at once.",
+    "conclusion": "Proportionate: residents asked for hands-free entry, the card stays free.",
+}
+#: what the demo deployment declares, as the law asks
+DEMO_SPEC: dict[str, Any] = {
+    "location": "residential_compound",
+    "jurisdiction": "cn",
+    "legal_basis": "consent",
+    "retention_days": 365,
+    "capabilities": ["verify", "identify"],
+    "capture": "on_request",
+    "signage": True,
+    "alternative_penalty": False,
+    "pia": DEMO_ANSWERS,
+}
+#: the consent form every demo resident signs (its hash is the written consent's evidence)
+DEMO_FORM = b"I agree to use my face to open the compound gate. Signed: (demo resident)"
+DEMO_NECESSITY = (
+    "Key cards are lent, lost and copied; residents asked for hands-free entry. Face "
+    "recognition is offered only to those who ask for it, and the card stays free."
+)
+
+
+def _dpo_key(gate: Gate) -> str:
+    """The demo's data protection officer, created once; their key signs the assessment."""
+    made = gate.create_principal("Demo DPO", "dpo")
+    return made.api_key.key
+
+
+def _consent(gate: Gate, dep_id: str, person: str) -> Any:
+    return gate.give_consent(
+        dep_id,
+        person,
+        method="signed_form",
+        form_sha256=hashlib.sha256(DEMO_FORM + person.encode()).hexdigest(),
+        adult_attested=True,
+    )
+
+
 def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
-    """Create the demo deployment with five consenting, enrolled people (once)."""
+    """Create the demo deployment with five consenting, enrolled people (once). Its API
+    key is minted and printed only when the demo is seeded, never again."""
     existing = [d for d in gate.list_deployments() if d.name == DEMO_NAME]
-    key = gate.issue_api_key(DEFAULT_OPERATOR, label="demo").key
     if existing:
-        return {"deployment_id": existing[0].id, "api_key": key, "enrolled": 0}
+        return {"deployment_id": existing[0].id, "api_key": None, "enrolled": 0}
     fixtures = fixtures_dir()
-    dep = gate.create_deployment(
+    gate.set_operator(**DEMO_OPERATOR)
+    operator = gate.create_principal("Demo operator", "operator")
+    staff = gate.acting_as(operator.api_key.key)
+    dep = staff.create_deployment(
         name=DEMO_NAME,
         purpose="Residents open the compound gate with their face instead of a key card",
-        necessity="Key cards are often lent or lost; residents asked for hands-free entry.",
-        location="residential_compound",
         alternative="key card or the staffed gatehouse, on request",
+        **DEMO_SPEC,
     )
+    gate.acting_as(_dpo_key(gate)).sign_pia(dep.id, necessity=DEMO_NECESSITY, answers=None)
     enrolled = 0
     with Progress(disable=console is None, console=console) as progress:
         task = progress.add_task("enrolling demo residents", total=len(DEMO_PEOPLE))
         for person, photo in DEMO_PEOPLE.items():
-            gate.give_consent(dep.id, person, notice_version=dep.notice_version)
-            gate.enroll(dep.id, person, (fixtures / photo).read_bytes())
+            _consent(staff, dep.id, person)
+            staff.enroll(dep.id, person, (fixtures / photo).read_bytes())
             enrolled += 1
             progress.advance(task)
     _say(console, f"demo deployment [bold]{dep.id}[/] with {enrolled} enrolled residents")
-    return {"deployment_id": dep.id, "api_key": key, "enrolled": enrolled}
+    return {"deployment_id": dep.id, "api_key": operator.api_key.key, "enrolled": enrolled}
+
+
+Step = Callable[[str, dict[str, Any]], None]
 
 
 def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
@@ -92,44 +156,88 @@ def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
             _say(console, f"     {key}: {value}")
 
     with Gate.open(settings=settings) as gate:
-        dep = gate.create_deployment(
-            name="Demo: office lobby",
-            purpose="Staff pass the lobby turnstile by face instead of a badge",
-            location="office",
-            alternative="staff badge at the staffed desk",
-        )
-        step(
-            "register a deployment (checked against the cn pack)",
-            {"deployment": dep.id, "notes": list(dep.notes)},
-        )
-        notice = gate.notice(dep.id)
-        step(
-            "publish the notice people read first",
-            {"version": notice.version, "sha256": notice.sha256},
-        )
-        try:
-            gate.enroll(dep.id, "barack", photo["obama.jpg"])
-        except FacegateError as refused:
-            step("try to enroll without consent: refused", {"error": str(refused)})
-        receipt = gate.give_consent(dep.id, "barack", notice_version=notice.version)
-        step("record Barack's signed consent", {"access_code": receipt.access_code})
-        gate.give_consent(dep.id, "joe", notice_version=notice.version)
-        step("enroll Barack", gate.enroll(dep.id, "barack", photo["obama.jpg"]).to_dict())
-        gate.enroll(dep.id, "joe", photo["biden.jpg"])
-        v = gate.verify(dep.id, "barack", photo["obama2.jpg"])
-        step("verify another photo of Barack", {"decision": v.decision, "score": v.score})
-        v = gate.verify(dep.id, "barack", photo["biden.jpg"])
-        step("verify Joe's photo as Barack", {"decision": v.decision, "score": v.score})
-        i = gate.identify(dep.id, photo["obama3.jpg"])
-        step("identify a third photo of Barack", {"who": i.subject_ref, "score": i.score})
-        i = gate.identify(dep.id, photo["Anthony_Hopkins_0001.jpg"])
-        step("identify a stranger", {"who": i.decision, "score": i.score})
-        w = gate.withdraw_consent(dep.id, "barack")
-        step("Barack withdraws: templates erased, key destroyed", w.to_dict())
-        try:
-            gate.verify(dep.id, "barack", photo["obama2.jpg"])
-        except FacegateError as refused:
-            step("verify Barack again: refused", {"error": str(refused)})
-        report = gate.verify_ledger()
-        step("verify the ledger", {"ok": report.ok, "entries": report.size})
-    return {"deployment_id": dep.id, "steps": steps}
+        dep_id = _go_live(gate, step)
+        _lifecycle(gate, dep_id, photo, step)
+    return {"deployment_id": dep_id, "steps": steps}
+
+
+def _refused(step: Step, title: str, act: Callable[[], object]) -> None:
+    try:
+        act()
+    except FacegateError as refused:
+        step(title, {"error": str(refused)})
+    else:  # pragma: no cover - each of these acts is unlawful
+        raise AssertionError(f"the demo expected a refusal: {title}")
+
+
+def _go_live(gate: Gate, step: Step) -> str:
+    """Name the operator, be refused in a banned place, register a draft, have the DPO
+    (not the admin) sign it."""
+    gate.set_operator(**DEMO_OPERATOR)
+    step("name the operator, its contact and DPO", {"operator": gate.operator().name})
+    _refused(
+        step,
+        "register face recognition in a changing room: refused",
+        lambda: gate.create_deployment(
+            name="Demo: changing room",
+            purpose="Members open lockers",
+            alternative="locker key",
+            **{**DEMO_SPEC, "location": "changing_room"},
+        ),
+    )
+    dep = gate.create_deployment(
+        name="Demo: office lobby",
+        purpose="Staff pass the lobby turnstile by face instead of a badge",
+        alternative="staff badge at the staffed desk",
+        **{**DEMO_SPEC, "location": "office"},
+    )
+    step(
+        "register a draft deployment (judged by the cn pack)",
+        {"deployment": dep.id, "status": dep.status, "notes": list(dep.notes)},
+    )
+    _refused(
+        step,
+        "ask for consent before the DPO signed: refused",
+        lambda: _consent(gate, dep.id, "barack"),
+    )
+    _refused(
+        step,
+        "the admin tries to sign the assessment: refused",
+        lambda: gate.sign_pia(dep.id, necessity=DEMO_NECESSITY, answers=None),
+    )
+    live = gate.acting_as(_dpo_key(gate)).sign_pia(dep.id, necessity=DEMO_NECESSITY, answers=None)
+    step(
+        "the DPO signs the assessment: the deployment goes live",
+        {"status": live.status, "notice_version": live.notice_version},
+    )
+    return dep.id
+
+
+def _lifecycle(gate: Gate, dep_id: str, photo: dict[str, bytes], step: Step) -> None:
+    _refused(
+        step,
+        "try to enroll without consent: refused",
+        lambda: gate.enroll(dep_id, "barack", photo["obama.jpg"]),
+    )
+    receipt = _consent(gate, dep_id, "barack")
+    step("record Barack's signed consent", {"access_code": receipt.access_code})
+    _consent(gate, dep_id, "joe")
+    step("enroll Barack", gate.enroll(dep_id, "barack", photo["obama.jpg"]).to_dict())
+    gate.enroll(dep_id, "joe", photo["biden.jpg"])
+    v = gate.verify(dep_id, "barack", photo["obama2.jpg"])
+    step("verify another photo of Barack", {"decision": v.decision, "score": v.score})
+    v = gate.verify(dep_id, "barack", photo["biden.jpg"])
+    step("verify Joe's photo as Barack", {"decision": v.decision, "score": v.score})
+    i = gate.identify(dep_id, photo["obama3.jpg"])
+    step("identify a third photo of Barack", {"who": i.subject_ref, "score": i.score})
+    i = gate.identify(dep_id, photo["Anthony_Hopkins_0001.jpg"])
+    step("identify a stranger", {"who": i.decision})
+    w = gate.withdraw_consent(dep_id, "barack")
+    step("Barack withdraws: templates erased, key destroyed", w.to_dict())
+    _refused(
+        step,
+        "verify Barack again: refused",
+        lambda: gate.verify(dep_id, "barack", photo["obama2.jpg"]),
+    )
+    report = gate.verify_ledger()
+    step("verify the ledger", {"ok": report.ok, "entries": report.size})

@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from facegate import errors as e
-from facegate._internal.clock import utc_now
 from facegate.cli.common import Home, Json, emit, fail, gate_for, out, run
 
 policy_app = typer.Typer(
@@ -91,48 +90,29 @@ def policy_list(
 
 @policy_app.command("check")
 def policy_check(home: Home = None, as_json: Json = False) -> None:
-    """Start-up self-check: each security control, judged by the packs in use (exit 4 if
-    one refuses)."""
-    from facegate.core import packs_of
-    from facegate.policy.selfcheck import self_check
+    """The security self-check (as 'facegate selfcheck'): each control measured, judged by the
+    packs in use and ledgered; exit 4 if one refuses (processing then stops)."""
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
-            packs = sorted({p for d in gate.list_deployments() for p in packs_of(d.jurisdiction)})
-            facts, decision = self_check(gate, packs or ["cn"], now=utc_now())
-            return {
-                "packs": packs or ["cn"],
-                "controls": dict(facts.controls),
-                "ledger_verified": facts.ledger_verified,
-                "allowed": decision.allowed,
-                "rule_ids": list(decision.rule_ids),
-                "denials": [
-                    {"rule_id": f.rule_id, "reason": f.reason, "advice": f.advice}
-                    for f in decision.denials
-                ],
-                "obligations": [
-                    {"rule_id": o.rule_id, "text": o.text} for o in decision.obligations
-                ],
-            }
+            return gate.self_check().to_dict()
 
     r = run(as_json, act)
 
     def human() -> None:
         marks = {True: "[green]present[/]", False: "[red]MISSING[/]", None: "[yellow]attest[/]"}
         for control, present in r["controls"].items():
-            out.print(f"{control.replace('_', ' '):28} {marks[present]}")
-        out.print(f"{'ledger verifies':28} {marks[r['ledger_verified']]}")
-        for o in r["obligations"]:
-            out.print(f"must: {escape(o['text'])} [{o['rule_id']}]", markup=False)
+            note = escape(r["measurements"].get(control, ""))
+            out.print(f"{control.replace('_', ' '):28} {marks[present]}  {note}")
 
-    if not r["allowed"]:
-        first = r["denials"][0]
+    if not r["ok"]:
+        first, *_ = r["problems"]
         raise fail(
             e.PolicyDenied(
-                first["reason"],
-                rule_id=first["rule_id"],
-                advice=first["advice"],
-                rule_ids=tuple(d["rule_id"] for d in r["denials"]),
+                first.rsplit(" [", 1)[0],
+                rule_id=first.rsplit("[", 1)[-1].rstrip("]"),
+                advice="Put the missing controls in place, then run 'facegate selfcheck'.",
+                rule_ids=tuple(r["rule_ids"]),
             ),
             as_json,
         )

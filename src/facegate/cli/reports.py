@@ -41,7 +41,6 @@ Font = Annotated[
         show_default=False,
     ),
 ]
-Operator = Annotated[str, typer.Option("--operator", help="operator id")]
 IncidentId = Annotated[str, typer.Option("--incident", "-i", help="incident id")]
 
 
@@ -178,15 +177,14 @@ def _show_filing(r: dict[str, Any]) -> None:
 
 
 @filing_app.command("status")
-def filing_status(
-    operator: Operator = "op_local", home: Home = None, as_json: Json = False
+def filing_status( home: Home = None, as_json: Json = False
 ) -> None:
     """Count the people stored; open, amend or cancel the filing as needed; show it."""
     from facegate.supervision.filings import check_filing
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
-            return check_filing(_core(gate), operator_id=operator).to_dict()
+            return check_filing(_core(gate), operator_id=gate.actor.operator_id).to_dict()
 
     r = run(as_json, act)
     emit(as_json, r, lambda: _show_filing(r))
@@ -196,7 +194,6 @@ def filing_status(
 def filing_document(
     output: Output = None,
     font: Font = None,
-    operator: Operator = "op_local",
     home: Home = None,
     as_json: Json = False,
 ) -> None:
@@ -208,6 +205,7 @@ def filing_document(
         if output is not None:
             check_target(output, font=font)
         with gate_for(home) as gate:
+            operator = gate.actor.operator_id
             report = build(_core(gate), operator_id=operator)
         return _deliver(report, output, font, as_json, {"operator": operator})
 
@@ -218,7 +216,6 @@ def filing_document(
 @filing_app.command("submitted")
 def filing_submitted(
     reference: Annotated[str, typer.Option(help="the number the administration issued")],
-    operator: Operator = "op_local",
     home: Home = None,
     as_json: Json = False,
 ) -> None:
@@ -228,7 +225,7 @@ def filing_submitted(
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
             return record_submission(
-                _core(gate), reference=reference, operator_id=operator
+                _core(gate), reference=reference, operator_id=gate.actor.operator_id
             ).to_dict()
 
     r = run(as_json, act)
@@ -266,7 +263,6 @@ def incident_open(
     high_risk: Annotated[
         bool, typer.Option("--high-risk", help="high risk to the people (GDPR Art 34)")
     ] = False,
-    operator: Operator = "op_local",
     home: Home = None,
     as_json: Json = False,
 ) -> None:
@@ -284,7 +280,7 @@ def incident_open(
                 people_estimate=people,
                 deployments=deployment or (),
                 high_risk=high_risk,
-                operator_id=operator,
+                operator_id=gate.actor.operator_id,
             ).to_dict()
 
     r = run(as_json, act)

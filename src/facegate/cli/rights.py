@@ -3,12 +3,13 @@ come after enrollment."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from facegate.cli.common import Home, Json, emit, gate_for, out, run
+from facegate.cli.common import DeploymentId, Home, Json, Key, emit, gate_for, out, run
 
 retention_app = typer.Typer(help="Retention: nothing is kept past its time.", no_args_is_help=True)
 review_app = typer.Typer(
@@ -18,7 +19,7 @@ requests_app = typer.Typer(help="People's requests and complaints.", no_args_is_
 
 
 @retention_app.command("sweep")
-def retention_sweep(home: Home = None, as_json: Json = False) -> None:
+def retention_sweep(home: Home = None, key: Key = None, as_json: Json = False) -> None:
     """Erase expired templates and lapsed consents now, with a receipt for each person."""
 
     def act() -> dict[str, Any]:
@@ -39,18 +40,17 @@ def retention_sweep(home: Home = None, as_json: Json = False) -> None:
 @review_app.command("confirm")
 def review_confirm(
     identification: Annotated[str, typer.Argument(help="identification id")],
-    reviewer: Annotated[str, typer.Option(help="the reviewer's staff id")],
     reject: Annotated[bool, typer.Option("--reject", help="reject instead of confirm")] = False,
     home: Home = None,
+    key: Key = None,
     as_json: Json = False,
 ) -> None:
-    """Confirm (or --reject) a pending match; two distinct reviewers name the person."""
+    """Confirm (or --reject) a pending match as the reviewer whose key is given; two
+    different reviewers name the person (EU-AI-14)."""
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
-            return gate.review_identification(
-                identification, reviewer=reviewer, confirm=not reject
-            ).to_dict()
+        with gate_for(home, key) as gate:
+            return gate.review_identification(identification, confirm=not reject).to_dict()
 
     r = run(as_json, act)
     emit(
@@ -63,21 +63,67 @@ def review_confirm(
     )
 
 
-@requests_app.command("list")
-def requests_list(home: Home = None, as_json: Json = False) -> None:
-    """Open requests and complaints, soonest deadline first."""
+@review_app.command("list")
+def review_list(home: Home = None, key: Key = None, as_json: Json = False) -> None:
+    """Matches awaiting review (nobody is named until two reviewers confirm)."""
 
     def act() -> list[dict[str, Any]]:
-        with gate_for(home) as gate:
-            return [r.to_dict() for r in gate.open_requests()]
+        with gate_for(home, key) as gate:
+            return gate.pending_reviews()
 
     rows = run(as_json, act)
 
     def human() -> None:
-        table = Table("request", "kind", "received", "due")
+        table = Table("identification", "deployment", "score", "started", "reviewers")
         for r in rows:
-            table.add_row(r["request_id"], r["kind"], r["received_at"][:16], r["due_at"][:16])
-        out.print(table)
+            table.add_row(
+                r["identification_id"],
+                r["deployment_id"],
+                f"{r['score']:.4f}",
+                r["started_at"][:16],
+                ", ".join(r["reviewers"]),
+            )
+        out.print(table, crop=False, overflow="ignore")
+
+    emit(as_json, rows, human)
+
+
+@review_app.command("purge")
+def review_purge(
+    deployment: DeploymentId,
+    before: Annotated[datetime, typer.Option(help="delete logs of uses started before this")],
+    home: Home = None,
+    key: Key = None,
+    as_json: Json = False,
+) -> None:
+    """Delete remote-identification logs once kept six months (EU-AI-19)."""
+
+    def act() -> dict[str, Any]:
+        when = before.replace(tzinfo=UTC) if before.tzinfo is None else before
+        with gate_for(home, key) as gate:
+            return {"deleted": gate.purge_identification_logs(deployment, before=when)}
+
+    r = run(as_json, act)
+    emit(as_json, r, lambda: out.print(f"{r['deleted']} log(s) deleted"))
+
+
+@requests_app.command("list")
+def requests_list(home: Home = None, key: Key = None, as_json: Json = False) -> None:
+    """Open requests and complaints, soonest deadline first."""
+
+    def act() -> list[dict[str, Any]]:
+        with gate_for(home, key) as gate:
+            return gate.open_requests()
+
+    rows = run(as_json, act)
+
+    def human() -> None:
+        table = Table("request", "kind", "received", "due", "text")
+        for r in rows:
+            table.add_row(
+                r["request_id"], r["kind"], r["received_at"][:16], r["due_at"][:16], r["text"] or ""
+            )
+        out.print(table, crop=False, overflow="ignore")
 
     emit(as_json, rows, human)
 
@@ -87,14 +133,20 @@ def requests_answer(
     request: Annotated[str, typer.Argument(help="request id")],
     reason: Annotated[str, typer.Option(help="the answer, or the reasons for refusing")],
     refuse: Annotated[bool, typer.Option("--refuse", help="refuse, with reasons")] = False,
+    exemption: Annotated[
+        str, typer.Option(help="refusing an erasure: the legal ground (legal_claims, ...)")
+    ] = "",
     home: Home = None,
+    key: Key = None,
     as_json: Json = False,
 ) -> None:
     """Answer or refuse (with reasons) a person's request."""
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
-            return gate.answer_request(request, reason=reason, refuse=refuse).to_dict()
+        with gate_for(home, key) as gate:
+            return gate.answer_request(
+                request, reason=reason, refuse=refuse, exemption=exemption
+            ).to_dict()
 
     r = run(as_json, act)
     emit(as_json, r, lambda: out.print(f"{r['request_id']}: {r['status']}"))

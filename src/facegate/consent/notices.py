@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from facegate._internal.canonical import canonical_json, sha256_hex
+from facegate.policy.places import place
 
 #: every field CN-FR-5 and ISO/IEC 29184 require a notice to state
 REQUIRED_FIELDS = (
     "processor",  # identity of the processor (CN-FR-5; ISO 29184 5.3.4)
     "contact",  # how to reach it
+    "dpo",  # the data protection officer / person in charge (GDPR Art 13(1)(b), PIPL Art 52)
     "purpose",
     "method",
     "data",  # what is collected and what is kept
@@ -34,24 +36,8 @@ REQUIRED_FIELDS = (
     "changes",  # how changes are announced (ISO 29184 5.5)
 )
 LANGUAGES = ("zh-CN", "en")
-FORMAT = "facegate-notice/2"
+FORMAT = "facegate-notice/3"
 
-_PLACES_ZH = {
-    "residential_compound": "住宅小区",
-    "office": "办公场所",
-    "workplace": "工作场所",
-    "bank": "银行网点",
-    "venue": "场馆",
-    "shop": "商店",
-    "school": "学校",
-    "hospital": "医院",
-    "device": "设备",
-    "online": "线上服务",
-    "public_place": "公共场所",
-    "street": "街道",
-    "transport_hub": "交通枢纽",
-    "public_square": "广场",
-}
 _BASIS = {
     "consent": ("your separate, explicit consent", "您的单独、明示同意"),
     "law": ("a law or administrative regulation that requires it", "法律、行政法规的规定"),
@@ -72,6 +58,7 @@ _AUTHORITY = {
 class NoticeDraft:
     processor: str
     contact: str
+    dpo: str
     purpose: str
     necessity: str
     retention_days: int
@@ -79,6 +66,7 @@ class NoticeDraft:
     location_type: str
     legal_basis: str = "consent"
     capabilities: frozenset[str] = frozenset({"verify", "identify"})
+    capture: str | None = None
     egress: bool = False
     jurisdiction: str = "cn"
     #: the operator's own wording per language, e.g. ``{"zh-CN": {"purpose": "..."}}``;
@@ -91,9 +79,11 @@ class NoticeDraft:
         own = self.localized.get(language, {})
         n = self.retention_days
         alternative = own.get("alternative", self.alternative)
-        contact = self.contact or (
-            "请向本场所前台咨询" if zh else "ask at the reception of this site"
-        )
+        # no contact is no contact: the notice is then incomplete (CN-FR-5), never papered over
+        contact = self.contact
+        where = place(self.location_type)
+        place_en = where.en if where else self.location_type.replace("_", " ")
+        place_zh = where.zh if where else self.location_type
         basis_en, basis_zh = _BASIS.get(self.legal_basis, (self.legal_basis, self.legal_basis))
         authority_en, authority_zh = _AUTHORITY.get(
             self.jurisdiction.split("+")[0],
@@ -103,12 +93,14 @@ class NoticeDraft:
             fields = {
                 "processor": own.get("processor", self.processor),
                 "contact": contact,
+                "dpo": self.dpo,
                 "purpose": own.get("purpose", self.purpose),
                 "method": (
-                    f"{_PLACES_ZH.get(self.location_type, self.location_type)}"
-                    "的摄像头拍摄您的面部，"
-                    f"软件将其{_ways_zh(self.capabilities)}，并转换为无法还原成照片的受保护模板。"
-                    "照片本身立即删除。"
+                    f"{place_zh}的摄像头拍摄{_who_zh(self.capture)}的面部，"
+                    f"软件将其{_ways_zh(self.capabilities)}，并转换为受保护模板。"
+                    "照片本身立即删除。模板经过本部署专用密钥的变换，并以您个人的密钥加密保存；"
+                    "密钥与数据分开保管。持有这些密钥的人原则上可以由模板近似还原您的面部特征，"
+                    "因此密钥受到严格保护，您撤回或要求删除时密钥即被销毁。"
                 ),
                 "data": "仅保存加密的受保护人脸模板；不保存照片，也不保存原始人脸特征。",
                 "retention": f"您的模板最长保存{n}天，或至您撤回同意时为止，以先到者为准。",
@@ -141,12 +133,16 @@ class NoticeDraft:
             fields = {
                 "processor": own.get("processor", self.processor),
                 "contact": contact,
+                "dpo": self.dpo,
                 "purpose": own.get("purpose", self.purpose),
                 "method": (
-                    f"A camera at this {self.location_type.replace('_', ' ')} takes your photo; "
-                    f"software {_ways_en(self.capabilities)} and turns it into a protected "
-                    "template that cannot be turned back into a photo. The photo itself is "
-                    "discarded at once."
+                    f"A camera at this {place_en} photographs {_who_en(self.capture)}; software "
+                    f"{_ways_en(self.capabilities)} and turns it into a protected template. The "
+                    "photo itself is discarded at once. The template is transformed under a key "
+                    "of this deployment and encrypted under a key of your own, kept apart from "
+                    "the data. Whoever held those keys could in principle recover an "
+                    "approximation of your face measurements from it, so the keys are guarded, "
+                    "and destroyed when you withdraw or ask for erasure."
                 ),
                 "data": (
                     "Only an encrypted, protected template of your face is kept; never the "
@@ -197,7 +193,7 @@ class NoticeDraft:
         own = self.localized.get(language, {})
         purpose = own.get("purpose", self.purpose)
         alternative = own.get("alternative", self.alternative)
-        contact = self.contact or ("本场所前台" if zh else "the reception of this site")
+        contact = self.contact
         if zh:
             return (
                 f"此处使用人脸识别：{purpose}。我们只保存您人脸的加密模板，不保存照片，"
@@ -205,7 +201,7 @@ class NoticeDraft:
                 f"您可随时撤回，相关信息将全部删除。咨询：{contact}。"
             )
         return (
-            f"Face recognition is used here: {purpose}. We keep only a scrambled template of "
+            f"Face recognition is used here: {purpose}. We keep only an encrypted template of "
             f"your face, not a photo, for up to {self.retention_days} days. You can say no and "
             f"use {alternative} instead, at no cost. You can withdraw at any time and "
             f"everything is deleted. Questions: {contact}."
@@ -233,6 +229,18 @@ def _check(language: str) -> str:
     if language not in LANGUAGES:
         raise ValueError(f"notices are published in {', '.join(LANGUAGES)}, not {language!r}")
     return language
+
+
+def _who_en(capture: str | None) -> str:
+    if capture == "in_view":
+        return "everyone in its view, whether enrolled or not (signs mark the area)"
+    return "you when you choose to use face recognition"
+
+
+def _who_zh(capture: str | None) -> str:
+    if capture == "in_view":
+        return "其视野内的每一个人（无论是否登记，现场设有提示标识）"
+    return "您（仅在您选择使用人脸识别时）"
 
 
 def _ways_en(capabilities: frozenset[str]) -> str:

@@ -26,6 +26,9 @@ class ReceiptFacts:
     subject_pseudonym: str
     operator_name: str
     operator_contact: str
+    operator_email: str
+    operator_address: str
+    operator_url: str
     deployment_id: str
     purpose: str
     jurisdiction: str
@@ -34,6 +37,8 @@ class ReceiptFacts:
     method: str
     given_at: datetime
     expires_at: datetime | None
+    #: face data may go to a recipient the person separately agreed to (Kantara v1.1)
+    third_party_disclosure: bool
 
 
 def receipt_body(facts: ReceiptFacts) -> dict[str, object]:
@@ -52,9 +57,21 @@ def receipt_body(facts: ReceiptFacts) -> dict[str, object]:
         "language": "en",
         "piiPrincipalId": facts.subject_pseudonym,
         "piiControllers": [
-            {"piiController": facts.operator_name, "contact": facts.operator_contact}
+            {
+                "piiController": facts.operator_name,
+                "contact": facts.operator_contact,
+                "address": facts.operator_address,
+                "email": facts.operator_email,
+                "piiControllerUrl": facts.operator_url,
+                "onBehalf": False,
+            }
         ],
-        "policyUrl": f"facegate:deployment/{facts.deployment_id}/notice/{facts.notice_version}",
+        "policyUrl": (
+            f"/d/{facts.deployment_id}?notice={facts.notice_version}"
+            if not facts.operator_url
+            else f"{facts.operator_url.rstrip('/')}/d/{facts.deployment_id}"
+            f"?notice={facts.notice_version}"
+        ),
         "services": [
             {
                 "service": facts.deployment_id,
@@ -66,7 +83,7 @@ def receipt_body(facts: ReceiptFacts) -> dict[str, object]:
                         "piiCategory": ["facial template"],
                         "primaryPurpose": True,
                         "termination": termination,
-                        "thirdPartyDisclosure": False,
+                        "thirdPartyDisclosure": facts.third_party_disclosure,
                     }
                 ],
             }

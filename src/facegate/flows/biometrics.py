@@ -1,14 +1,18 @@
 """Enroll, verify and identify: the only places a face is looked at.
 
-Order of work: decode the upload (bad input stops here, nothing recorded); run the policy
-gate (a refusal is recorded, no face is looked at); detect, align and embed outside any
-database lock; protect the embedding; then store or compare, and record the act in the
-ledger in the same transaction as any change.
+Order of work: ask the law first (a refusal is ledgered and nothing of the photo is read but
+its hash); then decode (bad input stops here, nothing recorded); detect, align and embed
+outside any database lock; protect the embedding; then store or compare, and record the act
+in the ledger in the same transaction as any change. ``identify`` asks twice: for the
+deployment before the photo is decoded (capability declared, people in view lawfully
+scanned, signed PIA, self-check, orders), and for the person matched before they are named.
+A refusal is a refusal (PolicyDenied, with the rule id), never "unknown", and carries no score.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
@@ -17,14 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facegate._internal.ids import new_id
+from facegate.actors import Actor
 from facegate.core import Core, aware, packs_of
-from facegate.errors import Conflict, NotFound, PolicyDenied
+from facegate.errors import Conflict, NotFound
+from facegate.flows.enforce import enforce, require
+from facegate.flows.facts import capabilities_of, consent_facts, scale_facts
 from facegate.gallery import Gallery
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
-from facegate.policy.facts import REMOTE_IDENTIFICATION
+from facegate.policy.facts import REMOTE_IDENTIFICATION, ConsentFacts
 from facegate.policy.retention import template_expiry
-from facegate.policy.stored import capabilities_of
 from facegate.recognition import decode_image
 from facegate.results import EnrollResult, IdentifyResult, VerifyResult
 from facegate.storage import tables as t
@@ -32,19 +38,27 @@ from facegate.storage import tables as t
 MAX_TEMPLATES_PER_SUBJECT = 5
 
 
+def _consent_of(s: Session, subject: t.Subject | None) -> ConsentFacts | None:
+    if subject is None:
+        return None
+    row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
+    return consent_facts(row, held=subject.hold_ground is not None) if row is not None else None
+
+
 def _admit(
     core: Core,
+    actor: Actor,
     deployment_id: str,
     subject_ref: str,
     *,
     act: Act,
     kind: Kind,
     input_sha256: str,
-    operator_id: str | None,
 ) -> tuple[t.Deployment, t.Subject, tuple[str, ...]]:
     """The policy gate for 1:1 acts, before any face is looked at."""
+    require(actor, "process_faces", f"{act} faces")
     with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
+        dep = core.deployment(s, deployment_id, actor.operator_id)
         subject = core.subject(s, dep, subject_ref)
         event = Event(
             kind,
@@ -52,38 +66,44 @@ def _admit(
             operator=dep.operator_id,
             deployment=dep.id,
             subject=subject.pseudonym if subject else None,
+            by=actor.principal_id,
             details={"input_sha256": input_sha256},
         )
-        rules = core.check(s, dep, subject, act=act, event=event)
-        if subject is None:  # pragma: no cover - the consent rule refuses this
+        scale = scale_facts(s, dep.operator_id) if act is Act.ENROLL else None
+        decision = enforce(core, s, dep, act, event, consent=_consent_of(s, subject), scale=scale)
+        if subject is None:  # pragma: no cover - the consent rules refuse this
             raise NotFound("no such person in this deployment")
-        return dep, subject, rules
+        s.expunge(subject)
+        s.expunge(dep)
+        return dep, subject, decision.rule_ids
 
 
-def _still_there(s: Session, subject_id: str) -> None:
-    # The person may have withdrawn while their photo was being processed.
-    if s.get(t.Subject, subject_id) is None:
+def _still_there(s: Session, subject_id: str) -> t.Subject:
+    # The person may have withdrawn while their photo was being processed; the row lock
+    # serialises this enrollment with their erasure and with other enrollments of theirs.
+    subject = s.get(t.Subject, subject_id, with_for_update=True)
+    if subject is None:
         raise NotFound("this person withdrew or was erased while the photo was processed")
+    return subject
+
+
+def _sha256(image: bytes) -> str:
+    return hashlib.sha256(image).hexdigest()
 
 
 def enroll(
-    core: Core,
-    deployment_id: str,
-    subject_ref: str,
-    image: bytes,
-    *,
-    operator_id: str | None = None,
+    core: Core, actor: Actor, deployment_id: str, subject_ref: str, image: bytes
 ) -> EnrollResult:
-    decoded = decode_image(image, limits=core.settings.recognition)
     dep, subject, rules = _admit(
         core,
+        actor,
         deployment_id,
         subject_ref,
         act=Act.ENROLL,
         kind=Kind.ENROLLED,
-        input_sha256=decoded.sha256,
-        operator_id=operator_id,
+        input_sha256=_sha256(image),
     )
+    decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_for_enrollment(decoded)
     protector = core.keyring.protector(dep)
     template = protector.protect(extraction.embedding)
@@ -138,6 +158,7 @@ def enroll(
                 deployment=dep.id,
                 subject=subject.pseudonym,
                 rule_ids=rules,
+                by=actor.principal_id,
                 details={
                     "input_sha256": decoded.sha256,
                     "template_id": template_id,
@@ -148,6 +169,7 @@ def enroll(
             ),
         )
     core.galleries.add(dep.id, template_id, subject.id, template)
+    _filing_after_enroll(core, dep.operator_id)
     return EnrollResult(
         deployment_id=dep.id,
         template_id=template_id,
@@ -159,23 +181,28 @@ def enroll(
     )
 
 
+def _filing_after_enroll(core: Core, operator_id: str) -> None:
+    """CN-FR-15 as a live obligation: at 100,000 people the filing clock starts (ledgered);
+    a material change of what was filed starts a new one."""
+    from facegate.supervision.filings import FILING_THRESHOLD, check_filing
+
+    with core.db.read() as s:
+        people = scale_facts(s, operator_id)
+    if people.people_stored >= FILING_THRESHOLD or people.clock_started_at or people.filed_at:
+        check_filing(core, operator_id=operator_id)
+
+
 def verify(
-    core: Core,
-    deployment_id: str,
-    subject_ref: str,
-    image: bytes,
-    *,
-    operator_id: str | None = None,
+    core: Core, actor: Actor, deployment_id: str, subject_ref: str, image: bytes
 ) -> VerifyResult:
-    decoded = decode_image(image, limits=core.settings.recognition)
     dep, subject, rules = _admit(
         core,
+        actor,
         deployment_id,
         subject_ref,
         act=Act.VERIFY,
         kind=Kind.VERIFIED,
-        input_sha256=decoded.sha256,
-        operator_id=operator_id,
+        input_sha256=_sha256(image),
     )
     now = core.clock()
     with core.db.read() as s:
@@ -189,6 +216,7 @@ def verify(
             "this person has consented but has no face enrolled",
             advice="Enroll a photo of them first.",
         )
+    decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_probe(decoded)
     protector = core.keyring.protector(dep)
     probe = protector.protect(extraction.embedding)
@@ -216,6 +244,7 @@ def verify(
                 deployment=dep.id,
                 subject=subject.pseudonym,
                 rule_ids=rules,
+                by=actor.principal_id,
                 details={
                     "input_sha256": decoded.sha256,
                     "decision": decision,
@@ -236,50 +265,95 @@ def verify(
     )
 
 
-def identify(
-    core: Core, deployment_id: str, image: bytes, *, operator_id: str | None = None
-) -> IdentifyResult:
-    decoded = decode_image(image, limits=core.settings.recognition)
+def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> IdentifyResult:
+    require(actor, "process_faces", "identify faces")
+    input_sha256 = _sha256(image)
     now = core.clock()
     with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        event = Event(
+            Kind.IDENTIFIED,
+            now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            by=actor.principal_id,
+            details={"input_sha256": input_sha256},
+        )
+        scan = enforce(core, s, dep, Act.SCAN, event, now=now)
+        s.expunge(dep)
+    decoded = decode_image(image, limits=core.settings.recognition)
     gallery = core.galleries.get(dep.id, key_id=dep.key_id)
     extraction = core.engine.extract_probe(decoded)
     probe = core.keyring.protector(dep).protect(extraction.embedding)
     hits = gallery.search(probe, top=1)
-    top_score = round(hits[0].score, 6) if hits else None
+    matched = hits[0] if hits and hits[0].score >= dep.threshold else None
+    rules = scan.rule_ids
     subject_ref: str | None = None
     pseudonym: str | None = None
-    rules: tuple[str, ...] = ()
-    if hits and hits[0].score >= dep.threshold:
+    if matched is not None:
         with core.db.read() as s:
-            subject = s.get(t.Subject, hits[0].subject_id)
+            subject = s.get(t.Subject, matched.subject_id)
             if subject is not None:  # else erased since the gallery was read
-                event = Event(
+                named = Event(
                     Kind.IDENTIFIED,
                     now,
                     operator=dep.operator_id,
                     deployment=dep.id,
                     subject=subject.pseudonym,
-                    details={"input_sha256": decoded.sha256},
+                    by=actor.principal_id,
+                    details={"input_sha256": input_sha256},
                 )
-                try:
-                    rules = core.check(s, dep, subject, act=Act.IDENTIFY, event=event)
-                except PolicyDenied:
-                    pass  # recorded; the person is not named
-                else:
-                    subject_ref = core.keyring.open_ref(dep, subject)
-                    pseudonym = subject.pseudonym
+                person = enforce(
+                    core, s, dep, Act.IDENTIFY, named, now=now, consent=_consent_of(s, subject)
+                )
+                rules = tuple(dict.fromkeys((*rules, *person.rule_ids)))
+                subject_ref = core.keyring.open_ref(dep, subject)
+                pseudonym = subject.pseudonym
+    top_score = round(matched.score, 6) if matched is not None and subject_ref else None
+    return _record_identification(
+        core,
+        actor,
+        dep,
+        input_sha256=decoded.sha256,
+        model_version=extraction.model_version,
+        faces_ignored=extraction.others_ignored,
+        gallery_size=len(gallery),
+        subject_ref=subject_ref,
+        pseudonym=pseudonym,
+        subject_id=matched.subject_id if matched is not None else None,
+        score=top_score,
+        rules=rules,
+    )
+
+
+def _record_identification(
+    core: Core,
+    actor: Actor,
+    dep: t.Deployment,
+    *,
+    input_sha256: str,
+    model_version: str,
+    faces_ignored: int,
+    gallery_size: int,
+    subject_ref: str | None,
+    pseudonym: str | None,
+    subject_id: str | None,
+    score: float | None,
+    rules: tuple[str, ...],
+) -> IdentifyResult:
+    """Ledger the search. A stranger's search keeps no score (it would say how close the
+    nearest enrolled person came); a remote-identification match waits for two reviewers."""
     decision: Literal["match", "unknown", "pending"] = "match" if subject_ref else "unknown"
     identification_id: str | None = None
     details: dict[str, object] = {
-        "input_sha256": decoded.sha256,
+        "input_sha256": input_sha256,
         "decision": decision,
-        "score": top_score,
+        "score": score,
         "threshold": dep.threshold,
-        "gallery_size": len(gallery),
-        "model_version": extraction.model_version,
+        "gallery_size": gallery_size,
+        "model_version": model_version,
     }
+    at = core.clock()
     with core.db.transaction() as s:
         if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
             # EU-AI-14: nobody acts on a remote-identification match until two people
@@ -289,11 +363,11 @@ def identify(
                 t.Identification(
                     id=identification_id,
                     deployment_id=dep.id,
-                    subject_id=hits[0].subject_id,
-                    score=top_score or 0.0,
-                    input_sha256=decoded.sha256,
-                    gallery_size=len(gallery),
-                    started_at=now,
+                    subject_id=subject_id,
+                    score=score or 0.0,
+                    input_sha256=input_sha256,
+                    gallery_size=gallery_size,
+                    started_at=at,
                     ended_at=core.clock(),
                     status="pending",
                     reviewers=[],
@@ -303,7 +377,7 @@ def identify(
             details |= {
                 "decision": decision,
                 "identification_id": identification_id,
-                "use_start": now.isoformat(),
+                "use_start": at.isoformat(),
                 "use_end": core.clock().isoformat(),
                 "reference_database": f"deployment {dep.id} gallery",
             }
@@ -311,11 +385,12 @@ def identify(
             s,
             Event(
                 Kind.IDENTIFIED,
-                now,
+                at,
                 operator=dep.operator_id,
                 deployment=dep.id,
                 subject=pseudonym,
                 rule_ids=rules,
+                by=actor.principal_id,
                 details=details,
             ),
         )
@@ -323,11 +398,11 @@ def identify(
         deployment_id=dep.id,
         decision=decision,
         subject_ref=subject_ref,
-        score=top_score,
+        score=score if decision != "pending" else None,
         threshold=dep.threshold,
-        model_version=extraction.model_version,
-        faces_ignored=extraction.others_ignored,
-        gallery_size=len(gallery),
+        model_version=model_version,
+        faces_ignored=faces_ignored,
+        gallery_size=gallery_size,
         event_id=recorded[0].event_id,
         identification_id=identification_id,
     )
@@ -364,6 +439,7 @@ def _load_gallery(core: Core, deployment_id: str) -> Gallery:
     now = core.clock()
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, None)
+        s.expunge(dep)
         rows = s.execute(
             select(t.Template.id, t.Template.subject_id, t.Template.sealed).where(
                 t.Template.deployment_id == dep.id, t.Template.expires_at > now

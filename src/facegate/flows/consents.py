@@ -1,76 +1,76 @@
-"""Consent, withdrawal and erasure.
+"""Consent, refusal and holds.
 
-A consent creates the person's subject row, their data key and a signed receipt. Withdrawal
-and erasure delete every row about the person and destroy the data key (crypto-shredding);
-the ledger keeps only the pseudonymous events, now unlinkable to anyone.
+A consent records every fact the law weighs (how it was asked, the signed form's hash, the
+age or an attestation of adulthood, the guardian, the notice version shown), is judged by the
+packs, and creates the person's subject row, their data key and a signed receipt. Withdrawal
+and erasure are in :mod:`flows.erasure`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from facegate._internal.canonical import sha256_hex
 from facegate._internal.clock import Entropy
 from facegate._internal.ids import new_id
+from facegate.actors import Actor
 from facegate.consent.receipts import ReceiptFacts, access_code_hash, receipt_body, sign_receipt
-from facegate.core import Core, aware, clean_ref, packs_of
-from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
+from facegate.core import Core, aware, clean_ref
+from facegate.errors import Conflict, InvalidInput, NotFound
+from facegate.flows.enforce import enforce, require
 from facegate.flows.evidence import keep_receipt
+from facegate.flows.facts import current_notice
+from facegate.flows.sealing import seal_text
 from facegate.ledger.events import Event, Kind
-from facegate.policy import Act, decide, rules_for, stored
-from facegate.policy.facts import ConsentFacts
-from facegate.results import ConsentReceipt, ErasureReceipt
+from facegate.policy import Act
+from facegate.policy.facts import CONSENT_METHODS, METHOD_ALIASES, WRITTEN_METHODS, ConsentFacts
+from facegate.results import ConsentReceipt
+from facegate.specs import FIELD_RULES, ConsentTerms
 from facegate.storage import tables as t
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @dataclass(frozen=True)
-class ConsentTerms:
-    """How a consent was given, as the packs need to judge it."""
-
-    notice_version: int | None = None
-    method: str = "signed_form"
-    expires_at: datetime | None = None
-    #: the person's age when consenting, if asked (CN-FR-6: under 14 needs a guardian)
-    subject_age: int | None = None
-    by_guardian: bool = False
-    #: separate consents to face data leaving the device (CN-FR-8) and to disclosure
-    #: to a named recipient (US-IL-15c)
-    egress: bool = False
-    disclosure: bool = False
+class _Judged:
+    method: str
+    rule_ids: tuple[str, ...]
+    expires_at: datetime
+    notice_version: int
 
 
 def give_consent(
-    core: Core,
-    deployment_id: str,
-    subject_ref: str,
-    *,
-    terms: ConsentTerms,
-    operator_id: str | None = None,
+    core: Core, actor: Actor, deployment_id: str, subject_ref: str, terms: ConsentTerms
 ) -> ConsentReceipt:
+    require(actor, "record_consent", "record consents")
     ref = clean_ref(subject_ref)
+    method = _method(terms)
     now = core.clock()
-    if terms.expires_at is not None and aware(terms.expires_at) <= now:
-        raise InvalidInput("the consent's expiry is in the past")
-    if terms.subject_age is not None and not 0 <= terms.subject_age <= 150:
-        raise InvalidInput("an age is between 0 and 150")
-    rules = _judge(core, deployment_id, terms, now=now, operator_id=operator_id)
+    judged = _judge(core, actor, deployment_id, terms, method=method, now=now)
     subject_id = new_id("sub", core.entropy)
     try:
         return _give(
             core,
+            actor,
             deployment_id,
-            ref,
+            ref=ref,
             subject_id=subject_id,
-            now=now,
             terms=terms,
-            rules=rules,
-            operator_id=operator_id,
+            judged=judged,
+            now=now,
         )
+    except IntegrityError:
+        # two desks recorded the same person at once: the database's unique constraint
+        # let one through (the key written for the other is destroyed below)
+        core.keyring.keystore.destroy(subject_id)
+        raise Conflict(
+            "this person already holds a consent to this deployment",
+            advice="Withdraw it first if they want to consent to a new notice.",
+        ) from None
     except BaseException:
         # The key store is written just before the main commit; if that commit failed, the
         # orphan key is destroyed so that nothing dangles.
@@ -78,66 +78,112 @@ def give_consent(
         raise
 
 
+def _method(terms: ConsentTerms) -> str:
+    """The consent's method and the facts that must come with it (named with their rule)."""
+    method = METHOD_ALIASES.get(terms.method, terms.method)
+    if method not in CONSENT_METHODS:
+        raise InvalidInput(
+            f"unknown consent method {terms.method!r}",
+            advice="Written: signed_form, written_release, electronic_signature; or "
+            "explicit_click, recorded_verbal.",
+        )
+    if method in WRITTEN_METHODS and terms.form_sha256 is None:
+        raise InvalidInput(
+            f"form_sha256 is required for a {method} consent ({FIELD_RULES['form_sha256']}):"
+            " the SHA-256 of the signed form or e-signature record is the evidence it was signed",
+            advice="Pass --form FILE (hashed here) or --form SHA256.",
+        )
+    if (terms.age is None) == (not terms.adult_attested):
+        raise InvalidInput(
+            f"give the person's age or their attestation of adulthood, one of them "
+            f"({FIELD_RULES['age']}): a child under 14 needs a guardian's consent",
+            advice="Pass --age N, or --adult-attested when the person attested being an adult.",
+        )
+    if terms.guardian is not None and terms.guardian_form_sha256 is None:
+        raise InvalidInput(
+            "guardian_form_sha256 is required with a guardian "
+            f"({FIELD_RULES['guardian_form_sha256']}): the form the guardian signed",
+            advice="Pass --guardian-form FILE_OR_SHA256.",
+        )
+    return method
+
+
 def _judge(
     core: Core,
+    actor: Actor,
     deployment_id: str,
     terms: ConsentTerms,
     *,
+    method: str,
     now: datetime,
-    operator_id: str | None,
-) -> tuple[str, ...]:
+) -> _Judged:
     """The packs' verdict on this consent (notice shown, explicit, separate, guardian,
-    written release); a refusal is recorded in the ledger and raised."""
+    written release, controller named); a refusal is ledgered and raised."""
     with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
-        notice = core.notice(s, dep.id)
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        notice = current_notice(s, dep)
+        versions = (
+            s.scalar(
+                select(func.count()).select_from(t.Notice).where(t.Notice.deployment_id == dep.id)
+            )
+            or 0
+        )
+        if terms.notice_version is None and versions > 1:
+            raise InvalidInput(
+                f"notice_version is required: this deployment has published {versions} notice "
+                f"versions ({FIELD_RULES['notice_version']})",
+                advice="Pass the version the person was shown (--notice-version).",
+            )
+        shown = terms.notice_version or (notice.version if notice is not None else 0)
+        expires = now + timedelta(days=dep.retention_days)
+        if terms.expires_at is not None:
+            if aware(terms.expires_at) <= now:
+                raise InvalidInput("the consent's expiry is in the past")
+            expires = min(expires, aware(terms.expires_at))
         facts = ConsentFacts(
-            notice_version=terms.notice_version or notice.version,
-            notice_sha256=notice.sha256,
+            notice_version=shown,
+            notice_sha256=notice.sha256 if notice is not None else "",
             purpose_sha256=sha256_hex(dep.purpose),
             given_at=now,
-            expires_at=terms.expires_at,
-            method=terms.method,
-            subject_age=terms.subject_age,
-            by_guardian=terms.by_guardian,
+            expires_at=expires,
+            method=method,
+            separate=method != "bundled",
+            age_basis="adult_attested" if terms.adult_attested else "stated_age",
+            subject_age=terms.age,
+            by_guardian=terms.guardian is not None,
+            guardian_identified=terms.guardian is not None,
+            form_sha256=terms.form_sha256,
+            withdrawn=False,
             egress=terms.egress,
             disclosure=terms.disclosure,
         )
-        ctx = stored.context(s, dep, act=Act.GIVE_CONSENT, now=now, consent=facts)
-        decision = decide(ctx, rules_for(packs_of(dep.jurisdiction)))
-        try:
-            decision.raise_if_denied()
-        except PolicyDenied as err:
-            core.record_denial(
-                err,
-                Event(
-                    Kind.CONSENT_GIVEN,
-                    now,
-                    operator=dep.operator_id,
-                    deployment=dep.id,
-                    details={"method": terms.method, "notice_version": facts.notice_version},
-                ),
-            )
-            raise
-        return decision.rule_ids
+        event = Event(
+            Kind.CONSENT_GIVEN,
+            now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            by=actor.principal_id,
+            details={"method": method, "notice_version": shown},
+        )
+        decision = enforce(core, s, dep, Act.GIVE_CONSENT, event, now=now, consent=facts)
+        return _Judged(method, decision.rule_ids, expires, shown)
 
 
 def _give(
     core: Core,
+    actor: Actor,
     deployment_id: str,
-    ref: str,
     *,
+    ref: str,
     subject_id: str,
-    now: datetime,
     terms: ConsentTerms,
-    rules: tuple[str, ...],
-    operator_id: str | None,
+    judged: _Judged,
+    now: datetime,
 ) -> ConsentReceipt:
     with core.db.transaction() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
-        notice = core.notice(s, dep.id)
-        if terms.notice_version is not None and terms.notice_version != notice.version:
-            # the notice changed after _judge looked at it
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        notice = current_notice(s, dep)
+        if notice is None or notice.version != judged.notice_version:
             raise Conflict(
                 "the notice changed while the consent was being recorded",
                 advice="Show the person the current notice and record it again.",
@@ -159,9 +205,14 @@ def _give(
                 created_at=now,
             )
         )
-        s.flush()  # the consent row below refers to it
+        s.flush()  # the consent row refers to it; a duplicate fails here (IntegrityError)
         consent_id = new_id("con", core.entropy)
         code = access_code(core.entropy)
+        guardian = (
+            seal_text(core, dep, subject_id, data_key, label="guardian", text=terms.guardian)
+            if terms.guardian is not None
+            else None
+        )
         s.add(
             t.Consent(
                 id=consent_id,
@@ -170,14 +221,21 @@ def _give(
                 notice_version=notice.version,
                 notice_sha256=notice.sha256,
                 purpose_sha256=sha256_hex(dep.purpose),
-                method=terms.method,
+                method=judged.method,
                 given_at=now,
-                expires_at=terms.expires_at,
+                expires_at=judged.expires_at,
                 access_code_hash=access_code_hash(code),
-                subject_age=terms.subject_age,
-                by_guardian=terms.by_guardian,
+                subject_age=terms.age,
+                by_guardian=terms.guardian is not None,
                 egress=terms.egress,
                 disclosure=terms.disclosure,
+                separate=judged.method != "bundled",
+                age_basis="adult_attested" if terms.adult_attested else "stated_age",
+                form_sha256=terms.form_sha256.lower() if terms.form_sha256 else None,
+                guardian_sealed=guardian,
+                guardian_form_sha256=(
+                    terms.guardian_form_sha256.lower() if terms.guardian_form_sha256 else None
+                ),
             )
         )
         op = s.get(t.Operator, dep.operator_id)
@@ -189,14 +247,18 @@ def _give(
                     subject_pseudonym=pseudonym,
                     operator_name=op.name,
                     operator_contact=op.contact,
+                    operator_email=op.email,
+                    operator_address=op.address,
+                    operator_url=op.url,
                     deployment_id=dep.id,
                     purpose=dep.purpose,
                     jurisdiction=dep.jurisdiction,
                     notice_version=notice.version,
                     notice_sha256=notice.sha256,
-                    method=terms.method,
+                    method=judged.method,
                     given_at=now,
-                    expires_at=terms.expires_at,
+                    expires_at=judged.expires_at,
+                    third_party_disclosure=bool(dep.egress) and (terms.egress or terms.disclosure),
                 )
             ),
             core.ledger.signing_key,
@@ -218,13 +280,19 @@ def _give(
                 operator=dep.operator_id,
                 deployment=dep.id,
                 subject=pseudonym,
-                rule_ids=rules,
+                rule_ids=judged.rule_ids,
+                by=actor.principal_id,
                 details={
                     "consent_id": consent_id,
                     "notice_version": notice.version,
                     "notice_sha256": notice.sha256,
-                    "method": terms.method,
-                    "by_guardian": terms.by_guardian,
+                    "method": judged.method,
+                    "separate": judged.method != "bundled",
+                    "form_sha256": terms.form_sha256.lower() if terms.form_sha256 else None,
+                    "age_basis": "adult_attested" if terms.adult_attested else "stated_age",
+                    "by_guardian": terms.guardian is not None,
+                    "guardian_form_sha256": terms.guardian_form_sha256,
+                    "expires_at": judged.expires_at.isoformat(),
                 },
             ),
         )
@@ -240,68 +308,6 @@ def _give(
     )
 
 
-def erase(
-    core: Core,
-    deployment_id: str,
-    subject_ref: str,
-    *,
-    reason: str,
-    kind: Kind,
-    operator_id: str | None,
-) -> ErasureReceipt:
-    """Erase the person the operator knows as ``subject_ref``."""
-    with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
-        subject = core.subject(s, dep, subject_ref)
-        if subject is None:
-            raise NotFound("no such person in this deployment (already erased?)")
-    return erase_subject(core, deployment_id, subject.id, reason=reason, kind=kind)
-
-
-def erase_subject(
-    core: Core, deployment_id: str, subject_id: str, *, reason: str, kind: Kind
-) -> ErasureReceipt:
-    """Delete the person's rows with a receipt event in one transaction, then shred the key."""
-    now = core.clock()
-    with core.db.transaction() as s:
-        subject = s.get(t.Subject, subject_id)
-        dep = s.get(t.Deployment, deployment_id)
-        if subject is None or dep is None or subject.deployment_id != deployment_id:
-            raise NotFound("no such person in this deployment (already erased?)")
-        n = (
-            s.scalar(
-                select(func.count())
-                .select_from(t.Template)
-                .where(t.Template.subject_id == subject_id)
-            )
-            or 0
-        )
-        pseudonym = subject.pseudonym
-        s.delete(subject)  # consents and templates go with it (ON DELETE CASCADE)
-        recorded = core.record(
-            s,
-            Event(
-                kind,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=pseudonym,
-                rule_ids=("CN-PIPL-15",),
-                details={"templates_erased": n, "reason": reason, "key_destroyed": True},
-            ),
-        )
-    destroyed = core.keyring.keystore.destroy(subject_id)
-    core.galleries.remove_subject(deployment_id, subject_id)
-    return ErasureReceipt(
-        deployment_id=deployment_id,
-        templates_erased=n,
-        key_destroyed=destroyed,
-        reason=reason,
-        erased_at=now,
-        event_id=recorded[0].event_id,
-    )
-
-
 def access_code(entropy: Entropy) -> str:
     """20 Crockford base32 characters (100 bits) in groups of five, easy to read aloud."""
     n = int.from_bytes(entropy(13), "big") >> 4
@@ -309,25 +315,48 @@ def access_code(entropy: Entropy) -> str:
     return "-".join(code[i : i + 5] for i in range(0, 20, 5))
 
 
-def record_refusal(
-    core: Core, deployment_id: str, *, method: str = "signed_form", operator_id: str | None
-) -> str:
-    """A person said no (CN-FR-12). Recorded anonymously: refusing must cost them nothing, so
-    nothing about them is kept, and the deployment's non-face alternative stays open."""
+def record_refusal(core: Core, actor: Actor, deployment_id: str, *, method: str) -> str:
+    """A person said no. Recorded anonymously: refusing must cost them nothing, so nothing
+    about them is kept, and the deployment's non-face alternative stays open; the packs in
+    force say which rules this rests on (CN-FR-12 under cn, EU-GDPR-9 under eu ...)."""
+    require(actor, "record_consent", "record refusals")
+    method = method.strip()
+    if not 1 <= len(method) <= 40:
+        raise InvalidInput("say how the refusal was made (1 to 40 characters), e.g. 'spoken'")
     now = core.clock()
     with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
+        dep = core.deployment(s, deployment_id, actor.operator_id)
         event = Event(
             Kind.CONSENT_REFUSED,
             now,
             operator=dep.operator_id,
             deployment=dep.id,
+            by=actor.principal_id,
             details={"method": method, "alternative_offered": dep.alternative},
         )
-        # The packs check the alternative really is open to them (CN-FR-10, CN-FR-12).
-        rules = core.check(s, dep, None, act=Act.USE_ALTERNATIVE, event=event)
+        decision = enforce(core, s, dep, Act.USE_ALTERNATIVE, event, now=now)
     with core.db.transaction() as s:
         recorded = core.record(
-            s, replace(event, rule_ids=tuple(dict.fromkeys((*rules, "CN-FR-12"))))
+            s,
+            Event(
+                Kind.CONSENT_REFUSED,
+                now,
+                operator=event.operator,
+                deployment=event.deployment,
+                rule_ids=decision.rule_ids,
+                by=actor.principal_id,
+                details=event.details,
+            ),
         )
     return recorded[0].event_id
+
+
+def subject_row(core: Core, actor: Actor, deployment_id: str, subject_ref: str) -> t.Subject:
+    """The person the operator knows as ``subject_ref`` in one of its deployments."""
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        subject = core.subject(s, dep, subject_ref)
+        if subject is None:
+            raise NotFound("no such person in this deployment (never consented, or erased)")
+        s.expunge(subject)
+        return subject

@@ -1,497 +1,403 @@
-"""Deployments (processing activities), their impact assessments and their notices.
+"""Deployments (processing activities): registered as drafts, changed, ended.
 
-Registering a deployment runs two checks of its packs: registration (is this processing
-allowed at all: place, purpose, legal basis, capabilities, retention) and go-live (is it
-ready: an impact assessment covering this purpose and method, a complete bilingual notice,
-an enabled alternative). Both pass, or nothing is stored and the refusal is a ledger event.
-Where the caller says too little, safe defaults are filled in and each is named in
-``DeploymentInfo.notes``; only a rule's denial stops a registration.
-
-A change of method (capabilities, location, transfers) re-runs both checks with a new impact
-assessment and publishes a new notice version, which voids earlier consents (CN-PIPL-14).
-A new purpose is a new processing activity: it is registered as a new deployment.
+Registration is judged by the packs (place, purpose, legal basis, capabilities, retention,
+threshold) and stores a draft: nothing is processed, no notice is in force and nobody can
+consent until a data protection officer signs the impact assessment (:mod:`flows.pia`), which
+publishes the notice. Any change voids the signature and makes the deployment a draft again.
+Ending a deployment (its purpose is met) erases everyone in it, with a receipt each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
 from dataclasses import replace
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate._internal.canonical import sha256_hex
 from facegate._internal.ids import new_id
-from facegate.consent.notices import LANGUAGES, fields_of, notice_hash, plain_of
-from facegate.core import Core, aware, packs_of
-from facegate.errors import InvalidInput, NotFound, PolicyDenied
+from facegate.actors import Actor
+from facegate.consent.notices import LANGUAGES, fields_of, plain_of
+from facegate.core import Core
+from facegate.errors import Conflict, InvalidInput, NotFound
+from facegate.flows import registry
+from facegate.flows.enforce import decide_or_refuse, enforce, require
+from facegate.flows.facts import current_notice, deployment_facts
 from facegate.ledger.events import Event, Kind
-from facegate.policy import Act, Context, Decision, Declarations, DeploymentFacts, decide, rules_for
+from facegate.policy import Act, Context, parse_jurisdiction
 from facegate.policy.dates import add_years
-from facegate.policy.pia import KEPT_YEARS, PiaDraft, assess, pia_sha256
+from facegate.policy.facts import SCOPES
+from facegate.policy.pia import KEPT_YEARS
 from facegate.policy.registration import (
-    changed_fields,
-    check_retention,
+    Controller,
+    check_capture,
     check_vocabulary,
-    declared_capabilities,
-    necessity_statement,
-    notice_draft,
     obligation_notes,
-    rebound,
     registration_facts,
-    retention_days_for,
-    rule_ids_of,
 )
-from facegate.policy.retention import PRODUCT_MAX_DAYS
-from facegate.policy.rules import Rule
-from facegate.policy.stored import deployment_facts, document_facts
 from facegate.recognition import MODEL_VERSION
-from facegate.results import DeploymentInfo, NoticeInfo
+from facegate.results import DeploymentInfo, EndReceipt, NoticeInfo
+from facegate.specs import DeploymentSpec, build, missing_for
 from facegate.storage import tables as t
 from facegate.templates import get_scheme
 
-MAX_RETENTION_DAYS = PRODUCT_MAX_DAYS
 
-
-def create_deployment(
-    core: Core,
-    *,
-    operator_id: str,
-    name: str,
-    purpose: str,
-    location: str,
-    alternative: str,
-    jurisdiction: str = "cn",
-    threshold: float | None = None,
-    necessity: str | None = None,
-    legal_basis: str | None = None,
-    retention_days: int | None = None,
-    signage: bool = False,
-    capabilities: Iterable[str] | None = None,
-    scope: str = "application",
-    egress: bool = False,
-    purpose_ends_at: datetime | None = None,
-    declarations: Declarations | None = None,
-    pia: PiaDraft | None = None,
-    confirmed_by: str | None = None,
-    notice_translations: Mapping[str, Mapping[str, str]] | None = None,
-) -> DeploymentInfo:
-    """Register a deployment and take it live, or refuse citing the rule.
-
-    ``capabilities`` declares what it does (default: verify and identify); ``pia`` is the
-    operator's impact assessment (default: drafted from the other fields and confirmed by
-    ``confirmed_by``, by default the operator running this); ``notice_translations`` gives
-    the operator's own wording of purpose, necessity or alternative per notice language.
-    """
-    notes: list[str] = []
-    name, purpose, alternative = name.strip(), purpose.strip(), alternative.strip()
-    packs = packs_of(jurisdiction)
-    rules = rules_for(packs)  # refuses unknown packs and an industry code alone
-    if not name:
-        raise InvalidInput("a deployment needs a name")
-    check_vocabulary(location=location, scope=scope, legal_basis=legal_basis)
-    caps = declared_capabilities(capabilities, notes)
-    retention_days = retention_days_for(retention_days, packs, jurisdiction, notes)
+def create_deployment(core: Core, actor: Actor, spec: DeploymentSpec) -> DeploymentInfo:
+    """Register a draft deployment, or refuse citing the rule (a ledgered refusal)."""
+    require(actor, "manage_deployments", "register deployments")
     scheme = get_scheme(core.settings.templates.scheme)
-    if threshold is None:
-        threshold = scheme.default_threshold
-    elif not 0.0 < threshold < 1.0:
-        raise InvalidInput(
-            "the threshold is a similarity between 0 and 1",
-            advice=f"The calibrated default is {scheme.default_threshold}.",
-        )
-    necessity = necessity_statement(necessity, purpose, alternative, notes)
-    if legal_basis is None:
-        legal_basis = "consent"
-        notes.append("legal basis: each person's separate, explicit consent")
-    op = _operator(core, operator_id)
-    declared = declarations or Declarations()
-    if not declared.accountable.strip():
-        declared = replace(declared, accountable=_who(op))
-        if "ind-2019" in packs:
-            notes.append(f"accountable: the operator, {_who(op)}")
+    if spec.threshold is None:
+        spec = spec.model_copy(update={"threshold": scheme.default_threshold})
     now = core.clock()
-    facts = registration_facts(
-        purpose=purpose,
-        necessity=necessity,
-        legal_basis=legal_basis,
-        location=location,
-        alternative=alternative,
-        signage=signage,
-        jurisdiction=jurisdiction,
-        scope=scope,
-        capabilities=caps,
-        retention_days=retention_days,
-        purpose_ends_at=purpose_ends_at,
-        egress=egress,
-        controller=op.name,
-        controller_contact=op.contact,
-        declarations=declared,
-    )
-    denied = Event(
-        Kind.DEPLOYMENT_CREATED, now, operator=operator_id, details={"location_type": location}
-    )
-    registered = _decide(core, Context(Act.REGISTER_DEPLOYMENT, facts, now), rules, denied)
-    confirmer = (confirmed_by or "").strip() or _who(op)
-    assessment, pia_row_facts = assess(facts, pia=pia, confirmer=confirmer, now=now, notes=notes)
-    facts = replace(facts, pia=pia_row_facts)
-    draft = notice_draft(facts, retention_days=retention_days, translations=notice_translations)
-    document = draft.document(1)
-    digest = notice_hash(document)
-    live = _decide(
-        core,
-        Context(Act.ACTIVATE_DEPLOYMENT, facts, now, notice=document_facts(1, digest, document)),
-        rules,
-        denied,
-    )
-    notes.extend(obligation_notes(registered, live))
     dep_id = new_id("dep", core.entropy)
+    with core.db.read() as s:
+        op = _operator(s, actor.operator_id)
+        caps = _judge(core, s, actor, spec, op=op, scheme=scheme.name, dep_id=None)
     protector, wrapped = core.keyring.new_deployment(dep_id, scheme.name)
     with core.db.transaction() as s:
-        if s.get(t.Operator, operator_id) is None:  # pragma: no cover - read above
-            raise NotFound(f"no operator {operator_id!r}")
-        s.add(
-            t.Deployment(
-                id=dep_id,
-                operator_id=operator_id,
-                name=name,
-                purpose=purpose,
-                necessity=facts.necessity,
-                legal_basis=legal_basis,
-                location_type=location,
-                signage=signage,
-                jurisdiction=jurisdiction,
-                retention_days=retention_days,
-                alternative=alternative,
-                threshold=threshold,
-                scheme=scheme.name,
-                model_version=MODEL_VERSION,
-                key_id=protector.key_id,
-                wrapped_key=wrapped,
-                status="active",
-                created_at=now,
-                scope=scope,
-                capabilities=sorted(caps),
-                egress=egress,
-                alternative_enabled=True,
-                purpose_ends_at=purpose_ends_at,
-                declarations=declared.to_dict(),
-                activated_at=now,
-            )
+        row = t.Deployment(
+            id=dep_id,
+            operator_id=actor.operator_id,
+            threshold=spec.threshold,
+            scheme=scheme.name,
+            model_version=MODEL_VERSION,
+            key_id=protector.key_id,
+            wrapped_key=wrapped,
+            status="draft",
+            created_at=now,
         )
-        s.flush()  # the PIA and the notice refer to it
-        pia_digest = _store_pia(
-            s, core, deployment_id=dep_id, version=1, assessment=assessment, facts=facts, now=now
-        )
-        s.add(
-            t.Notice(deployment_id=dep_id, version=1, body=document, sha256=digest, created_at=now)
-        )
+        registry.write(row, spec, capabilities=caps.capabilities)
+        s.add(row)
+        s.flush()  # the PIA refers to it
+        _new_pia(core, s, row, spec, version=1, now=now)
         recorded = core.record(
             s,
             Event(
                 Kind.DEPLOYMENT_CREATED,
                 now,
-                operator=operator_id,
+                operator=actor.operator_id,
                 deployment=dep_id,
-                rule_ids=rule_ids_of(registered, live),
+                rule_ids=caps.rule_ids,
+                by=actor.principal_id,
                 details={
-                    "purpose_sha256": sha256_hex(purpose),
-                    "location_type": location,
+                    "record_sha256": registry.record_sha256(s, row),
+                    "location_type": row.location_type,
                     "scheme": scheme.name,
                     "key_id": protector.key_id,
-                    "scope": scope,
-                    "capabilities": sorted(caps),
-                    "egress": egress,
-                    "method_sha256": facts.method_sha256,
-                    "pia_sha256": pia_digest,
-                    "pia_drafted": pia is None,
-                    "pia_confirmed_by": pia_row_facts.confirmed_by,
+                    "capabilities": sorted(caps.capabilities),
+                    "status": "draft",
                 },
             ),
-            Event(
-                Kind.NOTICE_PUBLISHED,
-                now,
-                operator=operator_id,
-                deployment=dep_id,
-                details={"version": 1, "notice_sha256": digest, "languages": list(LANGUAGES)},
-            ),
         )
-    return get_deployment(core, dep_id, event_id=recorded[0].event_id, notes=tuple(notes))
+    notes = [*caps.notes, _draft_note(dep_id)]
+    return get_deployment(core, actor, dep_id, event_id=recorded[0].event_id, notes=notes)
 
 
 def change_deployment(
-    core: Core,
-    deployment_id: str,
-    *,
-    operator_id: str | None = None,
-    capabilities: Iterable[str] | None = None,
-    location: str | None = None,
-    signage: bool | None = None,
-    egress: bool | None = None,
-    alternative: str | None = None,
-    necessity: str | None = None,
-    retention_days: int | None = None,
-    declarations: Declarations | None = None,
-    pia: PiaDraft | None = None,
-    confirmed_by: str | None = None,
+    core: Core, actor: Actor, deployment_id: str, changes: dict[str, Any]
 ) -> DeploymentInfo:
-    """Change how a deployment works. Registration and go-live are checked again; a change
-    of method needs a new impact assessment (``pia``, else drafted and confirmed as at
-    registration); a new notice version is published, so every person must consent again.
-
-    Called with no changes on a deployment registered before impact assessments were
-    recorded, it records one and republishes the notice with every field now required.
-    """
-    notes: list[str] = []
-    if location is not None:
-        check_vocabulary(location=location, scope="application", legal_basis=None)
-    if retention_days is not None:
-        check_retention(retention_days)
-    with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
-        before = deployment_facts(s, dep)
-        op = _operator_in(s, dep.operator_id)
-        version = core.notice(s, dep.id).version + 1
-        pia_version = (
-            s.scalar(select(func.max(t.Pia.version)).where(t.Pia.deployment_id == dep.id)) or 0
-        ) + 1
-    caps = (
-        before.capabilities if capabilities is None else declared_capabilities(capabilities, notes)
-    )
-    changed = replace(
-        before,
-        capabilities=caps,
-        location_type=location if location is not None else before.location_type,
-        signage=before.signage if signage is None else signage,
-        egress=before.egress if egress is None else egress,
-        alternative=before.alternative if alternative is None else alternative.strip(),
-        necessity=before.necessity if necessity is None else necessity.strip(),
-        retention_days=retention_days or before.retention_days,
-        declarations=declarations or before.declarations,
-    )
-    changed = rebound(changed)
-    if changed == before and pia is None and before.pia is not None:
-        raise InvalidInput("nothing to change", advice="Pass at least one field to change.")
-    rules = rules_for(packs_of(dep.jurisdiction))
-    now = core.clock()
-    denied = Event(
-        Kind.NOTICE_PUBLISHED,
-        now,
-        operator=dep.operator_id,
-        deployment=dep.id,
-        details={"change": changed_fields(before, changed)},
-    )
-    registered = _decide(core, Context(Act.REGISTER_DEPLOYMENT, changed, now), rules, denied)
-    assessment: PiaDraft | None = None
-    if pia is not None or changed.method_sha256 != before.method_sha256 or before.pia is None:
-        confirmer = (confirmed_by or "").strip() or _who(op)
-        assessment, pia_facts = assess(changed, pia=pia, confirmer=confirmer, now=now, notes=notes)
-        changed = replace(changed, pia=pia_facts)
-    assert changed.retention_days is not None  # stored deployments always have one
-    draft = notice_draft(changed, retention_days=changed.retention_days)
-    document = draft.document(version)
-    digest = notice_hash(document)
-    live = _decide(
-        core,
-        Context(
-            Act.ACTIVATE_DEPLOYMENT,
-            changed,
-            now,
-            notice=document_facts(version, digest, document),
-        ),
-        rules,
-        denied,
-    )
-    notes.extend(obligation_notes(registered, live))
-    notes.append(f"notice v{version} published: every person must consent again (CN-PIPL-14)")
-    with core.db.transaction() as s:
-        row = core.deployment(s, deployment_id, operator_id)
-        _apply(row, changed, now)
-        details: dict[str, object] = {
-            "version": version,
-            "notice_sha256": digest,
-            "languages": list(LANGUAGES),
-            "change": changed_fields(before, changed),
-            "method_sha256": changed.method_sha256,
-        }
-        if assessment is not None:
-            details["pia_sha256"] = _store_pia(
-                s,
-                core,
-                deployment_id=row.id,
-                version=pia_version,
-                assessment=assessment,
-                facts=changed,
-                now=now,
-            )
-        s.add(
-            t.Notice(
-                deployment_id=row.id, version=version, body=document, sha256=digest, created_at=now
-            )
+    """Change how a deployment works. The packs judge it again; the DPO's signature is void
+    and processing stops until they sign again (a new notice version then asks everyone
+    again, CN-PIPL-14)."""
+    require(actor, "manage_deployments", "change deployments")
+    unknown = sorted(set(changes) - registry.CHANGEABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"cannot change {', '.join(unknown)}",
+            advice="Changeable: " + ", ".join(sorted(registry.CHANGEABLE_FIELDS)) + ". A new "
+            "jurisdiction or legal basis is a new deployment.",
         )
+    if not changes:
+        raise InvalidInput("nothing to change", advice="Name at least one field to change.")
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        if dep.status == "ended":
+            raise Conflict("this deployment has ended; register a new one")
+        pia = _latest_pia(s, dep.id)
+        before = registry.spec_of(dep, None)
+        spec = build(DeploymentSpec, {**before.model_dump(exclude={"pia"}), **changes})
+        if spec == before:
+            raise InvalidInput("nothing changes", advice="The values given are the current ones.")
+        caps = _judge(
+            core, s, actor, spec, op=_operator(s, dep.operator_id), scheme=dep.scheme, dep_id=dep.id
+        )
+        answers = dict(pia.body) if pia is not None else {}
+    with core.db.transaction() as s:
+        row = core.deployment(s, deployment_id, actor.operator_id)
+        registry.write(row, spec, capabilities=caps.capabilities)
+        row.status = "draft"
+        latest = _latest_pia(s, row.id)
+        version = (latest.version if latest is not None else 0) + 1
+        _new_pia(core, s, row, spec, version=version, now=now, answers=answers)
+        changed = sorted(k for k in changes if getattr(spec, k) != getattr(before, k))
         recorded = core.record(
             s,
             Event(
-                Kind.NOTICE_PUBLISHED,
+                Kind.DEPLOYMENT_CHANGED,
                 now,
                 operator=row.operator_id,
                 deployment=row.id,
-                rule_ids=rule_ids_of(registered, live),
-                details=details,
+                rule_ids=caps.rule_ids,
+                by=actor.principal_id,
+                details={
+                    "record_sha256": registry.record_sha256(s, row),
+                    "changed": changed,
+                    "status": "draft",
+                },
             ),
         )
-    return get_deployment(core, deployment_id, event_id=recorded[0].event_id, notes=tuple(notes))
+    notes = [*caps.notes, _draft_note(deployment_id)]
+    return get_deployment(core, actor, deployment_id, event_id=recorded[0].event_id, notes=notes)
+
+
+def end_deployment(core: Core, actor: Actor, deployment_id: str, *, reason: str) -> EndReceipt:
+    """The purpose is met: erase every person (a receipt each), end processing for good."""
+    from facegate.flows.erasure import erase_subject
+
+    require(actor, "manage_deployments", "end deployments")
+    reason = reason.strip()
+    if not 10 <= len(reason) <= 500:
+        raise InvalidInput("say why the deployment ends (10 to 500 characters)")
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        if dep.status == "ended":
+            raise Conflict(f"deployment {deployment_id} has already ended")
+        event = Event(Kind.DEPLOYMENT_ENDED, now, operator=dep.operator_id, deployment=dep.id)
+        decision = enforce(core, s, dep, Act.END_DEPLOYMENT, replace(event, by=actor.principal_id))
+        people = list(s.scalars(select(t.Subject.id).where(t.Subject.deployment_id == dep.id)))
+    templates = 0
+    for subject_id in people:
+        receipt = erase_subject(
+            core,
+            deployment_id,
+            subject_id,
+            reason="deployment ended",
+            act=Act.END_DEPLOYMENT,
+            kind=Kind.ERASED,
+            actor=actor,
+        )
+        templates += receipt.templates_erased
+    with core.db.transaction() as s:
+        row = core.deployment(s, deployment_id, actor.operator_id)
+        row.status, row.ended_at = "ended", now
+        recorded = core.record(
+            s,
+            replace(
+                event,
+                rule_ids=decision.rule_ids,
+                by=actor.principal_id,
+                details={
+                    "record_sha256": registry.record_sha256(s, row),
+                    "note_sha256": sha256_hex(reason),
+                    "people_erased": len(people),
+                    "templates_erased": templates,
+                },
+            ),
+        )
+    core.galleries.drop(deployment_id)
+    return EndReceipt(
+        deployment_id=deployment_id,
+        people_erased=len(people),
+        templates_erased=templates,
+        reason=reason,
+        ended_at=now,
+        event_id=recorded[0].event_id,
+    )
 
 
 def get_deployment(
     core: Core,
+    actor: Actor,
     deployment_id: str,
     *,
-    operator_id: str | None = None,
     event_id: str = "",
-    notes: tuple[str, ...] = (),
+    notes: list[str] | tuple[str, ...] = (),
 ) -> DeploymentInfo:
     with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, operator_id)
-        return deployment_info(
-            dep, notice_version=core.notice(s, dep.id).version, event_id=event_id, notes=notes
-        )
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        return _info(s, dep, event_id=event_id, notes=notes)
 
 
-def list_deployments(core: Core, *, operator_id: str | None = None) -> list[DeploymentInfo]:
+def list_deployments(core: Core, actor: Actor) -> list[DeploymentInfo]:
     with core.db.read() as s:
-        q = select(t.Deployment).order_by(t.Deployment.created_at, t.Deployment.id)
-        if operator_id is not None:
-            q = q.where(t.Deployment.operator_id == operator_id)
-        return [
-            deployment_info(d, notice_version=core.notice(s, d.id).version) for d in s.scalars(q)
-        ]
+        rows = s.scalars(
+            select(t.Deployment)
+            .where(t.Deployment.operator_id == actor.operator_id)
+            .order_by(t.Deployment.created_at, t.Deployment.id)
+        )
+        return [_info(s, d) for d in rows]
 
 
 def notice(
-    core: Core, deployment_id: str, *, operator_id: str | None = None, language: str = "en"
+    core: Core, deployment_id: str, *, actor: Actor | None, language: str = "en"
 ) -> NoticeInfo:
-    """The current notice in ``language`` ("en" or "zh-CN"): every field, then ``plain``
-    (the accessible version) and ``language``."""
+    """The notice in force in ``language`` ("en" or "zh-CN"): every field, then ``plain``.
+    ``actor`` None reads it as the public does (every notice in force is public)."""
     if language not in LANGUAGES:
         raise InvalidInput(
             f"notices are published in {', '.join(LANGUAGES)}, not {language!r}",
             advice="Ask for one of those languages.",
         )
     with core.db.read() as s:
-        core.deployment(s, deployment_id, operator_id)
-        n = core.notice(s, deployment_id)
+        dep = core.deployment(s, deployment_id, actor.operator_id if actor else None)
+        n = current_notice(s, dep)
+        if n is None:
+            raise NotFound(
+                f"deployment {deployment_id} has no notice in force ({dep.status})",
+                advice="A draft's notice is published when the DPO signs the impact "
+                "assessment; 'facegate pia show' previews it.",
+            )
         body = fields_of(n.body, language)
         plain = plain_of(n.body, language)
         if plain:
             body["plain"] = plain
         body["language"] = language if plain else "en"
-        return NoticeInfo(
-            deployment_id=deployment_id, version=n.version, sha256=n.sha256, body=body
-        )
+        return NoticeInfo(deployment_id=dep.id, version=n.version, sha256=n.sha256, body=body)
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _operator(core: Core, operator_id: str) -> t.Operator:
-    with core.db.read() as s:
-        return _operator_in(s, operator_id)
+class _Judged:
+    def __init__(self, capabilities: frozenset[str], rule_ids: tuple[str, ...], notes: list[str]):
+        self.capabilities, self.rule_ids, self.notes = capabilities, rule_ids, notes
 
 
-def _operator_in(s: Session, operator_id: str) -> t.Operator:
-    op = s.get(t.Operator, operator_id)
-    if op is None:
-        raise NotFound(f"no operator {operator_id!r}")
-    s.expunge(op)
-    return op
-
-
-def _who(op: t.Operator) -> str:
-    return f"{op.name} ({op.contact})" if op.contact else f"{op.name} ({op.id})"
-
-
-def _decide(core: Core, ctx: Context, rules: Sequence[Rule], denied: Event) -> Decision:
-    """Decide; a refusal is recorded in the ledger (naming the stage) and raised."""
-    decision = decide(ctx, rules)
-    try:
-        decision.raise_if_denied()
-    except PolicyDenied as err:
-        core.record_denial(err, replace(denied, details={**denied.details, "stage": str(ctx.act)}))
-        raise
-    return decision
-
-
-def _apply(row: t.Deployment, facts: DeploymentFacts, now: datetime) -> None:
-    """Write a changed deployment's facts back to its row."""
-    row.scope = facts.scope
-    row.capabilities = sorted(facts.capabilities)
-    row.alternative_enabled = facts.alternative_enabled
-    row.location_type = facts.location_type
-    row.signage = facts.signage
-    row.egress = facts.egress
-    row.alternative = facts.alternative
-    row.necessity = facts.necessity
-    if facts.retention_days is not None:
-        row.retention_days = facts.retention_days
-    row.declarations = facts.declarations.to_dict()
-    row.activated_at = now
-
-
-def _store_pia(
-    s: Session,
+def _judge(
     core: Core,
+    s: Session,
+    actor: Actor,
+    spec: DeploymentSpec,
     *,
-    deployment_id: str,
+    op: t.Operator,
+    scheme: str,
+    dep_id: str | None,
+) -> _Judged:
+    """Check the spec's words, then have the packs judge the registration (a refusal is
+    ledgered and raised)."""
+    packs = parse_jurisdiction(spec.jurisdiction)
+    missing_for(spec, packs)
+    if spec.scope not in SCOPES and "cn" not in packs:  # under cn, CN-FR-2 judges it
+        raise InvalidInput(f"unknown scope {spec.scope!r}", advice="application or research")
+    caps = check_vocabulary(capabilities=spec.capabilities, legal_basis=spec.legal_basis)
+    capture = check_capture(caps, spec.capture)
+    threshold = spec.threshold
+    if threshold is None or not math.isfinite(threshold):
+        raise InvalidInput("the threshold must be a number (or left out for the default)")
+    facts = registration_facts(
+        purpose=spec.purpose,
+        necessity=spec.necessity or "",
+        legal_basis=spec.legal_basis,
+        location=spec.location,
+        alternative=spec.alternative,
+        signage=spec.signage,
+        jurisdiction=spec.jurisdiction,
+        scope=spec.scope,
+        capabilities=caps,
+        capture=capture,
+        retention_days=spec.retention_days,
+        purpose_ends_at=spec.purpose_ends_at,
+        egress=spec.egress,
+        controller=Controller(op.name, op.contact, op.dpo),
+        declarations=spec.declarations(),
+        public_security=spec.public_security.facts() if spec.public_security else None,
+        scheme=scheme,
+        threshold=threshold,
+        pia=None,
+    )
+    denied = Event(
+        Kind.DEPLOYMENT_CREATED if dep_id is None else Kind.DEPLOYMENT_CHANGED,
+        core.clock(),
+        operator=op.id,
+        deployment=dep_id,
+        by=actor.principal_id,
+        details={"location_type": spec.location, "stage": str(Act.REGISTER_DEPLOYMENT)},
+    )
+    ctx = Context(Act.REGISTER_DEPLOYMENT, facts, core.clock())
+    decision = decide_or_refuse(core, ctx, denied)
+    return _Judged(caps, decision.rule_ids, obligation_notes(decision))
+
+
+def _new_pia(
+    core: Core,
+    s: Session,
+    row: t.Deployment,
+    spec: DeploymentSpec,
+    *,
     version: int,
-    assessment: PiaDraft,
-    facts: DeploymentFacts,
-    now: datetime,
-) -> str:
-    assert facts.pia is not None
-    body = assessment.body()
-    digest = pia_sha256(body, facts)
+    now: Any,
+    answers: dict[str, object] | None = None,
+) -> None:
+    """An unsigned assessment of the deployment as it now stands: the answers people gave
+    (at registration, or carried over from the last version for the DPO to revise)."""
+    body: dict[str, object] = dict(answers or {})
+    if spec.pia is not None:
+        body.update(spec.pia.model_dump())
+    body["necessity"] = spec.necessity or body.get("necessity") or ""
+    facts = deployment_facts(s, row)
     s.add(
         t.Pia(
             id=new_id("pia", core.entropy),
-            deployment_id=deployment_id,
+            deployment_id=row.id,
             version=version,
-            body=dict(body),
-            sha256=digest,
-            purpose_sha256=facts.pia.purpose_sha256,
-            method_sha256=facts.pia.method_sha256,
-            drafted=facts.pia.drafted,
-            confirmed_by=facts.pia.confirmed_by,
+            body=body,
+            sha256="",
+            purpose_sha256=facts.purpose_sha256,
+            method_sha256=facts.method_sha256,
+            drafted=False,
+            confirmed_by="",
             completed_at=now,
             keep_until=add_years(now, KEPT_YEARS),
         )
     )
-    return digest
 
 
-def deployment_info(
-    dep: t.Deployment, *, notice_version: int, event_id: str = "", notes: Sequence[str] = ()
-) -> DeploymentInfo:
-    """The public view of a deployment row."""
-    return DeploymentInfo(
-        id=dep.id,
-        operator_id=dep.operator_id,
-        name=dep.name,
-        purpose=dep.purpose,
-        necessity=dep.necessity,
-        legal_basis=dep.legal_basis,
-        location_type=dep.location_type,
-        signage=dep.signage,
-        jurisdiction=dep.jurisdiction,
-        retention_days=dep.retention_days,
-        alternative=dep.alternative,
-        threshold=dep.threshold,
-        scheme=dep.scheme,
-        model_version=dep.model_version,
-        status=dep.status,
-        created_at=aware(dep.created_at),
-        notice_version=notice_version,
-        event_id=event_id,
-        notes=tuple(notes),
+def _latest_pia(s: Session, deployment_id: str) -> t.Pia | None:
+    return s.scalar(
+        select(t.Pia)
+        .where(t.Pia.deployment_id == deployment_id)
+        .order_by(t.Pia.version.desc())
+        .limit(1)
     )
+
+
+def _info(
+    s: Session,
+    dep: t.Deployment,
+    *,
+    event_id: str = "",
+    notes: list[str] | tuple[str, ...] = (),
+) -> DeploymentInfo:
+    n = current_notice(s, dep)
+    pia = _latest_pia(s, dep.id)
+    return registry.info(
+        dep,
+        notice_version=n.version if n is not None else 0,
+        pia=pia if pia is not None and pia.signed_at is not None else None,
+        event_id=event_id,
+        notes=notes,
+    )
+
+
+def _operator(s: Session, operator_id: str) -> t.Operator:
+    op = s.get(t.Operator, operator_id)
+    if op is None:
+        raise NotFound(f"no operator {operator_id!r}")
+    return op
+
+
+def _draft_note(dep_id: str) -> str:
+    return (
+        "draft: nothing is processed until a principal with the dpo role signs the impact "
+        f"assessment ('facegate pia sign -d {dep_id} --necessity ...')"
+    )
+
+
+def all_live(core: Core) -> list[str]:
+    """Ids of every live deployment of every operator (to warm their galleries)."""
+    with core.db.read() as s:
+        return list(s.scalars(select(t.Deployment.id).where(t.Deployment.status == "live")))

@@ -237,6 +237,9 @@ def _reissue(core: Core, s: Session, consent: t.Consent, pseudonym: str) -> dict
         subject_pseudonym=pseudonym,
         operator_name=op.name,
         operator_contact=op.contact,
+        operator_email=op.email,
+        operator_address=op.address,
+        operator_url=op.url,
         deployment_id=dep.id,
         purpose=dep.purpose,
         jurisdiction=dep.jurisdiction,
@@ -245,5 +248,6 @@ def _reissue(core: Core, s: Session, consent: t.Consent, pseudonym: str) -> dict
         method=consent.method,
         given_at=aware(consent.given_at),
         expires_at=aware(consent.expires_at) if consent.expires_at else None,
+        third_party_disclosure=bool(dep.egress) and bool(consent.egress or consent.disclosure),
     )
     return sign_receipt(receipt_body(facts), core.ledger.signing_key)

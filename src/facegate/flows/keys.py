@@ -24,7 +24,7 @@ import contextlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 from facegate._internal.canonical import sha256_hex
 from facegate.core import Core, aware
 from facegate.errors import Conflict, InvalidInput, InvalidTemplate, NotFound
-from facegate.flows.consents import erase_subject
+from facegate.flows.erasure import erase_subject
+from facegate.flows.facts import current_notice
 from facegate.keyring import (
     LEDGER_KEY,
     NEXT_SUFFIX,
@@ -44,6 +45,7 @@ from facegate.keyring import (
     seal_ref,
 )
 from facegate.ledger.events import Event, Kind
+from facegate.policy import Act
 from facegate.storage import tables as t
 from facegate.templates import MasterKey
 from facegate.templates.hazmat import keys
@@ -358,7 +360,7 @@ def revoke_deployment_key(
     kr = core.keyring
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, operator_id)
-        notice = core.notice(s, dep.id)
+        notice = current_notice(s, dep)
         subjects = list(s.scalars(select(t.Subject).where(t.Subject.deployment_id == dep.id)))
         consent_of = {
             c.subject_id: c
@@ -368,10 +370,14 @@ def revoke_deployment_key(
     old = kr.protector(dep)
     data_keys = kr.data_keys(dep, [x.id for x in subjects])
     refs = {x.id: kr.open_ref(dep, x) if x.id in data_keys else "" for x in subjects}
-    dropped = [x for x in subjects if not _carried(consent_of.get(x.id), notice.sha256, purpose)]
+    current = notice.sha256 if notice is not None else ""
+    dropped = [x for x in subjects if not _carried(consent_of.get(x.id), current, purpose)]
     for x in dropped:
         with contextlib.suppress(NotFound):  # erased meanwhile
-            erase_subject(core, dep.id, x.id, reason=_NOT_CARRIED, kind=Kind.ERASED)
+            erase_subject(
+                core, dep.id, x.id, reason=_NOT_CARRIED, act=Act.ERASE, kind=Kind.ERASED,
+                actor=None,
+            )
     carried = [x for x in subjects if x not in dropped and x.id in data_keys]
 
     new, wrapped_key = kr.replacement_key(dep)
@@ -483,11 +489,14 @@ def campaign(core: Core, deployment_id: str, *, operator_id: str | None = None) 
 # --- status and leftovers -------------------------------------------------------------------
 
 
+#: a key this young may belong to a consent still being committed: not an orphan yet
+ORPHAN_AFTER = timedelta(minutes=10)
+
+
 def _orphans(core: Core, s: Session) -> list[str]:
+    ids = core.keyring.keystore.ids_created_before(core.clock() - ORPHAN_AFTER)
     known = set(s.scalars(select(t.Subject.id)))
-    return sorted(
-        sid for sid in core.keyring.keystore_ids() if sid.removesuffix(STAGED_SUFFIX) not in known
-    )
+    return sorted(sid for sid in ids if sid.removesuffix(STAGED_SUFFIX) not in known)
 
 
 def key_status(core: Core) -> KeyStatus:
@@ -517,10 +526,24 @@ def key_status(core: Core) -> KeyStatus:
 
 def sweep_orphan_keys(core: Core) -> int:
     """Destroy data keys whose person is gone from the main database (an erasure that
-    stopped between its commit and the key store); returns how many."""
+    stopped between its commit and the key store), and ledger the sweep; returns how many.
+    ``serve`` runs it at start, so that the key store and the database agree after a crash."""
     with core.db.read() as s:
         orphans = _orphans(core, s)
     _destroy_keys(core, orphans)
+    if orphans:
+        with core.db.transaction() as s:
+            core.record(
+                s,
+                Event(
+                    Kind.KEYS_SWEPT,
+                    core.clock(),
+                    details={
+                        "keys_destroyed": len(orphans),
+                        "why": "erasures interrupted between their commit and the key store",
+                    },
+                ),
+            )
     return len(orphans)
 
 

@@ -1,70 +1,126 @@
-"""Operators and their API keys (stored as hashes only)."""
+"""Operators (the processors): who they are, as notices and receipts say.
+
+The home's owner, who holds the master key, is the ``admin`` principal of the local operator
+and acts when no key is given; only the owner creates further operators, each with a first
+admin (:mod:`flows.principals`). The operator's public record (name, contact, DPO) is ledgered
+by hash whenever it changes.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from facegate._internal.canonical import sha256_hex
+from facegate._internal.canonical import canonical_json, sha256_hex
 from facegate._internal.ids import new_id
+from facegate.actors import Actor
 from facegate.core import Core
-from facegate.errors import InvalidInput, NotFound, Unauthenticated
+from facegate.errors import Forbidden, InvalidInput, NotFound
+from facegate.flows.enforce import require
+from facegate.flows.principals import add_principal, create_principal
 from facegate.ledger.events import Event, Kind
-from facegate.results import IssuedApiKey, OperatorInfo
+from facegate.results import NewPrincipal, OperatorInfo
+from facegate.specs import OperatorProfile
 from facegate.storage import tables as t
 
 LOCAL_OPERATOR = "op_local"
+OWNER = "pr_owner"
+
+
+def owner(core: Core) -> Actor:
+    """The home's owner: the local operator's admin."""
+    return Actor(OWNER, LOCAL_OPERATOR, "admin", "owner")
 
 
 def ensure_local_operator(core: Core) -> None:
-    """The operator the command line acts as."""
+    """The operator and owner principal the command line acts as without a key."""
     with core.db.transaction() as s:
+        now = core.clock()
         if s.get(t.Operator, LOCAL_OPERATOR) is None:
-            now = core.clock()
             s.add(t.Operator(id=LOCAL_OPERATOR, name="local operator", contact="", created_at=now))
+            s.flush()
             core.record(s, Event(Kind.OPERATOR_CREATED, now, operator=LOCAL_OPERATOR))
+        if s.get(t.Principal, OWNER) is None:
+            add_principal(
+                s, OWNER, LOCAL_OPERATOR, name="owner", role="admin", now=now, created_by=None
+            )
+            core.record(
+                s,
+                Event(
+                    Kind.PRINCIPAL_CREATED,
+                    now,
+                    operator=LOCAL_OPERATOR,
+                    details={"principal": OWNER, "role": "admin"},
+                ),
+            )
 
 
-def create_operator(core: Core, name: str, *, contact: str = "") -> OperatorInfo:
-    if not name.strip():
-        raise InvalidInput("an operator needs a name")
+def create_operator(core: Core, actor: Actor, name: str, *, contact: str) -> NewPrincipal:
+    """A new operator (a processor sharing this installation) with its first admin, whose key
+    is returned once. Only the home's owner may create operators."""
+    if actor.principal_id != OWNER:
+        raise Forbidden(
+            "only the installation's owner (who holds the master key) creates operators",
+            advice="Run 'facegate operator create' on the host, without --key.",
+        )
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("an operator needs a name of 1 to 200 characters")
     now = core.clock()
     op_id = new_id("op", core.entropy)
     with core.db.transaction() as s:
-        s.add(t.Operator(id=op_id, name=name.strip(), contact=contact, created_at=now))
-        core.record(s, Event(Kind.OPERATOR_CREATED, now, operator=op_id))
-    return OperatorInfo(id=op_id, name=name.strip(), contact=contact)
+        s.add(t.Operator(id=op_id, name=name, contact=contact.strip(), created_at=now))
+        s.flush()
+        core.record(s, Event(Kind.OPERATOR_CREATED, now, operator=op_id, by=actor.principal_id))
+    admin = Actor(OWNER, op_id, "admin", "owner")  # the owner seats the first admin
+    return create_principal(core, admin, "admin", "admin", _first=True)
 
 
-def issue_api_key(core: Core, operator_id: str, *, label: str = "") -> IssuedApiKey:
-    now = core.clock()
-    key_id = new_id("key", core.entropy)
-    secret = "fg_" + core.entropy(24).hex()
-    with core.db.transaction() as s:
-        if s.get(t.Operator, operator_id) is None:
-            raise NotFound(f"no operator {operator_id!r}")
-        s.add(
-            t.ApiKey(
-                id=key_id,
-                operator_id=operator_id,
-                key_hash=sha256_hex(secret),
-                label=label,
-                created_at=now,
-            )
-        )
-        core.record(
-            s, Event(Kind.API_KEY_ISSUED, now, operator=operator_id, details={"key_id": key_id})
-        )
-    return IssuedApiKey(id=key_id, operator_id=operator_id, key=secret)
-
-
-def authenticate(core: Core, api_key: str) -> OperatorInfo:
-    """The operator an API key belongs to. Keys have 192 random bits, so a plain SHA-256
-    lookup is safe (no salt or slow hash needed: nothing to brute-force)."""
+def operator_info(core: Core, actor: Actor) -> OperatorInfo:
     with core.db.read() as s:
-        row = s.scalar(select(t.ApiKey).where(t.ApiKey.key_hash == sha256_hex(api_key)))
-        if row is None or row.revoked_at is not None:
-            raise Unauthenticated("the API key is unknown or revoked")
-        op = s.get(t.Operator, row.operator_id)
-        if op is None:  # pragma: no cover - foreign key
-            raise Unauthenticated("the API key's operator no longer exists")
-        return OperatorInfo(id=op.id, name=op.name, contact=op.contact)
+        return _info(_operator(s, actor.operator_id))
+
+
+def set_operator(core: Core, actor: Actor, profile: OperatorProfile) -> OperatorInfo:
+    """Change what notices and receipts say about the operator; the new record is ledgered
+    by hash. Deployments publish it at their next sign-off."""
+    require(actor, "set_operator", "change the operator's identity or contact")
+    now = core.clock()
+    with core.db.transaction() as s:
+        op = _operator(s, actor.operator_id)
+        for field in ("name", "contact", "dpo", "email", "address", "url"):
+            value = getattr(profile, field)
+            if value is not None:
+                setattr(op, field, value)
+        s.flush()
+        record = _info(op).to_dict()
+        recorded = core.record(
+            s,
+            Event(
+                Kind.OPERATOR_UPDATED,
+                now,
+                operator=op.id,
+                by=actor.principal_id,
+                details={"record_sha256": sha256_hex(canonical_json(record))},
+            ),
+        )
+        return _info(op, event_id=recorded[0].event_id)
+
+
+def _operator(s: Session, operator_id: str) -> t.Operator:
+    op = s.get(t.Operator, operator_id)
+    if op is None:
+        raise NotFound(f"no operator {operator_id!r}")
+    return op
+
+
+def _info(op: t.Operator, *, event_id: str = "") -> OperatorInfo:
+    return OperatorInfo(
+        id=op.id,
+        name=op.name,
+        contact=op.contact,
+        dpo=op.dpo,
+        email=op.email,
+        address=op.address,
+        url=op.url,
+        event_id=event_id,
+    )

@@ -1,7 +1,9 @@
 """Subject rights (CN-PIPL-44, CN-PIPL-15, EU-GDPR-17): a person, holding only the access code
 printed on their consent receipt, can see what is held about them and where, withdraw, have it
-erased, and lodge a complaint. Every request is recorded with a deadline and answered or
-refused with reasons; requests and answers are ledger events.
+erased, ask for a correction, and lodge a complaint. Every request is recorded with a deadline
+and answered or refused with reasons (a decided act: an answer without reasons is refused
+citing CN-PIPL-44); requests and answers are ledger events. The person's own words are sealed
+under their data key, so that erasing them shreds their words too.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from facegate._internal.canonical import sha256_hex
 from facegate._internal.ids import new_id
+from facegate.actors import Actor
 from facegate.consent.receipts import access_code_hash
 from facegate.core import Core, aware
-from facegate.errors import InvalidInput, NotFound, Unauthenticated
+from facegate.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from facegate.flows.enforce import enforce, require
+from facegate.flows.erasure import erase_subject
+from facegate.flows.sealing import seal_text, try_open_text
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.policy.facts import RequestFacts
@@ -28,7 +35,13 @@ ANSWER_DAYS = {"cn": 15, "eu": 30, "us-il": 30}
 _DEFAULT_ANSWER_DAYS = 15
 #: the PIPL right each kind of request exercises (Art 44-48); a complaint asks the processor
 #: to explain and put right its processing (Art 48)
-_RIGHT = {"access": "access", "erase": "delete", "withdraw": "delete", "complaint": "explain"}
+_RIGHT = {
+    "access": "access",
+    "erase": "delete",
+    "withdraw": "delete",
+    "complaint": "explain",
+    "correction": "correct",
+}
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,12 @@ def _log(
     request_id = new_id("req", core.entropy)
     due = _due(core, h, now)
     with core.db.transaction() as s:
+        sealed = None
+        if text:
+            dep = s.get(t.Deployment, h.deployment_id)
+            assert dep is not None  # the holder was just read
+            key = core.keyring.data_key(dep, h.subject_id)
+            sealed = seal_text(core, dep, h.subject_id, key, label="request", text=text)
         s.add(
             t.SubjectRequest(
                 id=request_id,
@@ -114,7 +133,8 @@ def _log(
                 received_at=now,
                 due_at=due,
                 reason=reason,
-                text=text,
+                text="",
+                text_sealed=sealed,
                 answered_at=now if status != "open" else None,
             )
         )
@@ -202,62 +222,106 @@ def what_is_held(core: Core, code: str) -> dict[str, object]:
 
 
 def withdraw(core: Core, code: str) -> tuple[RequestRecord, ErasureReceipt]:
-    from facegate.flows.consents import erase_subject
-
-    h = holder(core, code)
-    record = _log(core, h, kind="withdraw", status="answered", reason="withdrawn at once")
-    receipt = erase_subject(
-        core, h.deployment_id, h.subject_id, reason="consent withdrawn", kind=Kind.CONSENT_WITHDRAWN
-    )
-    return record, receipt
+    return _erase_request(core, code, kind="withdraw")
 
 
 def erase(core: Core, code: str) -> tuple[RequestRecord, ErasureReceipt]:
-    from facegate.flows.consents import erase_subject
+    return _erase_request(core, code, kind="erase")
 
+
+def _erase_request(core: Core, code: str, *, kind: str) -> tuple[RequestRecord, ErasureReceipt]:
+    """Withdrawal and erasure happen at once; under a legal hold the request stays open."""
     h = holder(core, code)
-    record = _log(core, h, kind="erase", status="answered", reason="erased at once")
+    act = Act.WITHDRAW if kind == "withdraw" else Act.ERASE
+    with core.db.read() as s:
+        subject = s.get(t.Subject, h.subject_id)
+        held = subject.hold_ground if subject is not None else None
+    if held:
+        record = _log(
+            core,
+            h,
+            kind=kind,
+            status="open",
+            reason=f"held on the ground '{held}'; erased when the hold ends",
+        )
+        raise Conflict(
+            f"your data is held on a legal ground ({held}); it is not used, and it is erased "
+            "when the hold ends",
+            advice=f"Your request {record.request_id} is recorded; the operator must answer it "
+            f"by {record.due_at.date()}.",
+        )
+    record = _log(
+        core,
+        h,
+        kind=kind,
+        status="answered",
+        reason="withdrawn at once" if kind == "withdraw" else "erased at once",
+    )
     receipt = erase_subject(
         core,
         h.deployment_id,
         h.subject_id,
-        reason="erasure requested by the person",
-        kind=Kind.ERASED,
+        reason="consent withdrawn by the person"
+        if kind == "withdraw"
+        else "erasure requested by the person",
+        act=act,
+        kind=Kind.CONSENT_WITHDRAWN if kind == "withdraw" else Kind.ERASED,
+        actor=None,
     )
     return record, receipt
 
 
 def complain(core: Core, code: str, text: str) -> RequestRecord:
     """Lodge a complaint; the operator must answer it by ``due_at``."""
+    return _ask(core, code, text, kind="complaint")
+
+
+def correct(core: Core, code: str, text: str) -> RequestRecord:
+    """Ask for a correction (a wrong match, a wrong record): the operator answers by
+    ``due_at``, e.g. by re-enrolling the person or fixing the record (PIPL Art 46)."""
+    return _ask(core, code, text, kind="correction")
+
+
+def _ask(core: Core, code: str, text: str, *, kind: str) -> RequestRecord:
     text = text.strip()
-    if not 10 <= len(text) <= 5000:
+    if not 10 <= len(text) <= 5000 or any(ord(c) < 32 and c not in "\n\r\t" for c in text):
         raise InvalidInput(
-            "a complaint is 10 to 5000 characters",
+            f"a {kind} is 10 to 5000 characters of text",
             advice="Say what happened, when, and what you want done.",
         )
     h = holder(core, code)
     return _log(
-        core, h, kind="complaint", status="open", reason="awaiting the operator's answer", text=text
+        core, h, kind=kind, status="open", reason="awaiting the operator's answer", text=text
     )
 
 
 def answer(
-    core: Core, request_id: str, *, operator_id: str | None, refuse: bool, reason: str
+    core: Core,
+    actor: Actor,
+    request_id: str,
+    *,
+    refuse: bool,
+    reason: str,
+    exemption: str = "",
 ) -> RequestRecord:
-    """The operator answers (or refuses, with reasons) an open request."""
-    if len(reason.strip()) < 10:
-        raise InvalidInput("an answer or refusal must give its reasons (10+ characters)")
+    """The operator answers (or refuses, with reasons and, for an erasure, its legal ground)
+    an open request; the packs judge the answer (CN-PIPL-44, EU-GDPR-17)."""
+    require(actor, "answer_requests", "answer people's requests")
+    reason = reason.strip()
+    if len(reason) > 5000:
+        raise InvalidInput("an answer is at most 5000 characters")
     now = core.clock()
     with core.db.read() as s:
-        req = s.get(t.SubjectRequest, request_id)
-        if req is None:
+        req = s.get(t.SubjectRequest, request_id) if len(request_id) <= 40 else None
+        dep = s.get(t.Deployment, req.deployment_id) if req is not None else None
+        if req is None or dep is None or dep.operator_id != actor.operator_id:
             raise NotFound(f"no request {request_id!r}")
-        dep = core.deployment(s, req.deployment_id, operator_id)
         facts = RequestFacts(
             right=_RIGHT[req.kind],
             received_at=aware(req.received_at),
             refused=refuse,
-            reasons=reason.strip(),
+            reasons=reason,
+            exemption=exemption.strip(),
         )
         event = Event(
             Kind.SUBJECT_REQUEST,
@@ -265,17 +329,18 @@ def answer(
             operator=dep.operator_id,
             deployment=dep.id,
             subject=req.pseudonym,
+            by=actor.principal_id,
             details={"request_id": request_id},
         )
-        rules = core.check(s, dep, None, act=Act.ANSWER_REQUEST, event=event, request=facts)
+        decision = enforce(core, s, dep, Act.ANSWER_REQUEST, event, now=now, request=facts)
     with core.db.transaction() as s:
-        req = s.get(t.SubjectRequest, request_id)
+        req = s.get(t.SubjectRequest, request_id, with_for_update=True)
         if req is None:
             raise NotFound(f"no request {request_id!r}")
         if req.status != "open":
-            raise InvalidInput(f"request {request_id} was already {req.status}")
+            raise Conflict(f"request {request_id} was already {req.status}")
         req.status = "refused" if refuse else "answered"
-        req.reason = reason.strip()
+        req.reason = reason
         req.answered_at = now
         rec = core.record(
             s,
@@ -285,45 +350,55 @@ def answer(
                 operator=dep.operator_id,
                 deployment=dep.id,
                 subject=req.pseudonym,
-                rule_ids=tuple(dict.fromkeys((*rules, "CN-PIPL-44"))),
+                rule_ids=decision.rule_ids,
+                by=actor.principal_id,
                 details={
                     "request_id": request_id,
                     "request": req.kind,
                     "status": req.status,
                     "late": now > aware(req.due_at),
+                    "answer_sha256": sha256_hex(reason),
                 },
             ),
         )
-        return RequestRecord(
-            request_id=req.id,
-            kind=req.kind,
-            status=req.status,
-            received_at=aware(req.received_at),
-            due_at=aware(req.due_at),
-            reason=req.reason,
-            event_id=rec[0].event_id,
-        )
+        return _record(req, rec[0].event_id)
 
 
-def open_requests(core: Core, *, operator_id: str | None) -> list[RequestRecord]:
+def _record(req: t.SubjectRequest, event_id: str = "") -> RequestRecord:
+    return RequestRecord(
+        request_id=req.id,
+        kind=req.kind,
+        status=req.status,
+        received_at=aware(req.received_at),
+        due_at=aware(req.due_at),
+        reason=req.reason,
+        event_id=event_id,
+    )
+
+
+def open_requests(core: Core, actor: Actor) -> list[dict[str, object]]:
+    """People's open requests, soonest deadline first, with their words while the person
+    is still held (shredded with them otherwise)."""
+    require(actor, "read", "read people's requests")
+    out: list[dict[str, object]] = []
     with core.db.read() as s:
         q = (
-            select(t.SubjectRequest)
+            select(t.SubjectRequest, t.Deployment, t.Subject.id)
             .join(t.Deployment, t.Deployment.id == t.SubjectRequest.deployment_id)
-            .where(t.SubjectRequest.status == "open")
+            .outerjoin(t.Subject, t.Subject.pseudonym == t.SubjectRequest.pseudonym)
+            .where(
+                t.SubjectRequest.status == "open",
+                t.Deployment.operator_id == actor.operator_id,
+            )
             .order_by(t.SubjectRequest.due_at)
         )
-        if operator_id is not None:
-            q = q.where(t.Deployment.operator_id == operator_id)
-        return [
-            RequestRecord(
-                request_id=r.id,
-                kind=r.kind,
-                status=r.status,
-                received_at=aware(r.received_at),
-                due_at=aware(r.due_at),
-                reason=r.reason,
-                event_id="",
+        for req, dep, subject_id in s.execute(q).all():
+            words = try_open_text(core, dep, subject_id, "request", req.text_sealed)
+            out.append(
+                {
+                    **_record(req).to_dict(),
+                    "deployment_id": dep.id,
+                    "text": words if words is not None else (req.text or None),
+                }
             )
-            for r in s.scalars(q)
-        ]
+    return out

@@ -46,6 +46,18 @@ class Kind(StrEnum):
     MASTER_KEY_ROTATED = "key.master_rotated"
     MASTER_KEY_RETIRED = "key.master_retired"
     DEPLOYMENT_KEY_REVOKED = "key.deployment_revoked"
+    # principals, operators, deployments' life, the self-check (issue: lawful by construction)
+    OPERATOR_UPDATED = "operator.updated"
+    PRINCIPAL_CREATED = "principal.created"
+    PRINCIPAL_REVOKED = "principal.revoked"
+    API_KEY_REVOKED = "api_key.revoked"
+    DEPLOYMENT_CHANGED = "deployment.changed"
+    PIA_SIGNED = "pia.signed"
+    DEPLOYMENT_ENDED = "deployment.ended"
+    HOLD_PLACED = "subject.hold"
+    RECORD_DELETED = "record.deleted"
+    SELF_CHECK = "selfcheck"
+    KEYS_SWEPT = "key.orphans_swept"
 
 
 @dataclass(frozen=True)
@@ -57,22 +69,26 @@ class Event:
     subject: str | None = None  # a pseudonym, never the operator's reference
     rule_ids: tuple[str, ...] = ()
     details: Mapping[str, object] = field(default_factory=dict)
+    #: the principal who acted (a pseudonymous id, never a name); None for the system itself
+    by: str | None = None
 
     def leaf_bytes(self, event_id: str) -> bytes:
-        """The exact bytes hashed into the Merkle tree."""
-        return canonical_json(
-            {
-                "v": LEAF_VERSION,
-                "id": event_id,
-                "kind": str(self.kind),
-                "at": self.at.isoformat(timespec="microseconds"),
-                "operator": self.operator,
-                "deployment": self.deployment,
-                "subject": self.subject,
-                "rules": list(self.rule_ids),
-                "details": dict(self.details),
-            }
-        )
+        """The exact bytes hashed into the Merkle tree (``by`` only when a principal acted,
+        so that leaves written before principals existed keep their bytes)."""
+        leaf: dict[str, object] = {
+            "v": LEAF_VERSION,
+            "id": event_id,
+            "kind": str(self.kind),
+            "at": self.at.isoformat(timespec="microseconds"),
+            "operator": self.operator,
+            "deployment": self.deployment,
+            "subject": self.subject,
+            "rules": list(self.rule_ids),
+            "details": dict(self.details),
+        }
+        if self.by is not None:
+            leaf["by"] = self.by
+        return canonical_json(leaf)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ def read_events(leaves: Sequence[tuple[int, bytes]]) -> list[ProvenEvent]:
             d = json.loads(leaf.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise BundleInvalid(f"entry {index} is not a JSON event") from None
-        if not isinstance(d, dict) or tuple(sorted(d)) != tuple(sorted(_LEAF_FIELDS)):
+        # "by" (the acting principal) is present only on events a principal caused
+        if not isinstance(d, dict) or set(d) - {"by"} != set(_LEAF_FIELDS):
             raise BundleInvalid(f"entry {index} is not a facegate event")
         if canonical_json(d) != leaf or d["v"] != 1:
             raise BundleInvalid(f"entry {index} is not in canonical form (version 1)")

@@ -6,7 +6,15 @@ allowed act. ``facegate policy list`` shows the packs, ``facegate policy explain
 or ledger event.
 """
 
-from facegate.policy.engine import PACKS, Decision, Pack, decide, packs_named, rules_for
+from facegate.policy.engine import (
+    PACKS,
+    Decision,
+    Pack,
+    decide,
+    packs_named,
+    parse_jurisdiction,
+    rules_for,
+)
 from facegate.policy.facts import (
     ConsentFacts,
     Declarations,
@@ -14,6 +22,7 @@ from facegate.policy.facts import (
     IncidentFacts,
     NoticeFacts,
     PiaFacts,
+    PublicSecurity,
     RecordFacts,
     RequestFacts,
     ReviewFacts,
@@ -37,6 +46,7 @@ __all__ = [
     "Obligation",
     "Pack",
     "PiaFacts",
+    "PublicSecurity",
     "RecordFacts",
     "RequestFacts",
     "ReviewFacts",
@@ -46,5 +56,6 @@ __all__ = [
     "TransferFacts",
     "decide",
     "packs_named",
+    "parse_jurisdiction",
     "rules_for",
 ]

@@ -15,7 +15,10 @@ and denying. Packs remain data (tuples of :class:`~facegate.policy.rules.Rule`),
 engine stays a dozen lines.
 
 A deployment selects one or more packs (``"cn"``, ``"eu"``, ``"cn+ind-2019"``). Law packs
-stand alone; an industry code only layers over at least one law pack, never replaces one.
+stand alone; an industry code only layers over at least one law pack, never replaces one; an
+empty or unknown jurisdiction is refused, so the law cannot be switched off by leaving it out.
+The ``standards`` baseline (ISO/IEC 24745, 30136, 29184, Kantara receipts) applies to every
+deployment on top of its packs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facegate.errors import InvalidInput, PolicyDenied
-from facegate.policy.packs import cn, eu, ind_2019, us_il, us_tx, us_wa
+from facegate.policy.packs import cn, eu, ind_2019, standards, us_il, us_tx, us_wa
 from facegate.policy.rules import Context, Finding, Obligation, Rule
 
 
@@ -33,7 +36,8 @@ class Pack:
     name: str
     title: str
     rules: tuple[Rule, ...]
-    #: "law" packs stand alone; "industry" codes layer over a law pack
+    #: "law" packs stand alone; "industry" codes layer over a law pack; the "baseline"
+    #: applies to every deployment and is never named in a jurisdiction
     kind: str = "law"
     #: the longest template retention the pack allows (None: no fixed number in the law)
     max_retention_days: int | None = None
@@ -59,6 +63,12 @@ PACKS: dict[str, Pack] = {
             kind="industry",
             max_retention_days=ind_2019.MAX_RETENTION_DAYS,
         ),
+        Pack(
+            "standards",
+            "Baseline: ISO/IEC 24745, 30136, 29184 and Kantara consent receipts",
+            standards.RULES,
+            kind="baseline",
+        ),
     )
 }
 
@@ -81,27 +91,49 @@ class Decision:
             )
 
 
+def parse_jurisdiction(jurisdiction: str) -> tuple[str, ...]:
+    """The packs a jurisdiction names (``"cn"``, ``"cn+ind-2019"``). Refuses an empty name, an
+    empty part (``"cn+"``), an unknown or repeated pack, and an industry code alone: a
+    deployment is always under at least one law."""
+    names = tuple(part.strip() for part in jurisdiction.split("+"))
+    laws = ", ".join(sorted(n for n, p in PACKS.items() if p.kind == "law"))
+    if not jurisdiction.strip() or any(not n for n in names):
+        raise InvalidInput(
+            f"the jurisdiction {jurisdiction!r} names no policy pack",
+            advice=f"Name the law that applies: one or more of {laws} (joined with '+'),\n"
+            "optionally with an industry code, e.g. 'cn+ind-2019'.",
+        )
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"the jurisdiction {jurisdiction!r} names a pack twice")
+    packs_named(names)
+    return names
+
+
 def packs_named(names: Sequence[str]) -> tuple[Pack, ...]:
-    """The packs called ``names``; an industry code alone is refused."""
+    """The packs called ``names``; none, an unknown one, or an industry code alone is refused."""
     out: list[Pack] = []
     for name in names:
-        try:
-            out.append(PACKS[name])
-        except KeyError:
+        pack = PACKS.get(name)
+        if pack is None or pack.kind == "baseline":
             raise InvalidInput(
                 f"no policy pack for jurisdiction {name!r}",
-                advice=f"Choose one or more of: {', '.join(sorted(PACKS))} (joined with '+').",
-            ) from None
-    if out and all(p.kind == "industry" for p in out):
+                advice="Choose one or more of: "
+                + ", ".join(sorted(n for n, p in PACKS.items() if p.kind != "baseline"))
+                + " (joined with '+').",
+            )
+        out.append(pack)
+    if not any(p.kind == "law" for p in out):
         raise InvalidInput(
-            "an industry code layers over a law pack; it cannot stand alone",
-            advice=f"Name the law too, e.g. 'cn+{out[0].name}'.",
+            "a deployment needs at least one law pack; an industry code cannot stand alone",
+            advice=f"Name the law too, e.g. 'cn+{out[0].name}'." if out else "Name the law.",
         )
     return tuple(out)
 
 
 def rules_for(jurisdictions: Sequence[str]) -> tuple[Rule, ...]:
-    return tuple(r for p in packs_named(jurisdictions) for r in p.rules)
+    """Every rule of the packs named, and the baseline's."""
+    packs = (*packs_named(jurisdictions), PACKS["standards"])
+    return tuple(r for p in packs for r in p.rules)
 
 
 def decide(ctx: Context, rules: Sequence[Rule]) -> Decision:

@@ -1,15 +1,14 @@
 """What a deployment's registration declares, as facts the packs can judge.
 
-Pure functions (no store, no clock): checking the vocabulary, filling the safe defaults of
-the short flow (each default named in ``notes``), building the facts and the notice draft,
-and turning decisions into the notes an operator reads. Used by
-:mod:`facegate.flows.deployments`.
+Pure functions (no store, no clock): checking the vocabulary, building the facts and the
+notice draft from what the caller said, and turning decisions into the notes an operator
+reads. Nothing is filled in for the caller; see :mod:`facegate.specs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from facegate._internal.canonical import sha256_hex
@@ -18,51 +17,34 @@ from facegate.errors import InvalidInput
 from facegate.policy.engine import Decision
 from facegate.policy.facts import (
     CAPABILITIES,
-    DEFAULT_CAPABILITIES,
     LEGAL_BASES,
-    LOCATION_TYPES,
-    SCOPES,
+    SEARCHING,
     Declarations,
     DeploymentFacts,
+    PiaFacts,
+    PublicSecurity,
     method_sha256,
 )
-from facegate.policy.retention import PRODUCT_MAX_DAYS, default_retention_days
 
-#: what may change in place; a new purpose is a new deployment
+#: what a change may touch; every change voids the DPO's signature until signed again
 CHANGEABLE = (
+    "purpose",
     "capabilities",
+    "capture",
     "location_type",
     "signage",
     "egress",
     "alternative",
-    "necessity",
     "retention_days",
     "declarations",
+    "public_security",
+    "threshold",
 )
 
 
-def check_vocabulary(*, location: str, scope: str, legal_basis: str | None) -> None:
-    """Refuse words facegate does not know (a rule then judges the known ones)."""
-    if location not in LOCATION_TYPES:
-        raise InvalidInput(
-            f"unknown location type {location!r}",
-            advice="Choose one of: " + ", ".join(sorted(LOCATION_TYPES)),
-        )
-    if scope not in SCOPES:
-        raise InvalidInput(
-            f"unknown scope {scope!r}", advice="Choose one of: " + ", ".join(sorted(SCOPES))
-        )
-    if legal_basis is not None and legal_basis not in LEGAL_BASES:
-        raise InvalidInput(
-            f"unknown legal basis {legal_basis!r}",
-            advice="Choose one of: " + ", ".join(sorted(LEGAL_BASES)),
-        )
-
-
-def declared_capabilities(capabilities: Iterable[str] | None, notes: list[str]) -> frozenset[str]:
-    if capabilities is None:
-        notes.append("capabilities: verify and identify (what facegate does); declare fewer")
-        return DEFAULT_CAPABILITIES
+def check_vocabulary(*, capabilities: Iterable[str], legal_basis: str) -> frozenset[str]:
+    """Refuse words facegate does not know (the packs then judge the known ones); returns the
+    declared capabilities."""
     caps = frozenset(c.strip() for c in capabilities if c.strip())
     unknown = sorted(caps - CAPABILITIES)
     if unknown:
@@ -71,38 +53,29 @@ def declared_capabilities(capabilities: Iterable[str] | None, notes: list[str]) 
             advice="Choose from: " + ", ".join(sorted(CAPABILITIES)),
         )
     if not caps:
-        raise InvalidInput("a deployment must declare at least one capability")
+        raise InvalidInput(
+            "a deployment must declare at least one capability (CN-SPC-2)",
+            advice="Declare what it does: verify, identify, remote_identification ...",
+        )
+    if legal_basis not in LEGAL_BASES:
+        raise InvalidInput(
+            f"unknown legal basis {legal_basis!r}",
+            advice="Choose one of: " + ", ".join(sorted(LEGAL_BASES)),
+        )
     return caps
 
 
-def retention_days_for(
-    days: int | None, packs: Sequence[str], jurisdiction: str, notes: list[str]
-) -> int:
-    if days is None:
-        days = default_retention_days(packs)
-        notes.append(
-            f"retention set to {days} days, the default the packs ({jurisdiction}) allow; "
-            "shorten it if the purpose needs less"
-        )
-    check_retention(days)
-    return days
-
-
-def check_retention(days: int) -> None:
-    if not 1 <= days <= PRODUCT_MAX_DAYS:
-        raise InvalidInput(f"retention must be between 1 and {PRODUCT_MAX_DAYS} days")
-
-
-def necessity_statement(
-    necessity: str | None, purpose: str, alternative: str, notes: list[str]
-) -> str:
-    if necessity is not None and necessity.strip():
-        return necessity.strip()
-    notes.append("necessity statement drafted from the purpose and alternative; review it")
-    return (
-        f"Face recognition is used only to: {purpose}. People who do not want "
-        f"it can use: {alternative}."
-    )
+def check_capture(caps: frozenset[str], capture: str | None) -> str | None:
+    """The capture mode a searching deployment must declare; none for one that does not."""
+    if caps & SEARCHING:
+        if capture is None:
+            raise InvalidInput(
+                "a deployment that searches (identify) must say who it photographs: capture "
+                "(CN-FR-5, EU-GDPR-9, US-IL-15b)",
+                advice="'on_request': only people who ask to use it; 'in_view': anyone in view.",
+            )
+        return capture
+    return None
 
 
 def rebound(facts: DeploymentFacts) -> DeploymentFacts:
@@ -115,8 +88,18 @@ def rebound(facts: DeploymentFacts) -> DeploymentFacts:
             capabilities=facts.capabilities,
             egress=facts.egress,
             scope=facts.scope,
+            capture=facts.capture,
         ),
     )
+
+
+@dataclass(frozen=True)
+class Controller:
+    """What the deployment's facts say about its operator."""
+
+    name: str
+    contact: str
+    dpo: str
 
 
 def registration_facts(
@@ -130,12 +113,16 @@ def registration_facts(
     jurisdiction: str,
     scope: str,
     capabilities: frozenset[str],
+    capture: str | None,
     retention_days: int,
     purpose_ends_at: datetime | None,
     egress: bool,
-    controller: str,
-    controller_contact: str,
+    controller: Controller,
     declarations: Declarations,
+    public_security: PublicSecurity | None,
+    scheme: str,
+    threshold: float,
+    pia: PiaFacts | None,
 ) -> DeploymentFacts:
     if purpose_ends_at is not None and purpose_ends_at.tzinfo is None:
         purpose_ends_at = purpose_ends_at.replace(tzinfo=UTC)
@@ -148,17 +135,24 @@ def registration_facts(
             alternative=alternative,
             signage=signage,
             jurisdiction=jurisdiction,
-            complete=True,
+            purpose_sha256="",
             scope=scope,
             capabilities=capabilities,
+            capture=capture,
             retention_days=retention_days,
             purpose_ends_at=purpose_ends_at,
             egress=egress,
             alternative_enabled=True,
-            status="active",
-            controller=controller,
-            controller_contact=controller_contact,
+            status="draft",
+            controller=controller.name,
+            controller_contact=controller.contact,
+            dpo=controller.dpo,
+            method_sha256="",
+            pia=pia,
             declarations=declarations,
+            public_security=public_security,
+            scheme=scheme,
+            threshold=threshold,
         )
     )
 
@@ -166,7 +160,6 @@ def registration_facts(
 def notice_draft(
     facts: DeploymentFacts,
     *,
-    retention_days: int,
     translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> NoticeDraft:
     """The notice of a deployment; the processor is its controller."""
@@ -178,13 +171,15 @@ def notice_draft(
     return NoticeDraft(
         processor=facts.controller,
         contact=facts.controller_contact,
+        dpo=facts.dpo,
         purpose=facts.purpose,
         necessity=facts.necessity,
-        retention_days=retention_days,
+        retention_days=facts.retention_days,
         alternative=facts.alternative,
         location_type=facts.location_type,
         legal_basis=facts.legal_basis,
         capabilities=facts.capabilities,
+        capture=facts.capture,
         egress=facts.egress,
         jurisdiction=facts.jurisdiction,
         localized=translations or {},

@@ -33,9 +33,13 @@ from facegate.policy.facts import (
 
 __all__ = [
     "BANNED_LOCATIONS",
+    "DEPLOYMENT_LEVEL",
+    "ERASURES",
     "LOCATION_TYPES",
     "PROCESSING",
     "PUBLIC_LOCATIONS",
+    "SETUP",
+    "SUBJECT_LEVEL",
     "Act",
     "Check",
     "ConsentFacts",
@@ -56,11 +60,16 @@ class Act(StrEnum):
     """What someone is about to do."""
 
     REGISTER_DEPLOYMENT = "register_deployment"
-    #: go-live: the deployment starts processing (also after a change of purpose or method)
+    #: go-live: the DPO signs the impact assessment and the notice is published
     ACTIVATE_DEPLOYMENT = "activate_deployment"
+    #: the purpose is met: everything is erased and processing ends
+    END_DEPLOYMENT = "end_deployment"
     GIVE_CONSENT = "give_consent"
     ENROLL = "enroll"
     VERIFY = "verify"
+    #: a 1:N search, judged for the deployment before the photo is even decoded
+    SCAN = "scan"
+    #: naming the person a 1:N search matched, judged on that person's consent
     IDENTIFY = "identify"
     #: a person refused face recognition and takes the non-face way
     USE_ALTERNATIVE = "use_alternative"
@@ -70,7 +79,14 @@ class Act(StrEnum):
     SHARE = "share"
     #: move face data off the recognition device, or abroad
     EXPORT = "export"
+    #: the person withdrew consent: erase what is held
     WITHDRAW = "withdraw"
+    #: erasure on request (the person's, or the operator's)
+    ERASE = "erase"
+    #: the retention period ended (or the consent lapsed): erase what is held
+    EXPIRE = "expire"
+    #: keep a person's data past an erasure request, on a stated legal ground
+    HOLD = "hold"
     ANSWER_REQUEST = "answer_request"
     DELETE_RECORD = "delete_record"
     RECORD_INCIDENT = "record_incident"
@@ -78,8 +94,14 @@ class Act(StrEnum):
     START_SERVICE = "start_service"
 
 
-PROCESSING = frozenset({Act.ENROLL, Act.VERIFY, Act.IDENTIFY})
+#: acts judged for the whole deployment before any face is looked at
+DEPLOYMENT_LEVEL = frozenset({Act.ENROLL, Act.VERIFY, Act.SCAN})
+#: acts judged on one person's consent
+SUBJECT_LEVEL = frozenset({Act.ENROLL, Act.VERIFY, Act.IDENTIFY})
+PROCESSING = DEPLOYMENT_LEVEL | SUBJECT_LEVEL
 SETUP = frozenset({Act.REGISTER_DEPLOYMENT, Act.ACTIVATE_DEPLOYMENT})
+#: acts that erase a person's face data
+ERASURES = frozenset({Act.WITHDRAW, Act.ERASE, Act.EXPIRE, Act.END_DEPLOYMENT})
 
 
 @dataclass(frozen=True)
@@ -90,7 +112,6 @@ class Context:
     deployment: DeploymentFacts
     now: datetime
     consent: ConsentFacts | None = None
-    current_notice_sha256: str | None = None
     notice: NoticeFacts | None = None
     transfer: TransferFacts | None = None
     review: ReviewFacts | None = None
@@ -99,7 +120,15 @@ class Context:
     record: RecordFacts | None = None
     system: SystemFacts | None = None
     scale: ScaleFacts | None = None
+    #: the ground of a hold (Act.HOLD) or of an erasure's reason
+    ground: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
+
+    def need_notice(self) -> NoticeFacts:
+        return _need(self.notice, self.act, "notice")
+
+    def need_consent(self) -> ConsentFacts:
+        return _need(self.consent, self.act, "consent")
 
     def need_transfer(self) -> TransferFacts:
         return _need(self.transfer, self.act, "transfer")
@@ -172,4 +201,6 @@ def allow(rule_id: str, *obligations: str, due: datetime | None = None) -> Findi
 
 
 def deny(rule_id: str, reason: str, advice: str) -> Finding:
-    return Finding(rule_id=rule_id, allowed=False, reason=reason, advice=advice)
+    """A refusal: ``reason`` is one line (wrapped source lines are joined), ``advice`` keeps
+    its lines."""
+    return Finding(rule_id=rule_id, allowed=False, reason=" ".join(reason.split()), advice=advice)

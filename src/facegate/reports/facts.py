@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from facegate.core import Core, aware, packs_of
 from facegate.errors import LedgerError
-from facegate.flows.deployments import deployment_info
+from facegate.flows.facts import current_notice, deployment_facts, document_facts, notice_facts
+from facegate.flows.registry import info as deployment_info
 from facegate.policy import Act, Context, DeploymentFacts, NoticeFacts, decide, rules_for
-from facegate.policy.stored import deployment_facts, notice_facts
+from facegate.policy.registration import notice_draft
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
 from facegate.supervision.metrics import DeploymentCounts, deployment_counts
@@ -65,6 +66,9 @@ class AssessmentRecord:
     confirmed_by: str
     completed_at: datetime
     keep_until: datetime
+    #: the principal (role dpo) who signed it and when; None while unsigned
+    signed_by: str | None
+    signed_at: datetime | None
     #: still bound to the deployment's current purpose and method (else a new one is due)
     current: bool
 
@@ -93,7 +97,7 @@ class ReportFacts:
 
     @property
     def packs(self) -> list[str]:
-        return packs_of(self.deployment.jurisdiction)
+        return list(packs_of(self.deployment.jurisdiction))
 
     def recipients(self) -> dict[str, int]:
         """Ledger events that sent data to a recipient, by kind."""
@@ -111,26 +115,30 @@ def gather(
         dep = core.deployment(s, deployment_id, operator_id)
         op = s.get(t.Operator, dep.operator_id)
         assert op is not None  # foreign key
-        notice = core.notice(s, dep.id)
+        notice = current_notice(s, dep)
         facts = deployment_facts(s, dep)
+        if notice is not None:
+            version, digest, body = notice.version, notice.sha256, dict(notice.body)
+            shown = notice_facts(notice)
+        else:  # a draft: the notice its sign-off would publish
+            version, digest, body = 0, "", notice_draft(facts).document(0)
+            shown = document_facts(0, "", body)
         return ReportFacts(
             generated_at=now,
             operator_id=op.id,
             operator_name=op.name,
             operator_contact=op.contact,
-            deployment=deployment_info(dep, notice_version=notice.version),
+            deployment=deployment_info(dep, notice_version=version),
             facts=facts,
-            notice_version=notice.version,
-            notice_sha256=notice.sha256,
-            notice_body={str(k): str(v) for k, v in notice.body.items()},
+            notice_version=version,
+            notice_sha256=digest,
+            notice_body={str(k): str(v) for k, v in body.items()},
             counts=deployment_counts(s, dep.id),
             ledger_size=core.ledger.size(s),
             ledger_origin=core.ledger.origin,
             ledger_key=core.ledger.verifier_key,
             checkpoint=_checkpoint(core, s),
-            policy=policy_facts(
-                facts, notice_facts(notice), jurisdiction=dep.jurisdiction, now=now
-            ),
+            policy=policy_facts(facts, shown, jurisdiction=dep.jurisdiction, now=now),
             assessment=assessment_record(s, dep.id, facts),
             last_pia=latest_report_event(s, report="pia", deployment_id=dep.id),
         )
@@ -172,6 +180,8 @@ def assessment_record(
         confirmed_by=row.confirmed_by,
         completed_at=aware(row.completed_at),
         keep_until=aware(row.keep_until),
+        signed_by=row.signed_by,
+        signed_at=aware(row.signed_at) if row.signed_at else None,
         current=row.purpose_sha256 == facts.purpose_sha256
         and row.method_sha256 == facts.method_sha256,
     )

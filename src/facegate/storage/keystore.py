@@ -53,6 +53,12 @@ class KeyStore:
             res = s.execute(delete(DataKey).where(DataKey.subject_id == subject_id))
             return bool(getattr(res, "rowcount", 0))
 
+    def ids_created_before(self, when: datetime) -> set[str]:
+        """Ids of keys written before ``when`` (younger ones may belong to a consent whose
+        main transaction has not committed yet)."""
+        with self._db.read() as s:
+            return set(s.scalars(select(DataKey.subject_id).where(DataKey.created_at < when)))
+
     def all_ids(self) -> set[str]:
         with self._db.read() as s:
             return set(s.scalars(select(DataKey.subject_id)))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from facegate._internal.canonical import canonical_json, sha256_hex
 from facegate.core import Core
 from facegate.errors import NotFound
-from facegate.flows.deployments import deployment_info
+from facegate.flows.registry import info as deployment_info
 from facegate.reports.document import Item, Report, Section, Table, item
 from facegate.reports.facts import latest_report_event
 from facegate.reports.measures import technical_measures
@@ -103,9 +103,9 @@ def gather_filing_facts(core: Core, s: Session, *, operator_id: str, now: dateti
             .where(t.Deployment.operator_id == operator_id)
             .order_by(t.Deployment.id)
         )
-        if d.status == "active" or per_dep.get(d.id, 0) > 0
+        if d.status == "live" or per_dep.get(d.id, 0) > 0
     ]
-    notices = {d.id: core.notice(s, d.id) for d in deps}
+    notices = {d.id: n for d in deps if (n := core.notice(s, d.id)) is not None}
     templates = sum(metrics.deployment_counts(s, d.id).templates for d in deps)
     return FilingFacts(
         generated_at=now,
@@ -115,7 +115,10 @@ def gather_filing_facts(core: Core, s: Session, *, operator_id: str, now: dateti
         people=sum(per_dep.values()),
         people_by_deployment=per_dep,
         templates=templates,
-        deployments=tuple(deployment_info(d, notice_version=notices[d.id].version) for d in deps),
+        deployments=tuple(
+            deployment_info(d, notice_version=notices[d.id].version if d.id in notices else 0)
+            for d in deps
+        ),
         notices={k: NoticeRef(version=n.version, sha256=n.sha256) for k, n in notices.items()},
         pias={d.id: latest_report_event(s, report="pia", deployment_id=d.id) for d in deps},
         ledger_size=core.ledger.size(s),

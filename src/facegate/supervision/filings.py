@@ -24,6 +24,7 @@ from facegate.core import Core, aware
 from facegate.errors import Conflict, InvalidInput, NotFound
 from facegate.flows.operators import LOCAL_OPERATOR
 from facegate.ledger.events import Event, Kind
+from facegate.policy.workdays import add_working_days, calendar_name, china_date
 from facegate.reports.document import Report
 from facegate.storage import tables as t
 from facegate.supervision import metrics
@@ -35,7 +36,6 @@ from facegate.supervision.filing_document import (
     material_sha256,
 )
 from facegate.supervision.results import FilingState
-from facegate.policy.workdays import add_working_days, calendar_name, china_date
 
 RULE = "CN-FR-15"
 FILING_THRESHOLD = 100_000

@@ -30,7 +30,7 @@ from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
 from facegate.flows.operators import LOCAL_OPERATOR
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act, Context, Decision, Finding, IncidentFacts, decide, rules_for
-from facegate.policy.stored import deployment_facts
+from facegate.flows.facts import deployment_facts
 from facegate.storage import tables as t
 from facegate.supervision.results import (
     Audience,

@@ -1,139 +1,297 @@
-"""Operator routes: deployments, notices, consent, enroll / verify / identify, erasure."""
+"""Operator routes: deployments, their assessments and notices, consent, enroll / verify /
+identify, erasure, reviews and people's requests. Every route acts as the principal whose
+API key is the bearer token; the role decides what it may do."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from facegate.api.deps import GateDep, OperatorDep
-from facegate.api.schemas import ConsentIn, DeploymentIn, SubjectIn
+from facegate.api.deps import ActingGate
+from facegate.api.openapi import AUTHED, errors
+from facegate.results import (
+    ConsentReceipt,
+    DeploymentInfo,
+    EndReceipt,
+    EnrollResult,
+    ErasureReceipt,
+    IdentifyResult,
+    NoticeInfo,
+    PiaView,
+    ReviewResult,
+    VerifyResult,
+)
+from facegate.specs import ConsentTerms, DeploymentSpec, PiaAnswers, PublicSecurityIn, Text
 
 router = APIRouter(prefix="/v1/deployments", tags=["operator"])
 
 Image = Annotated[UploadFile, File(description="a JPEG, PNG, WebP, GIF or PGM photo")]
-SubjectRef = Annotated[str, Form(min_length=1, max_length=200)]
+SubjectRef = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+DeploymentId = Annotated[str, Path(max_length=40)]
+ItemId = Annotated[str, Path(max_length=40)]
 
 
-@router.post("", status_code=201)
-def create_deployment(body: DeploymentIn, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    kwargs = body.gate_kwargs()
-    kwargs["confirmed_by"] = kwargs["confirmed_by"] or f"operator {op.id} (API)"
-    return gate.create_deployment(operator_id=op.id, **kwargs).to_dict()  # type: ignore[arg-type]
-
-
-@router.get("")
-def list_deployments(gate: GateDep, op: OperatorDep) -> list[dict[str, Any]]:
-    return [d.to_dict() for d in gate.list_deployments(operator_id=op.id)]
-
-
-@router.get("/{deployment_id}")
-def get_deployment(deployment_id: str, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    return gate.get_deployment(deployment_id, operator_id=op.id).to_dict()
-
-
-@router.get("/{deployment_id}/notice")
-def get_notice(deployment_id: str, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    return gate.notice(deployment_id, operator_id=op.id).to_dict()
-
-
-@router.post("/{deployment_id}/consents", status_code=201)
-def give_consent(
-    deployment_id: str, body: ConsentIn, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    return gate.give_consent(deployment_id, operator_id=op.id, **body.model_dump()).to_dict()
-
-
-@router.post("/{deployment_id}/refusals", status_code=201)
-def record_refusal(deployment_id: str, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    """Someone refused: recorded anonymously; the non-face alternative stays open."""
-    event_id = gate.record_refusal(deployment_id, operator_id=op.id)
-    alternative = gate.get_deployment(deployment_id, operator_id=op.id).alternative
-    return {"event_id": event_id, "alternative": alternative}
-
-
-@router.post("/{deployment_id}/consents/withdraw")
-def withdraw_consent(
-    deployment_id: str, body: SubjectIn, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    return gate.withdraw_consent(deployment_id, body.subject_ref, operator_id=op.id).to_dict()
-
-
-@router.post("/{deployment_id}/erase")
-def erase(deployment_id: str, body: SubjectIn, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
-    return gate.erase(
-        deployment_id, body.subject_ref, reason=body.reason, operator_id=op.id
-    ).to_dict()
-
-
-@router.post("/{deployment_id}/enroll", status_code=201)
-async def enroll(
-    deployment_id: str, subject_ref: SubjectRef, image: Image, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    data = await image.read()
-    result = await run_in_threadpool(
-        gate.enroll, deployment_id, subject_ref, data, operator_id=op.id
-    )
-    return result.to_dict()
-
-
-@router.post("/{deployment_id}/verify")
-async def verify(
-    deployment_id: str, subject_ref: SubjectRef, image: Image, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    data = await image.read()
-    result = await run_in_threadpool(
-        gate.verify, deployment_id, subject_ref, data, operator_id=op.id
-    )
-    return result.to_dict()
-
-
-@router.post("/{deployment_id}/identify")
-async def identify(
-    deployment_id: str, image: Image, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    data = await image.read()
-    result = await run_in_threadpool(gate.identify, deployment_id, data, operator_id=op.id)
-    return result.to_dict()
-
-
-class ReviewIn(BaseModel):
+class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reviewer: str = Field(min_length=1, max_length=100, description="the reviewer's staff id")
+
+
+class DeploymentChangeIn(_In):
+    """Only the fields given change; every change makes the deployment a draft again."""
+
+    purpose: Annotated[Text, Field(min_length=1, max_length=2000)] | None = None
+    capabilities: list[Annotated[Text, Field(max_length=40)]] | None = None
+    capture: Literal["on_request", "in_view"] | None = None
+    location: Annotated[Text, Field(max_length=40)] | None = None
+    signage: bool | None = None
+    egress: bool | None = None
+    alternative: Annotated[Text, Field(max_length=500)] | None = None
+    retention_days: int | None = None
+    threshold: float | None = None
+    public_security: PublicSecurityIn | None = None
+    purpose_ends_at: datetime | None = None
+    risk_team: Annotated[Text, Field(max_length=200)] | None = None
+    accountable: Annotated[Text, Field(max_length=200)] | None = None
+    fairness_tested: bool | None = None
+    opt_out: bool | None = None
+    alternative_penalty: bool | None = None
+    law_enforcement: bool | None = None
+    liveness: bool | None = None
+
+
+class SignIn(_In):
+    necessity: Annotated[Text, Field(min_length=1, max_length=5000)]
+    answers: PiaAnswers | None = None
+
+
+class EndIn(_In):
+    reason: Annotated[Text, Field(min_length=10, max_length=500)]
+
+
+class ConsentIn(ConsentTerms):
+    subject_ref: Annotated[Text, Field(min_length=1, max_length=200)]
+
+
+class SubjectIn(_In):
+    subject_ref: Annotated[Text, Field(min_length=1, max_length=200)]
+    reason: Annotated[Text, Field(max_length=200)] = ""
+
+
+class HoldIn(_In):
+    subject_ref: Annotated[Text, Field(min_length=1, max_length=200)]
+    ground: Annotated[Text, Field(max_length=40)]
+
+
+class RefusalIn(_In):
+    method: Annotated[Text, Field(min_length=1, max_length=40)]
+
+
+class RefusalOut(BaseModel):
+    event_id: str
+    alternative: str
+
+
+class EventOut(BaseModel):
+    event_id: str
+
+
+@router.post("", status_code=201, response_model=DeploymentInfo, responses=errors(*AUTHED))
+def create_deployment(body: DeploymentSpec, gate: ActingGate) -> Any:
+    """Register a draft deployment; refused citing the rule if the law forbids it."""
+    return gate.create_deployment(body)
+
+
+@router.get("", response_model=list[DeploymentInfo], responses=errors(401))
+def list_deployments(gate: ActingGate) -> Any:
+    return gate.list_deployments()
+
+
+@router.get("/{deployment_id}", response_model=DeploymentInfo, responses=errors(*AUTHED))
+def get_deployment(deployment_id: DeploymentId, gate: ActingGate) -> Any:
+    return gate.get_deployment(deployment_id)
+
+
+@router.patch("/{deployment_id}", response_model=DeploymentInfo, responses=errors(*AUTHED, 409))
+def change_deployment(
+    deployment_id: DeploymentId, body: DeploymentChangeIn, gate: ActingGate
+) -> Any:
+    """Change a deployment: it becomes a draft until the DPO signs again."""
+    return gate.change_deployment(deployment_id, **body.model_dump(exclude_unset=True))
+
+
+@router.post("/{deployment_id}/end", response_model=EndReceipt, responses=errors(*AUTHED, 409))
+def end_deployment(deployment_id: DeploymentId, body: EndIn, gate: ActingGate) -> Any:
+    """The purpose is met: everyone is erased, with a receipt each."""
+    return gate.end_deployment(deployment_id, reason=body.reason)
+
+
+@router.get("/{deployment_id}/pia", response_model=PiaView, responses=errors(*AUTHED))
+def show_pia(deployment_id: DeploymentId, gate: ActingGate) -> Any:
+    return gate.pia(deployment_id)
+
+
+@router.post(
+    "/{deployment_id}/pia/sign", response_model=DeploymentInfo, responses=errors(*AUTHED, 409)
+)
+def sign_pia(deployment_id: DeploymentId, body: SignIn, gate: ActingGate) -> Any:
+    """The DPO (role dpo) signs the impact assessment; the deployment goes live."""
+    return gate.sign_pia(deployment_id, necessity=body.necessity, answers=body.answers)
+
+
+@router.get("/{deployment_id}/notice", response_model=NoticeInfo, responses=errors(*AUTHED))
+def get_notice(
+    deployment_id: DeploymentId, gate: ActingGate, language: Literal["en", "zh-CN"] = "en"
+) -> Any:
+    return gate.notice(deployment_id, language=language)
+
+
+@router.post(
+    "/{deployment_id}/consents",
+    status_code=201,
+    response_model=ConsentReceipt,
+    responses=errors(*AUTHED, 409),
+)
+def give_consent(deployment_id: DeploymentId, body: ConsentIn, gate: ActingGate) -> Any:
+    terms = ConsentTerms(**body.model_dump(exclude={"subject_ref"}))
+    return gate.give_consent(deployment_id, body.subject_ref, terms)
+
+
+@router.post(
+    "/{deployment_id}/refusals",
+    status_code=201,
+    response_model=RefusalOut,
+    responses=errors(*AUTHED),
+)
+def record_refusal(deployment_id: DeploymentId, body: RefusalIn, gate: ActingGate) -> Any:
+    """Someone refused: recorded anonymously; the non-face alternative stays open."""
+    event_id = gate.record_refusal(deployment_id, method=body.method)
+    return RefusalOut(event_id=event_id, alternative=gate.get_deployment(deployment_id).alternative)
+
+
+@router.post(
+    "/{deployment_id}/consents/withdraw",
+    response_model=ErasureReceipt,
+    responses=errors(*AUTHED, 409),
+)
+def withdraw_consent(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
+    return gate.withdraw_consent(deployment_id, body.subject_ref)
+
+
+@router.post(
+    "/{deployment_id}/erase", response_model=ErasureReceipt, responses=errors(*AUTHED, 409)
+)
+def erase(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
+    return gate.erase(deployment_id, body.subject_ref, reason=body.reason)
+
+
+@router.post(
+    "/{deployment_id}/purpose-ended",
+    response_model=ErasureReceipt,
+    responses=errors(*AUTHED, 409),
+)
+def purpose_ended(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
+    """This person's purpose ended (they left): their face data is erased now."""
+    return gate.end_purpose(deployment_id, body.subject_ref)
+
+
+@router.post("/{deployment_id}/holds", response_model=EventOut, responses=errors(*AUTHED, 409))
+def hold(deployment_id: DeploymentId, body: HoldIn, gate: ActingGate) -> Any:
+    """Keep a person's data past an erasure request on a legal ground (decided by the packs)."""
+    return EventOut(event_id=gate.hold(deployment_id, body.subject_ref, ground=body.ground))
+
+
+@router.post(
+    "/{deployment_id}/enroll",
+    status_code=201,
+    response_model=EnrollResult,
+    responses=errors(*AUTHED, 409, 413, 415),
+)
+async def enroll(
+    deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
+) -> Any:
+    data = await image.read()
+    return await run_in_threadpool(gate.enroll, deployment_id, subject_ref, data)
+
+
+@router.post(
+    "/{deployment_id}/verify",
+    response_model=VerifyResult,
+    responses=errors(*AUTHED, 413, 415),
+)
+async def verify(
+    deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
+) -> Any:
+    data = await image.read()
+    return await run_in_threadpool(gate.verify, deployment_id, subject_ref, data)
+
+
+@router.post(
+    "/{deployment_id}/identify",
+    response_model=IdentifyResult,
+    responses=errors(*AUTHED, 413, 415),
+)
+async def identify(deployment_id: DeploymentId, image: Image, gate: ActingGate) -> Any:
+    """1:N; a refusal is a 403 citing the rule (never "unknown"), and carries no score."""
+    data = await image.read()
+    return await run_in_threadpool(gate.identify, deployment_id, data)
+
+
+class ReviewIn(_In):
     confirm: bool
 
 
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=10, max_length=5000)
+class AnswerIn(_In):
+    reason: Annotated[Text, Field(min_length=1, max_length=5000)]
     refuse: bool = False
+    exemption: Annotated[Text, Field(max_length=40)] = ""
+
+
+class RequestOut(BaseModel):
+    request_id: str
+    kind: str
+    status: str
+    received_at: str
+    due_at: str
+    reason: str
+    event_id: str
+    deployment_id: str | None = None
+    text: str | None = None
 
 
 ops = APIRouter(prefix="/v1", tags=["operator"])
 
 
-@ops.post("/identifications/{identification_id}/reviews")
-def review_identification(
-    identification_id: str, body: ReviewIn, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
-    """Confirm or reject a pending remote-identification match (two reviewers name it)."""
-    return gate.review_identification(
-        identification_id, reviewer=body.reviewer, confirm=body.confirm, operator_id=op.id
-    ).to_dict()
+@ops.get("/identifications", responses=errors(401, 403))
+def pending_reviews(gate: ActingGate) -> list[dict[str, Any]]:
+    """Remote-identification matches awaiting two reviewers (nobody is named)."""
+    return gate.pending_reviews()
 
 
-@ops.get("/requests")
-def open_requests(gate: GateDep, op: OperatorDep) -> list[dict[str, Any]]:
+@ops.post(
+    "/identifications/{identification_id}/reviews",
+    response_model=ReviewResult,
+    responses=errors(*AUTHED, 409),
+)
+def review_identification(identification_id: ItemId, body: ReviewIn, gate: ActingGate) -> Any:
+    """The acting reviewer confirms or rejects a pending match (two reviewers name it)."""
+    return gate.review_identification(identification_id, confirm=body.confirm)
+
+
+@ops.get("/requests", response_model=list[RequestOut], responses=errors(401, 403))
+def open_requests(gate: ActingGate) -> Any:
     """People's open requests and complaints, soonest deadline first."""
-    return [r.to_dict() for r in gate.open_requests(operator_id=op.id)]
+    return gate.open_requests()
 
 
-@ops.post("/requests/{request_id}/answer")
-def answer_request(
-    request_id: str, body: AnswerIn, gate: GateDep, op: OperatorDep
-) -> dict[str, Any]:
+@ops.post(
+    "/requests/{request_id}/answer",
+    response_model=RequestOut,
+    responses=errors(*AUTHED, 409),
+)
+def answer_request(request_id: ItemId, body: AnswerIn, gate: ActingGate) -> Any:
     return gate.answer_request(
-        request_id, reason=body.reason, refuse=body.refuse, operator_id=op.id
+        request_id, reason=body.reason, refuse=body.refuse, exemption=body.exemption
     ).to_dict()

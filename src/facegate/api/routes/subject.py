@@ -58,6 +58,12 @@ def complain(body: ComplaintIn, gate: GateDep, code: Code) -> dict[str, Any]:
     return gate.subject_complaint(code, body.text).to_dict()
 
 
+@router.post("/me/corrections", status_code=201)
+def correct(body: ComplaintIn, gate: GateDep, code: Code) -> dict[str, Any]:
+    """Ask for a correction (a wrong match, a wrong record); answered by ``due_at``."""
+    return gate.subject_correction(code, body.text).to_dict()
+
+
 @router.get("/me/evidence")
 def my_evidence(gate: GateDep, code: Code) -> dict[str, Any]:
     """My evidence bundle: every event about me with its inclusion proof, the signed

@@ -1,64 +1,82 @@
-"""Checks that more than one pack cites under its own rule id."""
+"""Checks that more than one pack cites, each under its own rule id."""
 
 from __future__ import annotations
 
 from facegate.policy.dates import add_years
+from facegate.policy.facts import IMPLIED_METHODS, WRITTEN_METHODS
 from facegate.policy.rules import Act, Check, Context, Finding, allow, deny
 
 PIA_KEPT_YEARS = 3
 
 
-def known(ctx: Context) -> bool:
-    """Whether the deployment facts past ``purpose_sha256`` were supplied (see
-    :class:`~facegate.policy.facts.DeploymentFacts`); rules about them are silent if not."""
-    return ctx.deployment.complete
-
-
 def impact_assessment(rule_id: str, name: str) -> Check:
-    """An impact assessment completed before go-live, covering the current purpose and
-    method (so a change of either needs a new one). ``name`` is "PIA" or "DPIA"."""
+    """An impact assessment written by people and signed by a data protection officer before
+    go-live, covering the current purpose and method (so a change of either voids it).
+    ``name`` is "PIA" or "DPIA"."""
 
     def check(ctx: Context) -> Finding | None:
-        if not known(ctx):
-            return None
         d = ctx.deployment
         pia = d.pia
-        if pia is None:
+        if pia is None or pia.missing:
+            missing = ", ".join(pia.missing) if pia is not None else "every part"
             return deny(
                 rule_id,
-                f"no {name} (impact assessment) was completed for this deployment",
-                f"Complete a {name} of the purpose, the method, the risks to people and the\n"
-                "safeguards, and have it confirmed before the deployment goes live.",
+                f"the {name} (impact assessment) is not complete: it leaves unanswered {missing}",
+                f"Answer every part of the {name} (lawfulness, necessity, impact, risks,\n"
+                "safeguards, conclusion), then have the DPO sign it: 'facegate pia sign'.",
             )
-        if pia.completed_at > ctx.now:
+        if pia.signed_at is None:
+            return deny(
+                rule_id,
+                f"no data protection officer has signed the {name}; the deployment is a draft",
+                f"A principal with the 'dpo' role reviews and signs the {name}:\n"
+                "'facegate pia sign -d DEPLOYMENT --necessity TEXT' with their own key.",
+            )
+        if pia.signed_at > ctx.now:
             return deny(
                 rule_id,
                 f"the {name} is dated after the deployment goes live",
-                f"The {name} must be completed before processing starts.",
+                f"The {name} must be signed before processing starts.",
             )
-        if pia.purpose_sha256 != d.purpose_sha256:
+        if pia.purpose_sha256 != d.purpose_sha256 or pia.method_sha256 != d.method_sha256:
             return deny(
                 rule_id,
-                f"the purpose changed after the {name} was done",
-                f"Redo the {name} for the new purpose before processing again.",
-            )
-        if pia.method_sha256 != d.method_sha256:
-            return deny(
-                rule_id,
-                f"the method (location, capabilities, transfers) changed after the {name}",
-                f"Redo the {name} for the new method before processing again.",
+                f"the purpose or method changed after the {name} was signed",
+                f"Redo the {name} for the change and have the DPO sign it again.",
             )
         if ctx.act is Act.ACTIVATE_DEPLOYMENT:
-            keep = add_years(pia.completed_at, PIA_KEPT_YEARS)
+            keep = add_years(pia.signed_at, PIA_KEPT_YEARS)
             return allow(rule_id, f"keep the {name} for {PIA_KEPT_YEARS} years", due=keep)
         return allow(rule_id)
 
     return check
 
 
-def consent_required(rule_id: str, *, written: frozenset[str] | None = None) -> Check:
-    """Processing needs a consent that exists, is not withdrawn and has not expired (and,
-    with ``written``, was captured by one of those methods)."""
+def not_live(rule_id: str, ctx: Context, *, what: str = "processing") -> Finding | None:
+    """A denial when the deployment is not live: a draft has published no notice, so nobody
+    can have been told (or have consented); an ended deployment holds no face data."""
+    status = ctx.deployment.status
+    if status == "ended":
+        return deny(
+            rule_id,
+            f"this deployment has ended; no {what} is allowed and its face data was erased",
+            "Register a new deployment if a new purpose needs face recognition.",
+        )
+    if status != "live" or ctx.notice is None:
+        return deny(
+            rule_id,
+            "this deployment has not gone live: its notice is not published, so nobody can\n"
+            "have been told before their face is used",
+            "Have the DPO sign the impact assessment ('facegate pia sign'); the notice is\n"
+            "published then.",
+        )
+    return None
+
+
+def consent_required(rule_id: str, *, written: bool = False) -> Check:
+    """Processing needs a consent that exists, is not withdrawn, has not expired, was given
+    by an active act of the person (and, with ``written``, is a written release with the
+    signed form's or e-signature record's hash)."""
 
     def check(ctx: Context) -> Finding | None:
         c = ctx.consent
@@ -81,13 +99,24 @@ def consent_required(rule_id: str, *, written: frozenset[str] | None = None) -> 
                 "this person's consent has expired",
                 "Ask the person to consent again after reading the current notice.",
             )
-        if written is not None and c.method not in written:
+        if c.method in IMPLIED_METHODS:
             return deny(
                 rule_id,
-                f"consent was captured as {c.method!r}, not as a written release",
+                f"a consent captured as {c.method!r} is not an explicit consent",
+                "Ask the person to agree by an act of their own (signing, pressing 'I agree').",
+            )
+        if written and (c.method not in WRITTEN_METHODS or not c.form_sha256):
+            return deny(
+                rule_id,
+                f"consent was captured as {c.method!r} without a signed written release",
                 "Have the person sign a written release (a signed form or an electronic\n"
-                "signature) before collecting their face.",
+                "signature) and record its SHA-256 (--form) before collecting their face.",
             )
         return allow(rule_id)
 
     return check
+
+
+def subject_level(ctx: Context) -> bool:
+    """Whether the act is judged on one person's consent (enroll, verify, identify)."""
+    return ctx.act in {Act.ENROLL, Act.VERIFY, Act.IDENTIFY}

@@ -11,11 +11,10 @@ from datetime import datetime, time
 
 from facegate.policy.dates import add_years
 from facegate.policy.facts import (
-    BANNED_LOCATIONS,
     CONSENT_BASES,
     CONTROLS,
     IMPLIED_METHODS,
-    PUBLIC_LOCATIONS,
+    NON_ANSWERS,
     SCOPES,
 )
 from facegate.policy.packs import cn_pipl
@@ -23,9 +22,12 @@ from facegate.policy.packs._common import (
     PIA_KEPT_YEARS,
     consent_required,
     impact_assessment,
-    known,
+    not_live,
+    subject_level,
 )
+from facegate.policy.places import place
 from facegate.policy.rules import (
+    DEPLOYMENT_LEVEL,
     PROCESSING,
     SETUP,
     Act,
@@ -35,9 +37,10 @@ from facegate.policy.rules import (
     allow,
     deny,
 )
-from facegate.supervision.workdays import CHINA_TZ, add_working_days, china_date
+from facegate.policy.workdays import CHINA_TZ, add_working_days, china_date
 
 _MIN_STATEMENT = 10  # characters: a purpose of "x" is no purpose
+_MIN_NECESSITY = 30  # a necessity statement explains; a few words do not
 GUARDIAN_AGE = 14
 FILING_THRESHOLD = 100_000
 FILING_WORKING_DAYS = 30
@@ -74,60 +77,77 @@ def _purpose_and_necessity(ctx: Context) -> Finding:
             "the deployment has no specific purpose",
             "State what face recognition is for, e.g. 'residents open the gate'.",
         )
-    if len(d.necessity.strip()) < _MIN_STATEMENT:
+    necessity = d.necessity.strip()
+    if ctx.act is Act.REGISTER_DEPLOYMENT and not necessity:
+        # a draft: the necessity statement is written when the DPO signs the assessment
+        return allow("CN-FR-4", "the DPO writes the necessity statement at sign-off")
+    if len(necessity) < _MIN_NECESSITY or necessity.casefold() == d.purpose.strip().casefold():
         return deny(
             "CN-FR-4",
-            "the deployment gives no necessity justification",
-            "Explain why face recognition is necessary and why less intrusive means fall short.",
+            "the necessity statement does not explain why face recognition is needed",
+            "Explain, in your own words, why face recognition is necessary for this purpose\n"
+            f"and why less intrusive means fall short (at least {_MIN_NECESSITY} characters).",
         )
     return allow("CN-FR-4")
 
 
 def _notice(ctx: Context) -> Finding | None:
-    n = ctx.notice
-    if ctx.act is Act.GIVE_CONSENT:
-        c = ctx.consent
-        if n is None or c is None:
-            raise ValueError("a give_consent decision needs Context.notice and Context.consent")
-        if c.notice_version != n.version:
+    d = ctx.deployment
+    if ctx.act is Act.REGISTER_DEPLOYMENT:
+        where = place(d.location_type)
+        if where is not None and where.physical and not d.signage:
             return deny(
                 "CN-FR-5",
-                f"the person was shown notice version {c.notice_version}, but the current one "
-                f"is {n.version}",
-                "Show the person the current notice, then record their consent.",
+                f"a {where.en} needs prominent signs telling people face recognition is used",
+                "Post signs at the recognition area (what, who, why, how to refuse), then\n"
+                "register with signage declared.",
             )
         return allow("CN-FR-5")
-    if n is None:
-        if ctx.act is Act.ACTIVATE_DEPLOYMENT:
-            raise ValueError("an activate_deployment decision needs Context.notice")
-        return None  # processing: the caller did not supply the notice facts
+    if ctx.act is Act.ACTIVATE_DEPLOYMENT:
+        return _complete_notice(ctx)
+    refused = not_live("CN-FR-5", ctx)
+    if refused is not None:
+        return refused
+    n = ctx.need_notice()
+    if ctx.act is Act.GIVE_CONSENT and ctx.need_consent().notice_version != n.version:
+        return deny(
+            "CN-FR-5",
+            f"the person was shown notice version {ctx.need_consent().notice_version}, but "
+            f"the current one is {n.version}",
+            "Show the person the current notice, then record their consent.",
+        )
+    if ctx.act is Act.SCAN and d.capture == "in_view" and not d.signage:
+        return deny(
+            "CN-FR-5",
+            "a search of everyone in view needs prominent signs: people who did not enrol\n"
+            "were never shown the notice",
+            "Post signs at the recognition area, or capture only people who ask to use it.",
+        )
+    return allow("CN-FR-5")
+
+
+def _complete_notice(ctx: Context) -> Finding:
+    n = ctx.need_notice()
     if n.missing:
         return deny(
             "CN-FR-5",
             "the notice lacks " + ", ".join(n.missing),
-            "Publish a notice that states every required field before processing.",
+            "Set the operator's identity, contact and DPO ('facegate operator set') and\n"
+            "publish a notice that states every required field.",
         )
-    if ctx.act is Act.ACTIVATE_DEPLOYMENT:
-        if CHINESE not in n.languages:
-            return deny(
-                "CN-FR-5",
-                "the notice has no Chinese version",
-                "Publish the notice in Chinese (and any other language people here read).",
-            )
-        if not n.plain:
-            return deny(
-                "CN-FR-5",
-                "the notice has no accessible plain-language version",
-                "Add a short plain version that people can take in at a glance or hear read.",
-            )
-        return allow("CN-FR-5", "show the notice prominently before any face is captured")
-    if ctx.consent is not None and ctx.consent.notice_version < 1:
+    if CHINESE not in n.languages:
         return deny(
             "CN-FR-5",
-            "no record of which notice this person was shown",
-            "Record the notice version shown when recording consent.",
+            "the notice has no Chinese version",
+            "Publish the notice in Chinese (and any other language people here read).",
         )
-    return allow("CN-FR-5")
+    if not n.plain:
+        return deny(
+            "CN-FR-5",
+            "the notice has no accessible plain-language version",
+            "Add a short plain version that people can take in at a glance or hear read.",
+        )
+    return allow("CN-FR-5", "show the notice prominently before any face is captured")
 
 
 def _consent(ctx: Context) -> Finding | None:
@@ -141,10 +161,8 @@ def _consent(ctx: Context) -> Finding | None:
                 "requires the processing (legal basis 'law').",
             )
         return allow("CN-FR-6")
-    c = ctx.consent
     if ctx.act is Act.GIVE_CONSENT:
-        if c is None:
-            raise ValueError("a give_consent decision needs Context.consent")
+        c = ctx.need_consent()
         if c.method in IMPLIED_METHODS:
             return deny(
                 "CN-FR-6",
@@ -157,20 +175,34 @@ def _consent(ctx: Context) -> Finding | None:
                 "the consent to face recognition is bundled with other terms",
                 "Ask for consent to face recognition on its own, apart from any other terms.",
             )
-    elif d.legal_basis == "law" and known(ctx):
+        return _guardian(ctx) or allow("CN-FR-6")
+    if d.legal_basis == "law":
         return allow("CN-FR-6", "cite the law that requires this processing in the record")
-    else:
-        refused = consent_required("CN-FR-6")(ctx)
-        if refused is not None and not refused.allowed:
-            return refused
-        assert c is not None  # consent_required refuses a missing consent
-    if c.subject_age is not None and c.subject_age < GUARDIAN_AGE and not c.by_guardian:
+    refused = consent_required("CN-FR-6")(ctx)
+    if refused is not None and not refused.allowed:
+        return refused
+    return _guardian(ctx) or allow("CN-FR-6")
+
+
+def _guardian(ctx: Context) -> Finding | None:
+    c = ctx.need_consent()
+    if c.age_basis == "adult_attested":
+        return None
+    if c.subject_age is None:
+        return deny(
+            "CN-FR-6",
+            "the person's age is not recorded, so a child's consent cannot be told apart",
+            "Record the person's age (--age) or that they attested being an adult\n"
+            "(--adult-attested).",
+        )
+    if c.subject_age < GUARDIAN_AGE and not (c.by_guardian and c.guardian_identified):
         return deny(
             "CN-FR-6",
             f"the person is under {GUARDIAN_AGE}; a parent or guardian must consent",
-            "Record the consent of the child's parent or guardian (by_guardian).",
+            "Record the consent of the child's parent or guardian: their name (--guardian)\n"
+            "and the form they signed (--guardian-form).",
         )
-    return allow("CN-FR-6")
+    return None
 
 
 def _local_storage_and_egress(ctx: Context) -> Finding | None:
@@ -185,8 +217,8 @@ def _local_storage_and_egress(ctx: Context) -> Finding | None:
         return deny(
             "CN-FR-8",
             "this deployment keeps face data on the device; it may not be transmitted",
-            "Register the deployment with egress allowed (and a new PIA) if a transfer is\n"
-            "lawful, then collect separate egress consents.",
+            "Change the deployment to allow egress (a new PIA signed by the DPO) if a\n"
+            "transfer is lawful, then collect separate egress consents.",
         )
     c = ctx.consent
     if d.legal_basis != "law" and (c is None or not c.egress):
@@ -202,10 +234,11 @@ def _alternative(ctx: Context) -> Finding | None:
     if _research(ctx):
         return None
     d = ctx.deployment
-    if len(d.alternative.strip()) < 3:
+    answer = " ".join(d.alternative.split()).strip(" .").casefold()
+    if len(answer) < 3 or answer in NON_ANSWERS:
         return deny(
             "CN-FR-10",
-            "no non-face alternative is offered",
+            f"{d.alternative!r} is not a non-face alternative",
             "Offer another way in (key card, PIN, staffed desk) and name it with --alternative.",
         )
     if not d.alternative_enabled:
@@ -238,43 +271,60 @@ def _refusal_costs_nothing(ctx: Context) -> Finding:
 
 def _location(ctx: Context) -> Finding:
     d = ctx.deployment
-    if d.location_type in BANNED_LOCATIONS:
+    where = place(d.location_type)
+    if where is None:
         return deny(
             "CN-FR-13",
-            f"face recognition is banned in a {d.location_type.replace('_', ' ')}",
-            "Hotel rooms, public bathrooms, changing rooms and toilets may not have it at all.",
+            f"{d.location_type!r} is not a place type facegate can classify; it might be a\n"
+            "private space where face recognition is banned",
+            "Choose the place type that describes the site (facegate policy places).",
         )
-    if d.location_type in PUBLIC_LOCATIONS:
+    if where.banned:
+        return deny(
+            "CN-FR-13",
+            f"face recognition is banned in a {where.en}",
+            "Hotel rooms, public bathrooms, changing rooms, toilets and other private spaces\n"
+            "may not have it at all.",
+        )
+    if where.public:
         if not d.signage:
             return deny(
                 "CN-FR-13",
-                "a public place needs prominent signs marking the recognition area",
+                f"a {where.en} is a public place: it needs prominent signs marking the area",
                 "Put up signs, then register with signage declared.",
             )
-        if "public security" not in d.purpose.lower() and "公共安全" not in d.purpose:
+        basis = d.public_security
+        missing = ["authority", "instrument", "area"] if basis is None else basis.missing()
+        if missing:
             return deny(
                 "CN-FR-13",
-                "in a public place face recognition may serve public security only",
-                "State a public-security purpose or choose a non-public location.",
+                f"in a {where.en} face recognition may serve public security only; the basis\n"
+                "lacks its " + ", ".join(missing),
+                "Give the public-security authority, the legal instrument that empowers it and\n"
+                "the defined recognition area (--security-authority/-instrument/-area).",
             )
         return allow("CN-FR-13", "keep prominent signs marking the recognition area")
     return allow("CN-FR-13")
 
 
-def _security_controls(ctx: Context) -> Finding:
-    controls = ctx.need_system().controls
+def _security_controls(ctx: Context) -> Finding | None:
+    if ctx.system is None:
+        return None  # processing before any self-check: nothing measured yet
+    controls = ctx.system.controls
     absent = [c for c in CONTROLS if controls.get(c) is False]
     if absent:
         return deny(
             "CN-FR-14",
             "security controls missing: " + ", ".join(absent).replace("_", " "),
-            "Put every missing control in place before serving requests.",
+            "Put every missing control in place, then run 'facegate selfcheck'.",
         )
+    if ctx.act is not Act.START_SERVICE:
+        return allow("CN-FR-14")
     unchecked = [c for c in CONTROLS if controls.get(c) is None]
     return allow(
         "CN-FR-14",
         *(
-            f"{c.replace('_', ' ')}: not checkable here; the operator must attest it"
+            f"{c.replace('_', ' ')}: not measurable here; the operator must attest it"
             for c in unchecked
         ),
     )
@@ -298,21 +348,22 @@ def _filing(ctx: Context) -> Finding | None:
     s = ctx.scale
     if s is None or _research(ctx):
         return None
-    if s.people_stored < FILING_THRESHOLD:
+    if s.people_stored < FILING_THRESHOLD and s.clock_started_at is None:
         return allow("CN-FR-15")
     if s.filed_at is not None:
         return allow(
             "CN-FR-15",
             "amend the filing on any material change; cancel it when processing stops",
         )
-    deadline = add_working_days(china_date(s.threshold_reached_at or ctx.now), FILING_WORKING_DAYS)
+    deadline = add_working_days(china_date(s.clock_started_at or ctx.now), FILING_WORKING_DAYS)
     # the deadline runs to the end of its day in China
     due = datetime.combine(deadline.due, time.max, tzinfo=CHINA_TZ)
     if ctx.now > due:
         return deny(
             "CN-FR-15",
             f"face data of {s.people_stored} people is held and the filing was due {deadline.due}",
-            "File with the provincial cyberspace administration, then record the filing date.",
+            "File with the provincial cyberspace administration, then record it:\n"
+            "'facegate filing submitted --reference NUMBER'.",
         )
     return allow(
         "CN-FR-15",
@@ -322,18 +373,29 @@ def _filing(ctx: Context) -> Finding | None:
     )
 
 
-_ALL_SETUP = SETUP | {Act.GIVE_CONSENT} | PROCESSING
+def _processing_gate(ctx: Context) -> Finding | None:
+    """CN-FR-6 and the other consent rules judge people; this runs them only where a person
+    is judged (enroll, verify, the person a search matched)."""
+    return _consent(ctx) if subject_level(ctx) or ctx.act in SETUP | {Act.GIVE_CONSENT} else None
+
+
+_NOTICE_ACTS = SETUP | {Act.GIVE_CONSENT} | DEPLOYMENT_LEVEL
 
 MEASURES: tuple[Rule, ...] = (
     Rule("CN-FR-2", "the deployment's scope is application or research", SETUP, _scope),
     Rule("CN-FR-4", "specific purpose and sufficient necessity", SETUP, _purpose_and_necessity),
     Rule(
         "CN-FR-5",
-        "a complete, accessible Chinese notice, shown before consent",
-        frozenset({Act.ACTIVATE_DEPLOYMENT, Act.GIVE_CONSENT}) | PROCESSING,
+        "a complete Chinese notice, shown and posted before capture",
+        _NOTICE_ACTS,
         _notice,
     ),
-    Rule("CN-FR-6", "separate, explicit consent (a guardian's under 14)", _ALL_SETUP, _consent),
+    Rule(
+        "CN-FR-6",
+        "separate, explicit consent (a guardian's under 14)",
+        SETUP | {Act.GIVE_CONSENT} | PROCESSING,
+        _processing_gate,
+    ),
     Rule(
         "CN-FR-8",
         "face data stays on the device unless separately consented",
@@ -342,8 +404,8 @@ MEASURES: tuple[Rule, ...] = (
     ),
     Rule(
         "CN-FR-9",
-        "a PIA before go-live, redone when purpose or method change",
-        frozenset({Act.ACTIVATE_DEPLOYMENT}) | PROCESSING,
+        "a PIA signed by the DPO before go-live, redone when purpose or method change",
+        frozenset({Act.ACTIVATE_DEPLOYMENT}) | DEPLOYMENT_LEVEL,
         impact_assessment("CN-FR-9", "PIA"),
     ),
     Rule("CN-FR-9", "a PIA is kept at least 3 years", frozenset({Act.DELETE_RECORD}), _keep_pia),
@@ -358,7 +420,7 @@ MEASURES: tuple[Rule, ...] = (
     Rule(
         "CN-FR-14",
         "encryption, audit, access control, authorisation, intrusion detection",
-        frozenset({Act.START_SERVICE}),
+        frozenset({Act.START_SERVICE}) | DEPLOYMENT_LEVEL,
         _security_controls,
     ),
     Rule(

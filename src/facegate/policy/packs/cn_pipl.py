@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from facegate.policy.facts import RIGHTS, TRANSFER_MECHANISMS
-from facegate.policy.packs._common import known
+from facegate.policy.facts import ERASURE_EXEMPTIONS, RIGHTS, SEARCHING, TRANSFER_MECHANISMS
+from facegate.policy.packs._common import not_live
+from facegate.policy.places import place
 from facegate.policy.rules import (
-    PROCESSING,
+    DEPLOYMENT_LEVEL,
+    ERASURES,
     SETUP,
+    SUBJECT_LEVEL,
     Act,
     Context,
     Finding,
@@ -19,19 +22,32 @@ from facegate.policy.rules import (
 )
 
 CROSS_BORDER_ASSESSMENT_PEOPLE = 10_000
+_MIN_REASONS = 10  # characters: "no" is not a reason
+#: the product's bounds on a retention period, under every pack
+RETENTION_RANGE = (1, 3650)
 
 #: the capability an act exercises (CN-SPC-2 / IND-2019: nothing beyond the declared method)
-ACT_CAPABILITY = {Act.VERIFY: "verify", Act.IDENTIFY: "identify"}
+ACT_CAPABILITY = {Act.VERIFY: "verify", Act.SCAN: "identify", Act.IDENTIFY: "identify"}
+
+
+def retention_out_of_range(rule_id: str, ctx: Context) -> Finding | None:
+    """A denial when the retention lies outside what any purpose can need."""
+    low, high = RETENTION_RANGE
+    days = ctx.deployment.retention_days
+    if not low <= days <= high:
+        return deny(
+            rule_id,
+            f"a retention of {days} days is outside {low} to {high} days",
+            "Set the shortest retention the purpose needs, in days (--retention-days).",
+        )
+    return None
 
 
 def within_declared_method(rule_id: str, ctx: Context) -> Finding | None:
     """Processing only by a capability the deployment declared (shared with IND-2019)."""
-    if not known(ctx):
-        return None
     caps = ctx.deployment.capabilities
     if ctx.act is Act.ENROLL:
-        needed = {"verify", "identify", "remote_identification", "realtime_remote_identification"}
-        if not caps & needed:
+        if not caps & {"verify", *SEARCHING}:
             return deny(
                 rule_id,
                 "this deployment declares no recognition capability to enroll faces for",
@@ -39,11 +55,11 @@ def within_declared_method(rule_id: str, ctx: Context) -> Finding | None:
             )
         return allow(rule_id)
     cap = ACT_CAPABILITY[ctx.act]
-    if cap not in caps and not (cap == "identify" and caps & {"remote_identification"}):
+    if cap not in caps and not (cap == "identify" and caps & SEARCHING):
         return deny(
             rule_id,
             f"this deployment did not declare '{cap}'; using it goes beyond the stated method",
-            f"Register the change ('{cap}' capability, a new PIA and notice) first.",
+            f"Change the deployment ('{cap}' capability; the DPO signs a new PIA) first.",
         )
     return allow(rule_id)
 
@@ -51,13 +67,9 @@ def within_declared_method(rule_id: str, ctx: Context) -> Finding | None:
 def _fresh_consent_on_change(ctx: Context) -> Finding | None:
     c = ctx.consent
     if c is None:
-        return None
-    changed_notice = (
-        ctx.current_notice_sha256 is not None and c.notice_sha256 != ctx.current_notice_sha256
-    )
-    changed_purpose = bool(ctx.deployment.purpose_sha256) and (
-        c.purpose_sha256 != ctx.deployment.purpose_sha256
-    )
+        return None  # CN-FR-6 refuses processing without consent
+    changed_notice = ctx.notice is None or c.notice_sha256 != ctx.notice.sha256
+    changed_purpose = c.purpose_sha256 != ctx.deployment.purpose_sha256
     if changed_notice or changed_purpose:
         return deny(
             "CN-PIPL-14",
@@ -68,41 +80,41 @@ def _fresh_consent_on_change(ctx: Context) -> Finding | None:
 
 
 def _deletion(ctx: Context) -> Finding | None:
-    if ctx.act is Act.WITHDRAW:
+    if ctx.act in ERASURES:
         return allow(
             "CN-PIPL-15",
             "delete the person's templates",
             "destroy the person's data key",
             "write a deletion receipt to the ledger",
         )
-    if not known(ctx):
-        return None
+    if ctx.act is Act.HOLD:
+        # PIPL Art 47: deletion may wait only while a retention period set by law runs
+        if ctx.ground != "legal_obligation":
+            return deny(
+                "CN-PIPL-15",
+                f"{ctx.ground or 'no ground'!r} is not a ground to keep face data a person asked\n"
+                "to have deleted",
+                "Only a retention period set by a law or administrative regulation\n"
+                "('legal_obligation') defers deletion (PIPL Art 47); otherwise erase it.",
+            )
+        return allow("CN-PIPL-15", "stop all processing; delete when the legal period ends")
     if ctx.deployment.status == "ended":
-        return deny(
-            "CN-PIPL-15",
-            "this deployment has ended; its face data must be deleted, not used",
-            "Erase the remaining templates.",
-        )
+        return not_live("CN-PIPL-15", ctx)
     return allow("CN-PIPL-15")
 
 
 def _shortest_retention(ctx: Context) -> Finding | None:
     d = ctx.deployment
     if ctx.act is Act.ENROLL:
-        if not known(ctx) or d.retention_days is None:
-            return None
         due = ctx.now + timedelta(days=d.retention_days)
         if d.purpose_ends_at is not None:
             due = min(due, d.purpose_ends_at)
         return allow("CN-PIPL-19", "delete the template when its TTL ends", due=due)
-    if not known(ctx):
-        return None
-    if d.retention_days is None or d.retention_days < 1:
-        return deny(
-            "CN-PIPL-19",
-            "the deployment sets no retention period",
-            "Set the shortest retention the purpose needs (retention_days).",
-        )
+    if ctx.act is Act.EXPIRE:
+        return allow("CN-PIPL-19", "delete what outlived its retention, with a receipt")
+    refused = retention_out_of_range("CN-PIPL-19", ctx)
+    if refused is not None:
+        return refused
     if d.purpose_ends_at is not None and ctx.now + timedelta(days=d.retention_days) > (
         d.purpose_ends_at
     ):
@@ -152,11 +164,18 @@ def _answer(ctx: Context) -> Finding:
     r = ctx.need_request()
     if r.right not in RIGHTS:
         raise ValueError(f"unknown right {r.right!r}; one of {sorted(RIGHTS)}")
-    if r.refused and not r.reasons.strip():
+    if len(r.reasons.strip()) < _MIN_REASONS:
+        what = "refusal" if r.refused else "answer"
         return deny(
             "CN-PIPL-44",
-            f"a refusal of the person's '{r.right}' request must give its reasons",
-            "State the reasons for refusing, and how the person can complain.",
+            f"an {what} to the person's '{r.right}' request must give its reasons",
+            "State the reasons (what was done, or why not, and how the person can complain).",
+        )
+    if r.refused and r.right == "delete" and r.exemption not in ERASURE_EXEMPTIONS:
+        return deny(
+            "CN-PIPL-44",
+            "a refusal to delete must rest on a ground the law allows",
+            "Name the ground (e.g. legal_obligation), or delete the data.",
         )
     return allow("CN-PIPL-44", "answer the request promptly and record the answer")
 
@@ -186,8 +205,10 @@ def _breach(ctx: Context) -> Finding:
     return allow("CN-PIPL-57")
 
 
-def _evidence(ctx: Context) -> Finding:
-    if not ctx.need_system().ledger_verified:
+def _evidence(ctx: Context) -> Finding | None:
+    if ctx.system is None:
+        return None  # processing before any self-check: nothing measured yet
+    if not ctx.system.ledger_verified:
         return deny(
             "CN-PIPL-69",
             "the evidence ledger does not verify; the processor could not prove its conduct",
@@ -197,8 +218,18 @@ def _evidence(ctx: Context) -> Finding:
 
 
 def _spc_infringement(ctx: Context) -> Finding | None:
-    if ctx.act in PROCESSING:
+    if ctx.act in DEPLOYMENT_LEVEL:
         return within_declared_method("CN-SPC-2", ctx)
+    if ctx.act is Act.REGISTER_DEPLOYMENT:
+        where = place(ctx.deployment.location_type)
+        if where is not None and where.business and not ctx.deployment.signage:
+            return deny(
+                "CN-SPC-2",
+                f"face recognition in a business place ({where.en}) without published rules and\n"
+                "signs infringes the people recognised",
+                "Post signs and publish the rules (the notice) at the site.",
+            )
+        return allow("CN-SPC-2")
     if not ctx.need_transfer().same_purpose:
         return deny(
             "CN-SPC-2",
@@ -234,19 +265,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CN-PIPL-14",
         "a changed notice or purpose voids consent",
-        PROCESSING,
+        SUBJECT_LEVEL,
         _fresh_consent_on_change,
     ),
     Rule(
         "CN-PIPL-15",
-        "withdrawal deletes; nothing is used after the service ends",
-        PROCESSING | {Act.WITHDRAW},
+        "withdrawal and erasure delete; nothing is used after the service ends",
+        DEPLOYMENT_LEVEL | ERASURES | {Act.HOLD, Act.GIVE_CONSENT},
         _deletion,
     ),
     Rule(
         "CN-PIPL-19",
         "a finite retention no longer than the purpose",
-        SETUP | {Act.ENROLL},
+        SETUP | {Act.ENROLL, Act.EXPIRE},
         _shortest_retention,
     ),
     Rule(
@@ -265,13 +296,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "CN-PIPL-69",
         "a verifiable evidence ledger",
-        frozenset({Act.START_SERVICE}),
+        frozenset({Act.START_SERVICE}) | DEPLOYMENT_LEVEL,
         _evidence,
     ),
     Rule(
         "CN-SPC-2",
-        "no use beyond the stated purpose and method",
-        PROCESSING | {Act.SHARE},
+        "no use beyond the stated purpose and method; signs in business places",
+        DEPLOYMENT_LEVEL | {Act.SHARE, Act.REGISTER_DEPLOYMENT},
         _spc_infringement,
     ),
     Rule("CN-SPC-7", "recipients recorded; no unlimited terms", _TRANSFER, _co_processor),

@@ -13,10 +13,9 @@ where the law leaves room. facegate reads its five commitments as these checks:
 
 from __future__ import annotations
 
-from facegate.policy.packs._common import known
 from facegate.policy.packs.cn_pipl import within_declared_method
 from facegate.policy.rules import (
-    PROCESSING,
+    DEPLOYMENT_LEVEL,
     SETUP,
     Act,
     Context,
@@ -31,12 +30,12 @@ MAX_RETENTION_DAYS = 365
 
 
 def _commitments(ctx: Context) -> Finding | None:
-    if ctx.act in PROCESSING:
+    if ctx.act in DEPLOYMENT_LEVEL:
         return within_declared_method(RULE_ID, ctx)
     if ctx.act is Act.SHARE:
         return _no_abuse(ctx)
     if ctx.act is Act.START_SERVICE:
-        if ctx.need_system().controls.get("encryption") is not True:
+        if ctx.need_system().controls.get("encryption") is False:
             return deny(
                 RULE_ID,
                 "face data is not stored encrypted",
@@ -47,10 +46,8 @@ def _commitments(ctx: Context) -> Finding | None:
 
 
 def _setup(ctx: Context) -> Finding | None:
-    if not known(ctx):
-        return None
     d = ctx.deployment
-    if d.retention_days is None or d.retention_days > MAX_RETENTION_DAYS:
+    if d.retention_days > MAX_RETENTION_DAYS:
         return deny(
             RULE_ID,
             f"the industry code keeps templates at most {MAX_RETENTION_DAYS} days "
@@ -94,7 +91,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         RULE_ID,
         "minimal, encrypted, within scope, accountable, fair",
-        SETUP | PROCESSING | {Act.SHARE, Act.START_SERVICE},
+        SETUP | DEPLOYMENT_LEVEL | {Act.SHARE, Act.START_SERVICE},
         _commitments,
     ),
 )

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 from facegate.policy.dates import add_years
 from facegate.policy.facts import WRITTEN_METHODS
-from facegate.policy.packs._common import consent_required, known
+from facegate.policy.packs._common import consent_required, not_live, subject_level
+from facegate.policy.packs.cn_pipl import retention_out_of_range
 from facegate.policy.rules import (
+    DEPLOYMENT_LEVEL,
+    ERASURES,
     PROCESSING,
     SETUP,
     Act,
@@ -26,8 +29,6 @@ MAX_RETENTION_DAYS = 3 * 365
 def _retention_schedule(ctx: Context) -> Finding | None:
     d = ctx.deployment
     if ctx.act is Act.ENROLL:
-        if not known(ctx) or d.retention_days is None:
-            return None
         due = min(
             ctx.now + timedelta(days=d.retention_days),
             add_years(ctx.now, LAST_INTERACTION_YEARS),
@@ -39,14 +40,13 @@ def _retention_schedule(ctx: Context) -> Finding | None:
             "ttl = min(purpose end, last interaction + 3 years): destroy the template then",
             due=due,
         )
-    if not known(ctx):
-        return None
-    if d.retention_days is None:
-        return deny(
-            "US-IL-15a",
-            "the deployment has no retention schedule",
-            "Set a retention period; it is published in the notice as the retention schedule.",
-        )
+    if ctx.act in ERASURES:
+        return allow("US-IL-15a", "destroy the biometric identifiers permanently")
+    if ctx.act in DEPLOYMENT_LEVEL:
+        return not_live("US-IL-15a", ctx) if d.status == "ended" else None
+    refused = retention_out_of_range("US-IL-15a", ctx)
+    if refused is not None:
+        return refused
     if d.retention_days > MAX_RETENTION_DAYS:
         return deny(
             "US-IL-15a",
@@ -64,25 +64,48 @@ def _retention_schedule(ctx: Context) -> Finding | None:
         )
     return allow(
         "US-IL-15a",
-        "publish the retention schedule (the notice's retention field is it)",
+        "the retention schedule is public on the deployment's public page (no key needed)",
         "ttl = min(purpose end, last interaction + 3 years)",
     )
 
 
 def _written_release(ctx: Context) -> Finding | None:
     if ctx.act is Act.GIVE_CONSENT:
-        c = ctx.consent
-        if c is None:
-            raise ValueError("a give_consent decision needs Context.consent")
-        if c.method not in WRITTEN_METHODS:
+        refused = not_live("US-IL-15b", ctx, what="consent")
+        if refused is not None:
+            return refused
+        c = ctx.need_consent()
+        if c.method not in WRITTEN_METHODS or not c.form_sha256:
             return deny(
                 "US-IL-15b",
-                f"a consent captured as {c.method!r} is not a written release",
+                f"a consent captured as {c.method!r} without the signed document's hash is not\n"
+                "a written release",
                 "Have the person sign a written release (paper or electronic signature) after\n"
-                "reading the written notice of collection, purpose and term.",
+                "reading the written notice, and record its SHA-256 (--form FILE).",
             )
         return allow("US-IL-15b")
-    return consent_required("US-IL-15b", written=WRITTEN_METHODS)(ctx)
+    if ctx.act in DEPLOYMENT_LEVEL:
+        refused = not_live("US-IL-15b", ctx)
+        if refused is not None:
+            return refused
+        if ctx.act is Act.SCAN and ctx.deployment.capture == "in_view":
+            return deny(
+                "US-IL-15b",
+                "a search of everyone in view collects the face geometry of people who gave no\n"
+                "written release",
+                "Capture only people who signed a release and ask to use it (capture\n"
+                "'on_request').",
+            )
+    if ctx.act is Act.REGISTER_DEPLOYMENT and ctx.deployment.capture == "in_view":
+        return deny(
+            "US-IL-15b",
+            "a search of everyone in view collects the face geometry of people who gave no\n"
+            "written release",
+            "Capture only people who signed a release and ask to use it (capture 'on_request').",
+        )
+    if subject_level(ctx):
+        return consent_required("US-IL-15b", written=True)(ctx)
+    return allow("US-IL-15b") if ctx.act in SETUP else None
 
 
 def _no_sale(ctx: Context) -> Finding:
@@ -107,13 +130,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "US-IL-15a",
         "a public retention schedule; destroyed at purpose end or 3 years",
-        SETUP | {Act.ENROLL},
+        SETUP | ERASURES | DEPLOYMENT_LEVEL,
         _retention_schedule,
     ),
     Rule(
         "US-IL-15b",
         "written notice and a written release before collection",
-        frozenset({Act.GIVE_CONSENT}) | PROCESSING,
+        SETUP | {Act.GIVE_CONSENT} | PROCESSING,
         _written_release,
     ),
     Rule(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from facegate.policy.packs._common import not_live
 from facegate.policy.rules import Act, Context, Finding, Rule, allow, deny
 
 
 def _before_enrollment(ctx: Context) -> Finding:
+    refused = not_live("US-WA-19.375", ctx, what="enrollment")
+    if refused is not None:
+        return refused
     c = ctx.consent
     if c is not None and not c.withdrawn:
         return allow("US-WA-19.375")

@@ -76,11 +76,20 @@ class Meta(Base):
 
 
 class Operator(Base):
+    """The personal-information processor (controller). What its notices, receipts and
+    records say about it; each change is ledgered with the record's hash."""
+
     __tablename__ = "operators"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     contact: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added by 0007_lawful: the data protection officer / person in charge (GDPR Art 37,
+    # PIPL Art 52) and the Kantara receipt's controller fields.
+    dpo: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    url: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class ApiKey(Base):
@@ -91,6 +100,14 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Added by 0007_lawful: keys belong to a principal, expire, and say when last used; a key
+    # may be scoped to one deployment (a CompreFace service key)
+    principal_id: Mapped[str | None] = mapped_column(
+        ForeignKey("principals.id"), nullable=True, index=True
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    deployment_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class Deployment(Base):
@@ -126,6 +143,12 @@ class Deployment(Base):
     purpose_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     declarations: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Added by 0007_lawful: who a 1:N search photographs, the public-security basis (PIPL
+    # Art 26), when the deployment ended, and whether people must pass a liveness check
+    capture: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    public_security: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    liveness: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Pia(Base):
@@ -145,6 +168,10 @@ class Pia(Base):
     confirmed_by: Mapped[str] = mapped_column(String(200))
     completed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     keep_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added by 0007_lawful: the principal (role dpo) who signed it, and when; unsigned
+    # assessments (a draft deployment) have neither
+    signed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Notice(Base):
@@ -169,6 +196,8 @@ class Subject(Base):
     ref_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     pseudonym: Mapped[str] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added by 0007_lawful: a legal hold deferring erasure (GDPR Art 17(3), PIPL Art 47)
+    hold_ground: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class Consent(Base):
@@ -192,6 +221,14 @@ class Consent(Base):
     by_guardian: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     egress: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     disclosure: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Added by 0007_lawful (NULL on consents recorded before: read as not established):
+    # asked apart from other terms, how the age was established, the signed form's hash,
+    # the guardian (sealed under the subject's key) and their form's hash
+    separate: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    age_basis: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    form_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    guardian_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    guardian_form_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Template(Base):
@@ -384,6 +421,9 @@ class SubjectRequest(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
+    # Added by 0007_lawful: the person's words, sealed under their data key so that erasing
+    # them shreds the text too (``text`` stays empty for new requests)
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class Identification(Base):
