@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from facegate import errors as e
 from facegate.api.ratelimit import TooManyRequests
+from facegate.specs import FIELD_RULES
 
 #: most specific first; the first isinstance match wins
 STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
@@ -40,10 +44,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, err: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(p) for p in x.get('loc', ()) if p != 'body')}: {x.get('msg', '')}"
-            for x in err.errors()
-        ]
+        problems = [_problem(x) for x in err.errors()]
         return JSONResponse(
             {
                 "error": "invalid_request",
@@ -53,3 +54,11 @@ def install(app: FastAPI) -> None:
             },
             status_code=422,
         )
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """``field: what is wrong (the rules that need the field)``."""
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")]
+    field = ".".join(loc) or "body"
+    rule = FIELD_RULES.get(loc[0], "") if loc else ""
+    return f"{field}: {error.get('msg', '')}" + (f" ({rule})" if rule else "")
