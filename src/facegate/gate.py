@@ -32,6 +32,7 @@ from facegate.flows import (
     consents,
     deployments,
     erasure,
+    identify,
     operators,
     pia,
     principals,
@@ -43,10 +44,10 @@ from facegate.flows import (
     subjects,
 )
 from facegate.flows import evidence as evidence_flow
-from facegate.flows import keys as keys_flow
 from facegate.flows.retention import SweepReport
 from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
+from facegate.gate_keys import KeyMethods
 from facegate.gate_ledger import LedgerMethods
 from facegate.keyring import Keyring
 from facegate.ledger.store import LedgerStore
@@ -71,12 +72,11 @@ from facegate.results import (
 )
 from facegate.specs import ConsentTerms, DeploymentSpec, OperatorProfile, PiaAnswers, build
 from facegate.storage.db import Database, make_engine, migrate
-from facegate.templates import MasterKey
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
 
-class Gate(LedgerMethods):
+class Gate(LedgerMethods, KeyMethods):
     """One facegate installation: its store, keys, ledger and face engine, and the principal
     acting through it."""
 
@@ -323,7 +323,7 @@ class Gate(LedgerMethods):
 
     def identify(self, deployment_id: str, image: bytes) -> IdentifyResult:
         """1:N within one deployment; ``"unknown"`` when nobody reaches the threshold."""
-        return biometrics.identify(self._core, self._actor, deployment_id, image)
+        return identify.identify(self._core, self._actor, deployment_id, image)
 
     def review_identification(self, identification_id: str, *, confirm: bool) -> ReviewResult:
         """The acting reviewer confirms or rejects a pending remote-identification match; the
@@ -384,32 +384,6 @@ class Gate(LedgerMethods):
 
     def open_requests(self) -> list[dict[str, object]]:
         return subjects.open_requests(self._core, self._actor)
-
-    # --- keys ------------------------------------------------------------------------------
-
-    def rotate_master_key(self, new: MasterKey | None = None) -> keys_flow.MasterRotation:
-        """Re-wrap every deployment key and the ledger key under a new master key, while
-        serving; the old key stays accepted until :meth:`finish_master_rotation`."""
-        return keys_flow.rotate_master(self._core, new)
-
-    def finish_master_rotation(self) -> keys_flow.MasterRetirement:
-        return keys_flow.finish_rotation(self._core)
-
-    def revoke_deployment_key(self, deployment_id: str, *, reason: str) -> keys_flow.KeyRevocation:
-        """Replace a deployment's key: every template dies at once, the ledger says why."""
-        return keys_flow.revoke_deployment_key(
-            self._core, deployment_id, reason=reason, operator_id=self._actor.operator_id
-        )
-
-    def reenrollment_campaign(self, deployment_id: str) -> keys_flow.Campaign:
-        return keys_flow.campaign(self._core, deployment_id, operator_id=self._actor.operator_id)
-
-    def key_status(self) -> keys_flow.KeyStatus:
-        return keys_flow.key_status(self._core)
-
-    def sweep_orphan_keys(self) -> int:
-        """Destroy data keys whose person is gone (an interrupted erasure); ledgered."""
-        return keys_flow.sweep_orphan_keys(self._core)
 
     def export_evidence(self, **kwargs: Any) -> dict[str, Any]:
         """An evidence bundle for one person (access code or pseudonym) or one deployment:

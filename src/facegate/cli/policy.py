@@ -27,7 +27,8 @@ Target = Annotated[
 @policy_app.command("explain")
 def policy_explain(target: Target, home: Home = None, as_json: Json = False) -> None:
     """Why: a ledger event's kind and each rule it cites, or the text of one rule."""
-    from facegate.policy.explain import explain_event, explain_rule
+    from facegate.flows.explain import explain_event
+    from facegate.policy.explain import explain_rule
 
     def act() -> dict[str, Any]:
         if target.strip().startswith("evt_"):

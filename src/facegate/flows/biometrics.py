@@ -1,4 +1,5 @@
-"""Enroll, verify and identify: the only places a face is looked at.
+"""Enroll and verify (1:1), and the 1:N gallery load: with :mod:`flows.identify`, the only
+places a face is looked at.
 
 Order of work: ask the law first (a refusal is ledgered and nothing of the photo is read but
 its hash); then decode (bad input stops here, nothing recorded); detect, align and embed
@@ -25,20 +26,20 @@ from facegate.actors import Actor
 from facegate.core import Core, aware, packs_of
 from facegate.errors import Conflict, NotFound
 from facegate.flows.enforce import enforce, require
-from facegate.flows.facts import capabilities_of, consent_facts, scale_facts
+from facegate.flows.facts import consent_facts, scale_facts
 from facegate.gallery import Gallery
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
-from facegate.policy.facts import REMOTE_IDENTIFICATION, ConsentFacts
+from facegate.policy.facts import ConsentFacts
 from facegate.policy.retention import template_expiry
 from facegate.recognition import decode_image
-from facegate.results import EnrollResult, IdentifyResult, VerifyResult
+from facegate.results import EnrollResult, VerifyResult
 from facegate.storage import tables as t
 
 MAX_TEMPLATES_PER_SUBJECT = 5
 
 
-def _consent_of(s: Session, subject: t.Subject | None) -> ConsentFacts | None:
+def consent_of(s: Session, subject: t.Subject | None) -> ConsentFacts | None:
     if subject is None:
         return None
     row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
@@ -70,7 +71,7 @@ def _admit(
             details={"input_sha256": input_sha256},
         )
         scale = scale_facts(s, dep.operator_id) if act is Act.ENROLL else None
-        decision = enforce(core, s, dep, act, event, consent=_consent_of(s, subject), scale=scale)
+        decision = enforce(core, s, dep, act, event, consent=consent_of(s, subject), scale=scale)
         if subject is None:  # pragma: no cover - the consent rules refuse this
             raise NotFound("no such person in this deployment")
         s.expunge(subject)
@@ -87,7 +88,7 @@ def _still_there(s: Session, subject_id: str) -> t.Subject:
     return subject
 
 
-def _sha256(image: bytes) -> str:
+def sha256_of_upload(image: bytes) -> str:
     return hashlib.sha256(image).hexdigest()
 
 
@@ -101,7 +102,7 @@ def enroll(
         subject_ref,
         act=Act.ENROLL,
         kind=Kind.ENROLLED,
-        input_sha256=_sha256(image),
+        input_sha256=sha256_of_upload(image),
     )
     decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_for_enrollment(decoded)
@@ -202,7 +203,7 @@ def verify(
         subject_ref,
         act=Act.VERIFY,
         kind=Kind.VERIFIED,
-        input_sha256=_sha256(image),
+        input_sha256=sha256_of_upload(image),
     )
     now = core.clock()
     with core.db.read() as s:
@@ -262,149 +263,6 @@ def verify(
         model_version=extraction.model_version,
         faces_ignored=extraction.others_ignored,
         event_id=recorded[0].event_id,
-    )
-
-
-def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> IdentifyResult:
-    require(actor, "process_faces", "identify faces")
-    input_sha256 = _sha256(image)
-    now = core.clock()
-    with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, actor.operator_id)
-        event = Event(
-            Kind.IDENTIFIED,
-            now,
-            operator=dep.operator_id,
-            deployment=dep.id,
-            by=actor.principal_id,
-            details={"input_sha256": input_sha256},
-        )
-        scan = enforce(core, s, dep, Act.SCAN, event, now=now)
-        s.expunge(dep)
-    decoded = decode_image(image, limits=core.settings.recognition)
-    gallery = core.galleries.get(dep.id, key_id=dep.key_id)
-    extraction = core.engine.extract_probe(decoded)
-    probe = core.keyring.protector(dep).protect(extraction.embedding)
-    hits = gallery.search(probe, top=1)
-    matched = hits[0] if hits and hits[0].score >= dep.threshold else None
-    rules = scan.rule_ids
-    subject_ref: str | None = None
-    pseudonym: str | None = None
-    if matched is not None:
-        with core.db.read() as s:
-            subject = s.get(t.Subject, matched.subject_id)
-            if subject is not None:  # else erased since the gallery was read
-                named = Event(
-                    Kind.IDENTIFIED,
-                    now,
-                    operator=dep.operator_id,
-                    deployment=dep.id,
-                    subject=subject.pseudonym,
-                    by=actor.principal_id,
-                    details={"input_sha256": input_sha256},
-                )
-                person = enforce(
-                    core, s, dep, Act.IDENTIFY, named, now=now, consent=_consent_of(s, subject)
-                )
-                rules = tuple(dict.fromkeys((*rules, *person.rule_ids)))
-                subject_ref = core.keyring.open_ref(dep, subject)
-                pseudonym = subject.pseudonym
-    top_score = round(matched.score, 6) if matched is not None and subject_ref else None
-    return _record_identification(
-        core,
-        actor,
-        dep,
-        input_sha256=decoded.sha256,
-        model_version=extraction.model_version,
-        faces_ignored=extraction.others_ignored,
-        gallery_size=len(gallery),
-        subject_ref=subject_ref,
-        pseudonym=pseudonym,
-        subject_id=matched.subject_id if matched is not None else None,
-        score=top_score,
-        rules=rules,
-    )
-
-
-def _record_identification(
-    core: Core,
-    actor: Actor,
-    dep: t.Deployment,
-    *,
-    input_sha256: str,
-    model_version: str,
-    faces_ignored: int,
-    gallery_size: int,
-    subject_ref: str | None,
-    pseudonym: str | None,
-    subject_id: str | None,
-    score: float | None,
-    rules: tuple[str, ...],
-) -> IdentifyResult:
-    """Ledger the search. A stranger's search keeps no score (it would say how close the
-    nearest enrolled person came); a remote-identification match waits for two reviewers."""
-    decision: Literal["match", "unknown", "pending"] = "match" if subject_ref else "unknown"
-    identification_id: str | None = None
-    details: dict[str, object] = {
-        "input_sha256": input_sha256,
-        "decision": decision,
-        "score": score,
-        "threshold": dep.threshold,
-        "gallery_size": gallery_size,
-        "model_version": model_version,
-    }
-    at = core.clock()
-    with core.db.transaction() as s:
-        if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
-            # EU-AI-14: nobody acts on a remote-identification match until two people
-            # have confirmed it; until then the person is not named.
-            identification_id = new_id("idn", core.entropy)
-            s.add(
-                t.Identification(
-                    id=identification_id,
-                    deployment_id=dep.id,
-                    subject_id=subject_id,
-                    score=score or 0.0,
-                    input_sha256=input_sha256,
-                    gallery_size=gallery_size,
-                    started_at=at,
-                    ended_at=core.clock(),
-                    status="pending",
-                    reviewers=[],
-                )
-            )
-            decision, subject_ref = "pending", None
-            details |= {
-                "decision": decision,
-                "identification_id": identification_id,
-                "use_start": at.isoformat(),
-                "use_end": core.clock().isoformat(),
-                "reference_database": f"deployment {dep.id} gallery",
-            }
-        recorded = core.record(
-            s,
-            Event(
-                Kind.IDENTIFIED,
-                at,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=pseudonym,
-                rule_ids=rules,
-                by=actor.principal_id,
-                details=details,
-            ),
-        )
-    return IdentifyResult(
-        deployment_id=dep.id,
-        decision=decision,
-        subject_ref=subject_ref,
-        score=score if decision != "pending" else None,
-        threshold=dep.threshold,
-        model_version=model_version,
-        faces_ignored=faces_ignored,
-        gallery_size=gallery_size,
-        event_id=recorded[0].event_id,
-        identification_id=identification_id,
     )
 
 

@@ -9,14 +9,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from facegate.errors import NotFound
-from facegate.ledger.hasher import hash_leaf
 from facegate.policy.catalogue import TEXTS, RuleText, text_of
 from facegate.policy.engine import PACKS
-from facegate.storage import tables as t
 
 
 @dataclass(frozen=True)
@@ -66,25 +61,20 @@ def explain_rule(rule_id: str) -> RuleExplanation:
     return _explained(text)
 
 
-def explain_event(s: Session, event_id: str) -> EventExplanation:
-    """The kind of a ledger event and each rule id it recorded, explained."""
-    row = s.scalar(select(t.LedgerEntry).where(t.LedgerEntry.event_id == event_id.strip()))
-    if row is None:
-        raise NotFound(
-            f"no ledger event {event_id!r}",
-            advice="Event ids are printed with each act (event_id) and in 'policy.denied' entries.",
-        )
-    leaf = json.loads(bytes(row.data))
+def explain_leaf(data: bytes, *, intact: bool) -> EventExplanation:
+    """A ledger leaf's kind and each rule id it recorded, explained (pure: the caller reads
+    the entry and checks its hash; see ``facegate.flows.explain``)."""
+    leaf = json.loads(data)
     rules = tuple(
         _explained(text_of(r) or RuleText(r, "not in this version's catalogue", "", ""))
         for r in leaf.get("rules", [])
     )
     return EventExplanation(
-        event_id=str(leaf.get("id", row.event_id)),
-        kind=str(leaf.get("kind", row.kind)),
+        event_id=str(leaf.get("id", "")),
+        kind=str(leaf.get("kind", "")),
         at=str(leaf.get("at", "")),
         deployment=leaf.get("deployment"),
-        intact=hash_leaf(bytes(row.data)) == bytes(row.leaf_hash),
+        intact=intact,
         details=dict(leaf.get("details") or {}),
         rules=rules,
     )

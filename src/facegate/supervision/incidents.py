@@ -27,10 +27,10 @@ from facegate._internal.canonical import sha256_hex
 from facegate._internal.ids import new_id
 from facegate.core import Core, aware, packs_of
 from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
+from facegate.flows.facts import deployment_facts
 from facegate.flows.operators import LOCAL_OPERATOR
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act, Context, Decision, Finding, IncidentFacts, decide, rules_for
-from facegate.flows.facts import deployment_facts
 from facegate.storage import tables as t
 from facegate.supervision.results import (
     Audience,

@@ -1,0 +1,169 @@
+"""Identify (1:N): who in one deployment is the face in a photo.
+
+The law is asked twice. For the deployment, before the photo is decoded (Act.SCAN: the
+capability declared, the people in view lawfully scanned, a signed assessment, the self-check,
+orders in force); and for the person matched, before they are named (Act.IDENTIFY: their
+consent in force). A refusal is a refusal (PolicyDenied citing the rule), never "unknown",
+and carries no score; an "unknown" answer carries no score either (it would say how close the
+nearest enrolled person came). A remote-identification match waits for two reviewers.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from facegate._internal.ids import new_id
+from facegate.actors import Actor
+from facegate.core import Core
+from facegate.flows.biometrics import consent_of, sha256_of_upload
+from facegate.flows.enforce import enforce, require
+from facegate.flows.facts import capabilities_of
+from facegate.ledger.events import Event, Kind
+from facegate.policy import Act
+from facegate.policy.facts import REMOTE_IDENTIFICATION
+from facegate.recognition import decode_image
+from facegate.results import IdentifyResult
+from facegate.storage import tables as t
+
+
+def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> IdentifyResult:
+    require(actor, "process_faces", "identify faces")
+    input_sha256 = sha256_of_upload(image)
+    now = core.clock()
+    with core.db.read() as s:
+        dep = core.deployment(s, deployment_id, actor.operator_id)
+        event = Event(
+            Kind.IDENTIFIED,
+            now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            by=actor.principal_id,
+            details={"input_sha256": input_sha256},
+        )
+        scan = enforce(core, s, dep, Act.SCAN, event, now=now)
+        s.expunge(dep)
+    decoded = decode_image(image, limits=core.settings.recognition)
+    gallery = core.galleries.get(dep.id, key_id=dep.key_id)
+    extraction = core.engine.extract_probe(decoded)
+    probe = core.keyring.protector(dep).protect(extraction.embedding)
+    hits = gallery.search(probe, top=1)
+    matched = hits[0] if hits and hits[0].score >= dep.threshold else None
+    rules = scan.rule_ids
+    subject_ref: str | None = None
+    pseudonym: str | None = None
+    if matched is not None:
+        with core.db.read() as s:
+            subject = s.get(t.Subject, matched.subject_id)
+            if subject is not None:  # else erased since the gallery was read
+                named = Event(
+                    Kind.IDENTIFIED,
+                    now,
+                    operator=dep.operator_id,
+                    deployment=dep.id,
+                    subject=subject.pseudonym,
+                    by=actor.principal_id,
+                    details={"input_sha256": input_sha256},
+                )
+                person = enforce(
+                    core, s, dep, Act.IDENTIFY, named, now=now, consent=consent_of(s, subject)
+                )
+                rules = tuple(dict.fromkeys((*rules, *person.rule_ids)))
+                subject_ref = core.keyring.open_ref(dep, subject)
+                pseudonym = subject.pseudonym
+    top_score = round(matched.score, 6) if matched is not None and subject_ref else None
+    return _record_identification(
+        core,
+        actor,
+        dep,
+        input_sha256=decoded.sha256,
+        model_version=extraction.model_version,
+        faces_ignored=extraction.others_ignored,
+        gallery_size=len(gallery),
+        subject_ref=subject_ref,
+        pseudonym=pseudonym,
+        subject_id=matched.subject_id if matched is not None else None,
+        score=top_score,
+        rules=rules,
+    )
+
+
+def _record_identification(
+    core: Core,
+    actor: Actor,
+    dep: t.Deployment,
+    *,
+    input_sha256: str,
+    model_version: str,
+    faces_ignored: int,
+    gallery_size: int,
+    subject_ref: str | None,
+    pseudonym: str | None,
+    subject_id: str | None,
+    score: float | None,
+    rules: tuple[str, ...],
+) -> IdentifyResult:
+    """Ledger the search. A stranger's search keeps no score (it would say how close the
+    nearest enrolled person came); a remote-identification match waits for two reviewers."""
+    decision: Literal["match", "unknown", "pending"] = "match" if subject_ref else "unknown"
+    identification_id: str | None = None
+    details: dict[str, object] = {
+        "input_sha256": input_sha256,
+        "decision": decision,
+        "score": score,
+        "threshold": dep.threshold,
+        "gallery_size": gallery_size,
+        "model_version": model_version,
+    }
+    at = core.clock()
+    with core.db.transaction() as s:
+        if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
+            # EU-AI-14: nobody acts on a remote-identification match until two people
+            # have confirmed it; until then the person is not named.
+            identification_id = new_id("idn", core.entropy)
+            s.add(
+                t.Identification(
+                    id=identification_id,
+                    deployment_id=dep.id,
+                    subject_id=subject_id,
+                    score=score or 0.0,
+                    input_sha256=input_sha256,
+                    gallery_size=gallery_size,
+                    started_at=at,
+                    ended_at=core.clock(),
+                    status="pending",
+                    reviewers=[],
+                )
+            )
+            decision, subject_ref = "pending", None
+            details |= {
+                "decision": decision,
+                "identification_id": identification_id,
+                "use_start": at.isoformat(),
+                "use_end": core.clock().isoformat(),
+                "reference_database": f"deployment {dep.id} gallery",
+            }
+        recorded = core.record(
+            s,
+            Event(
+                Kind.IDENTIFIED,
+                at,
+                operator=dep.operator_id,
+                deployment=dep.id,
+                subject=pseudonym,
+                rule_ids=rules,
+                by=actor.principal_id,
+                details=details,
+            ),
+        )
+    return IdentifyResult(
+        deployment_id=dep.id,
+        decision=decision,
+        subject_ref=subject_ref,
+        score=score if decision != "pending" else None,
+        threshold=dep.threshold,
+        model_version=model_version,
+        faces_ignored=faces_ignored,
+        gallery_size=gallery_size,
+        event_id=recorded[0].event_id,
+        identification_id=identification_id,
+    )
