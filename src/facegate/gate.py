@@ -1,12 +1,10 @@
 """The Gate: facegate's safe, high-level object.
 
     gate = Gate.open("~/.facegate", create=True)
-    dep = gate.create_deployment(name="Lobby", purpose=..., location="office", ...)
-    gate.acting_as(dpo_key).sign_pia(dep.id, necessity="...", answers=...)
-    receipt = gate.give_consent(dep.id, "alice", method="signed_form", form_sha256=...,
-                                adult_attested=True)
-    gate.enroll(dep.id, "alice", photo_bytes)
-    gate.verify(dep.id, "alice", other_photo_bytes).decision   # "match"
+    dep = gate.create_deployment(name="Lobby", ...)      # a draft, judged by its packs
+    gate.acting_as(dpo_key).sign_pia(dep.id, ...)        # the DPO takes it live
+    gate.give_consent(dep.id, "alice", method="signed_form", ...)
+    gate.verify(dep.id, "alice", photo_bytes).decision   # "match"
 
 Every act is decided by the deployment's policy packs first (one door,
 :mod:`facegate.flows.enforce`), works on a protected template (the raw embedding lives only
@@ -38,6 +36,7 @@ from facegate.flows import (
     principals,
     public,
     records,
+    requests,
     retention,
     review,
     selfcheck,
@@ -160,6 +159,14 @@ class Gate(LedgerMethods, KeyMethods):
     def authenticate(self, api_key: str, *, deployment_id: str | None = None) -> Actor:
         """The principal an API key belongs to; :class:`Unauthenticated` if none."""
         return principals.authenticate(self._core, api_key, deployment_id=deployment_id)
+
+    def find_principal(self, operator: str, name: str) -> Actor:
+        """An active principal by operator (id or name) and name: for sign-in pages."""
+        return principals.find_principal(self._core, operator, name)
+
+    def get_principal(self, principal_id: str) -> Actor | None:
+        """The principal while active (None once revoked): for sessions."""
+        return principals.get_principal(self._core, principal_id)
 
     @property
     def core(self) -> Core:
@@ -366,6 +373,10 @@ class Gate(LedgerMethods, KeyMethods):
     def subject_complaint(self, access_code: str, text: str) -> RequestRecord:
         return subjects.complain(self._core, access_code, text)
 
+    def subject_requests(self, access_code: str) -> list[dict[str, object]]:
+        """The holder's own requests, their words and the operator's answers."""
+        return requests.requests_of(self._core, access_code)
+
     def subject_correction(self, access_code: str, text: str) -> RequestRecord:
         return subjects.correct(self._core, access_code, text)
 
@@ -373,7 +384,7 @@ class Gate(LedgerMethods, KeyMethods):
         self, request_id: str, *, reason: str, refuse: bool = False, exemption: str = ""
     ) -> RequestRecord:
         """Answer (or refuse, with reasons and a legal ground) a person's open request."""
-        return subjects.answer(
+        return requests.answer(
             self._core,
             self._actor,
             request_id,
@@ -383,7 +394,7 @@ class Gate(LedgerMethods, KeyMethods):
         )
 
     def open_requests(self) -> list[dict[str, object]]:
-        return subjects.open_requests(self._core, self._actor)
+        return requests.open_requests(self._core, self._actor)
 
     def export_evidence(self, **kwargs: Any) -> dict[str, Any]:
         """An evidence bundle for one person (access code or pseudonym) or one deployment:

@@ -44,6 +44,12 @@ class LedgerMethods:
         with self._core.db.read() as s:
             return records.entry(s, index)
 
+    def ledger_entries(self, start: int, stop: int) -> list[StoredEntry]:
+        """Entries ``start`` to ``stop - 1`` (at most 1000 at a time), in order."""
+        stop = min(stop, start + 1000)
+        with self._core.db.read() as s:
+            return [records.entry(s, i) for i in range(max(0, start), stop)]
+
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """RFC 9162 proof that entry ``index`` is in the tree of ``size`` (default: latest)."""
         with self._core.db.read() as s:

@@ -255,6 +255,37 @@ def authenticate(core: Core, api_key: str, *, deployment_id: str | None = None) 
     return actor
 
 
+def find_principal(core: Core, operator: str, name: str) -> Actor:
+    """The active principal called ``name`` (any case) of the operator with this id or name;
+    NotFound otherwise (the same answer whichever part is wrong)."""
+    with core.db.read() as s:
+        op = s.get(t.Operator, operator) if len(operator) <= 40 else None
+        if op is None:
+            op = s.scalar(select(t.Operator).where(t.Operator.name == operator).limit(1))
+        row = (
+            s.scalar(
+                select(t.Principal).where(
+                    t.Principal.operator_id == op.id,
+                    t.Principal.name_key == name.strip().casefold(),
+                )
+            )
+            if op is not None
+            else None
+        )
+        if row is None or row.revoked_at is not None:
+            raise NotFound("no such principal")
+        return Actor(row.id, row.operator_id, row_role(row), row.name)
+
+
+def get_principal(core: Core, principal_id: str) -> Actor | None:
+    """The principal with this id while active; None once revoked or unknown."""
+    with core.db.read() as s:
+        row = s.get(t.Principal, principal_id) if len(principal_id) <= 40 else None
+        if row is None or row.revoked_at is not None:
+            return None
+        return Actor(row.id, row.operator_id, row_role(row), row.name)
+
+
 def actor_of(core: Core, principal_id: str) -> Actor:
     """The actor a principal id stands for (its own credential was checked elsewhere)."""
     with core.db.read() as s:

@@ -13,18 +13,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from facegate._internal.canonical import sha256_hex
 from facegate._internal.ids import new_id
-from facegate.actors import Actor
 from facegate.consent.receipts import access_code_hash
 from facegate.core import Core, aware
-from facegate.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from facegate.flows.enforce import enforce, require
+from facegate.errors import Conflict, InvalidInput, Unauthenticated
 from facegate.flows.erasure import erase_subject
-from facegate.flows.sealing import seal_text, try_open_text
+from facegate.flows.sealing import seal_text
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
-from facegate.policy.facts import RequestFacts
 from facegate.results import ErasureReceipt
 from facegate.storage import tables as t
 
@@ -295,75 +291,6 @@ def _ask(core: Core, code: str, text: str, *, kind: str) -> RequestRecord:
     )
 
 
-def answer(
-    core: Core,
-    actor: Actor,
-    request_id: str,
-    *,
-    refuse: bool,
-    reason: str,
-    exemption: str = "",
-) -> RequestRecord:
-    """The operator answers (or refuses, with reasons and, for an erasure, its legal ground)
-    an open request; the packs judge the answer (CN-PIPL-44, EU-GDPR-17)."""
-    require(actor, "answer_requests", "answer people's requests")
-    reason = reason.strip()
-    if len(reason) > 5000:
-        raise InvalidInput("an answer is at most 5000 characters")
-    now = core.clock()
-    with core.db.read() as s:
-        req = s.get(t.SubjectRequest, request_id) if len(request_id) <= 40 else None
-        dep = s.get(t.Deployment, req.deployment_id) if req is not None else None
-        if req is None or dep is None or dep.operator_id != actor.operator_id:
-            raise NotFound(f"no request {request_id!r}")
-        facts = RequestFacts(
-            right=_RIGHT[req.kind],
-            received_at=aware(req.received_at),
-            refused=refuse,
-            reasons=reason,
-            exemption=exemption.strip(),
-        )
-        event = Event(
-            Kind.SUBJECT_REQUEST,
-            now,
-            operator=dep.operator_id,
-            deployment=dep.id,
-            subject=req.pseudonym,
-            by=actor.principal_id,
-            details={"request_id": request_id},
-        )
-        decision = enforce(core, s, dep, Act.ANSWER_REQUEST, event, now=now, request=facts)
-    with core.db.transaction() as s:
-        req = s.get(t.SubjectRequest, request_id, with_for_update=True)
-        if req is None:
-            raise NotFound(f"no request {request_id!r}")
-        if req.status != "open":
-            raise Conflict(f"request {request_id} was already {req.status}")
-        req.status = "refused" if refuse else "answered"
-        req.reason = reason
-        req.answered_at = now
-        rec = core.record(
-            s,
-            Event(
-                Kind.SUBJECT_REQUEST,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=req.pseudonym,
-                rule_ids=decision.rule_ids,
-                by=actor.principal_id,
-                details={
-                    "request_id": request_id,
-                    "request": req.kind,
-                    "status": req.status,
-                    "late": now > aware(req.due_at),
-                    "answer_sha256": sha256_hex(reason),
-                },
-            ),
-        )
-        return _record(req, rec[0].event_id)
-
-
 def _record(req: t.SubjectRequest, event_id: str = "") -> RequestRecord:
     return RequestRecord(
         request_id=req.id,
@@ -374,31 +301,3 @@ def _record(req: t.SubjectRequest, event_id: str = "") -> RequestRecord:
         reason=req.reason,
         event_id=event_id,
     )
-
-
-def open_requests(core: Core, actor: Actor) -> list[dict[str, object]]:
-    """People's open requests, soonest deadline first, with their words while the person
-    is still held (shredded with them otherwise)."""
-    require(actor, "read", "read people's requests")
-    out: list[dict[str, object]] = []
-    with core.db.read() as s:
-        q = (
-            select(t.SubjectRequest, t.Deployment, t.Subject.id)
-            .join(t.Deployment, t.Deployment.id == t.SubjectRequest.deployment_id)
-            .outerjoin(t.Subject, t.Subject.pseudonym == t.SubjectRequest.pseudonym)
-            .where(
-                t.SubjectRequest.status == "open",
-                t.Deployment.operator_id == actor.operator_id,
-            )
-            .order_by(t.SubjectRequest.due_at)
-        )
-        for req, dep, subject_id in s.execute(q).all():
-            words = try_open_text(core, dep, subject_id, "request", req.text_sealed)
-            out.append(
-                {
-                    **_record(req).to_dict(),
-                    "deployment_id": dep.id,
-                    "text": words if words is not None else (req.text or None),
-                }
-            )
-    return out

@@ -57,7 +57,8 @@ class PolicyFacts:
 
 @dataclass(frozen=True)
 class AssessmentRecord:
-    """The impact assessment on record (``pias`` table), drafted or confirmed by a person."""
+    """The impact assessment on record (``pias`` table): written by people, signed by a
+    principal with the dpo role (unsigned while the deployment is a draft)."""
 
     version: int
     sha256: str

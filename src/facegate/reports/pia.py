@@ -273,8 +273,12 @@ def _assessment_section(facts: ReportFacts) -> Section:
             rules=("CN-FR-9",),
             items=(item("Assessment", ""),),
         )
-    # empty: nobody confirmed it, and the report asks for a person to
-    who = f"{a.confirmed_by} on {_day(a.completed_at)}" if a.confirmed_by.strip() else ""
+    # empty while unsigned: the report then shows the signature is still owed
+    who = (
+        f"{a.confirmed_by} (principal {a.signed_by}, role dpo) on {_day(a.signed_at)}"
+        if a.signed_by and a.signed_at
+        else ""
+    )
     return Section(
         title=title,
         title_zh=title_zh,
@@ -282,10 +286,9 @@ def _assessment_section(facts: ReportFacts) -> Section:
         items=(
             item(
                 "Record",
-                f"version {a.version}, {_day(a.completed_at)}, sha256 {a.sha256}"
-                + (" (drafted by facegate)" if a.drafted else ""),
+                f"version {a.version}, {_day(a.completed_at)}, sha256 {a.sha256 or '(unsigned)'}",
             ),
-            item("Confirmed by", who),
+            item("Signed by the DPO", who, "CN-FR-9"),
             item(
                 "Still valid",
                 "yes: it assessed the current purpose and method"
