@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from lawful import consent, live
 
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine, decode_image
@@ -48,13 +49,8 @@ def test_nothing_biometric_at_rest(
     gate = sqlite_gate
     image = photo("fixtures/obama.jpg")
     needles = _needles(image, face_engine)
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-    )
-    gate.give_consent(dep.id, "obama")
+    dep = live(gate)
+    consent(gate, dep.id, "obama")
     gate.enroll(dep.id, "obama", image)
     gate.verify(dep.id, "obama", photo("fixtures/obama2.jpg"))
     gate.identify(dep.id, image)

@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Callable
 
 import pytest
+from lawful import consent, draft, live, prepare_operator
 from PIL import Image
 
 from facegate import errors as e
@@ -59,13 +60,8 @@ CASES: dict[str, tuple[Callable[[Photo], bytes], type[e.FacegateError]]] = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_image_changes_nothing(gate: Gate, photo: Photo, case: str) -> None:
     make, expected = CASES[case]
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-    )
-    gate.give_consent(dep.id, "alice")
+    dep = live(gate)
+    consent(gate, dep.id, "alice")
     before = gate.counts()
     with pytest.raises(expected) as raised:
         gate.enroll(dep.id, "alice", make(photo))
@@ -74,22 +70,27 @@ def test_bad_image_changes_nothing(gate: Gate, photo: Photo, case: str) -> None:
 
 
 def test_unknown_deployment_and_bad_fields(gate: Gate, photo: Photo) -> None:
+    prepare_operator(gate)
     before = gate.counts()
     with pytest.raises(e.NotFound):
         gate.enroll("dep_nope", "alice", photo("fixtures/obama.jpg"))
     with pytest.raises(e.InvalidInput):
-        gate.create_deployment(
-            name="x",
-            purpose="Staff pass the turnstile by face",
-            location="moon_base",
-            alternative="badge",
-        )
+        draft(gate, threshold=float("nan"))
     with pytest.raises(e.InvalidInput):
-        gate.create_deployment(
-            name="x",
-            purpose="Staff pass the turnstile by face",
-            location="office",
-            alternative="badge",
-            threshold=7.0,
-        )
+        draft(gate, retention_days="a year")
+    with pytest.raises(e.InvalidInput):
+        draft(gate, bogus_field=1)
     assert gate.counts() == before
+    # Legal judgements are (ledgered) refusals now, not input errors: a place type facegate
+    # does not know cannot be shown not to be a private space (CN-FR-13); a threshold has a
+    # lawful range per scheme (ISO-30136). Nothing is registered.
+    for changes, rule_id in (
+        ({"location": "moon_base"}, "CN-FR-13"),
+        ({"threshold": 7.0}, "ISO-30136"),
+    ):
+        with pytest.raises(e.PolicyDenied) as refused:
+            draft(gate, **changes)
+        assert refused.value.rule_id == rule_id
+    after = gate.counts()
+    assert after["deployments"] == before["deployments"]
+    assert after["ledger_entries"] > before["ledger_entries"]

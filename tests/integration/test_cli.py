@@ -6,40 +6,34 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_runner import fg
+from cli_runner import consent_args, draft, fg, sign
 
 
 def test_cli_lifecycle(tmp_path: Path, faces_dir: Path) -> None:
     home = tmp_path / "home"
     fx = faces_dir / "fixtures"
     assert json.loads(fg(home, "init", "--json").stdout)["ledger_entries"] >= 1
-    dep = json.loads(
-        fg(
-            home,
-            "deployment",
-            "create",
-            "--name",
-            "Gate",
-            "--purpose",
-            "Residents open the compound gate by face",
-            "--location",
-            "residential_compound",
-            "--alternative",
-            "key card",
-            "--json",
-        ).stdout
-    )
-    assert dep["notes"], "a drafted necessity statement must be pointed out"
+    dep = draft(home)
     d = dep["id"]
+    assert (dep["status"], dep["notice_version"]) == ("draft", 0)
+    assert any("pia sign" in n for n in dep["notes"]), "the sign-off step must be pointed out"
+    # Nothing is consented to or processed while the assessment is unsigned.
+    early = fg(home, "consent", "give", "-d", d, "-s", "obama", *consent_args("obama"), ok=False)
+    assert early.returncode != 0 and "pia sign" in early.stderr + early.stdout
+    # The owner (admin) may not sign for the DPO.
+    unsigned = fg(home, "pia", "sign", "-d", d, "--necessity", "because", ok=False)
+    assert unsigned.returncode == 8
+    assert sign(home, d)["status"] == "live"
     refused = fg(home, "enroll", "-d", d, "-s", "obama", str(fx / "obama.jpg"), ok=False)
     assert refused.returncode == 4 and "CN-FR-6" in refused.stderr
-    receipt = json.loads(fg(home, "consent", "give", "-d", d, "-s", "obama", "--json").stdout)
+    given = fg(home, "consent", "give", "-d", d, "-s", "obama", *consent_args("obama"), "--json")
+    receipt = json.loads(given.stdout)
     assert receipt["access_code"]
     fg(home, "enroll", "-d", d, "-s", "obama", str(fx / "obama.jpg"))
     out = fg(home, "verify", "-d", d, "-s", "obama", str(fx / "obama2.jpg")).stdout
     assert ",match," in out
     out = json.loads(fg(home, "identify", "-d", d, str(fx / "biden.jpg"), "--json").stdout)
-    assert out["decision"] == "unknown"
+    assert out["decision"] == "unknown" and out["score"] is None
     bad = fg(home, "enroll", "-d", d, "-s", "obama", str(tmp_path / "missing.jpg"), ok=False)
     assert bad.returncode == 3 and "cannot read" in bad.stderr
     fg(home, "consent", "withdraw", "-d", d, "-s", "obama")
@@ -52,19 +46,7 @@ def test_ledger_verify_fails_loudly(tmp_path: Path) -> None:
 
     home = tmp_path / "home"
     fg(home, "init")
-    fg(
-        home,
-        "deployment",
-        "create",
-        "--name",
-        "Gate",
-        "--purpose",
-        "Residents open the compound gate by face",
-        "--location",
-        "residential_compound",
-        "--alternative",
-        "key card",
-    )
+    draft(home)
     con = sqlite3.connect(home / "facegate.db")
     (data,) = con.execute("SELECT data FROM ledger_entries WHERE idx = 1").fetchone()
     forged = bytes(data).replace(b'"kind":"', b'"kind":"X')

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from cli_runner import fg as run_cli
+from lawful import consent, live
 from sqlalchemy import select
 
-from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
+from facegate.errors import InvalidInput, NotFound, PolicyDenied
 from facegate.gate import Gate
 from facegate.ledger.evidence import bundle_json
 from facegate.ledger.evidence_verify import verify_bundle
@@ -25,18 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
+    return live(gate).id
 
 
 def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> None:
     dep = _deployment(gate)
-    receipt = gate.give_consent(dep, "alice-from-accounts")
-    gate.give_consent(dep, "bob")
+    receipt = consent(gate, dep, "alice-from-accounts")
+    consent(gate, dep, "bob")
     gate.enroll(dep, "alice-from-accounts", photo("fixtures/obama.jpg"))
     gate.verify(dep, "alice-from-accounts", photo("fixtures/obama2.jpg"))
     bundle = gate.export_evidence(access_code=receipt.access_code)
@@ -59,8 +55,8 @@ def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> N
 
 def test_erasure_is_dated_and_the_log_still_verifies(gate: Gate) -> None:
     dep = _deployment(gate)
-    receipt = gate.give_consent(dep, "carol")
-    gate.give_consent(dep, "dave")
+    receipt = consent(gate, dep, "carol")
+    consent(gate, dep, "dave")
     erased = gate.erase(dep, "carol")
     report = gate.verify_ledger()
     assert report.ok, report
@@ -89,21 +85,23 @@ def test_a_deployment_bundle_holds_refusals_too(gate: Gate, photo: Photo) -> Non
     dep = _deployment(gate)
     with pytest.raises(PolicyDenied):
         gate.enroll(dep, "mallory", photo("fixtures/obama.jpg"))
-    gate.give_consent(dep, "erin")
+    consent(gate, dep, "erin")
     bundle = gate.export_evidence(deployment_id=dep)
     verdict = verify_bundle(bundle, log_key=gate.ledger_key())
     assert verdict.lawful
     kinds = [e.kind for e in verdict.events]
     assert "policy.denied" in kinds and "consent.given" in kinds
     assert any(f.severity == "note" and "refused" in f.message for f in verdict.findings)
-    with pytest.raises(Forbidden):
-        gate.export_evidence(deployment_id=dep, operator_id="op_someone_else")
+    # Another operator's deployment does not exist for them.
+    other = gate.create_operator("Other Bank", contact="+86 10 5555 0199")
+    with pytest.raises(NotFound):
+        gate.acting_as(other.api_key.key).export_evidence(deployment_id=dep)
 
 
 def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) -> None:
     dep = _deployment(gate)
-    mine = gate.give_consent(dep, "frank")
-    theirs = gate.give_consent(dep, "grace")
+    mine = consent(gate, dep, "frank")
+    theirs = consent(gate, dep, "grace")
     pseudonym = str(mine.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
     with pytest.raises(InvalidInput, match="another person"):
         gate.export_evidence(pseudonym=pseudonym, receipts=[theirs.receipt])
@@ -113,14 +111,14 @@ def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) ->
         gate.export_evidence(pseudonym=pseudonym, receipts=[forged])
     with Gate.open(tmp_path / "other") as other:
         other_dep = _deployment(other)
-        alien = other.give_consent(other_dep, "frank").receipt
+        alien = consent(other, other_dep, "frank").receipt
     with pytest.raises(InvalidInput, match="not signed by this operator"):
         gate.export_evidence(pseudonym=pseudonym, receipts=[alien])
 
 
 def test_kept_receipt_copies_are_bundled_after_erasure(gate: Gate) -> None:
     dep = _deployment(gate)
-    receipt = gate.give_consent(dep, "judy")  # the consent flow keeps the operator's copy
+    receipt = consent(gate, dep, "judy")  # the consent flow keeps the operator's copy
     pseudonym = str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
     gate.withdraw_consent(dep, "judy")
     bundle = gate.export_evidence(pseudonym=pseudonym)
@@ -140,7 +138,7 @@ def test_cli_export_and_offline_verify(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Gate.open(home) as gate:
         dep = _deployment(gate)
-        receipt = gate.give_consent(dep, "heidi")
+        receipt = consent(gate, dep, "heidi")
         key = gate.ledger_key()
     (tmp_path / "receipt.json").write_text(json.dumps(receipt.to_dict()))
     bundle = tmp_path / "bundle.json"
@@ -194,7 +192,7 @@ def test_cli_ledger_proofs(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Gate.open(home) as gate:
         dep = _deployment(gate)
-        gate.give_consent(dep, "ivan")
+        consent(gate, dep, "ivan")
         size = gate.inclusion_proof(0).size
         want = gate.inclusion_proof(2, size)
         entry = gate.ledger_entry(2)

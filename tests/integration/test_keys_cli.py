@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from lawful import consent, live
 from typer.testing import CliRunner
 
 from facegate.cli.main import app
@@ -26,13 +27,8 @@ def _json(args: list[str], code: int = 0) -> dict[str, object]:
 def test_keys_commands(tmp_path: Path, face_engine: FaceEngine) -> None:
     home = tmp_path / "home"
     with Gate.open(settings=Settings(home=home), engine=face_engine) as gate:
-        dep = gate.create_deployment(
-            name="Lobby",
-            purpose="Staff pass the lobby turnstile by face instead of a badge",
-            location="office",
-            alternative="staff badge at the desk",
-        ).id
-        gate.give_consent(dep, "alice")
+        dep = live(gate, name="Lobby").id
+        consent(gate, dep, "alice")
     h = ["--home", str(home), "--json"]
     old = MasterKey.from_file(home / "master.key")
 

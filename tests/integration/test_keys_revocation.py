@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from lawful import consent, live, sign
 from sqlalchemy import select
 
 from facegate.config import Settings
@@ -28,12 +29,7 @@ Photo = Callable[[str], bytes]
 
 
 def _deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face instead of a badge",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
+    return live(gate, name="Lobby").id
 
 
 def _ledger(gate: Gate, kind: Kind) -> list[dict[str, object]]:
@@ -59,7 +55,7 @@ class Before:
 def _enrolled_and_revoked(gate: Gate, photo: Photo) -> tuple[Before, KeyRevocation]:
     dep = _deployment(gate)
     for ref in ("alice", "bob"):
-        gate.give_consent(dep, ref)
+        consent(gate, dep, ref)
     gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
     gate.enroll(dep, "bob", photo("fixtures/biden.jpg"))
     assert gate.verify(dep, "alice", photo("fixtures/obama2.jpg")).decision == "match"
@@ -147,10 +143,11 @@ def test_consents_carry_over_only_under_an_unchanged_notice(
 ) -> None:
     gate = sqlite_gate
     dep = _deployment(gate)
-    gate.give_consent(dep, "alice")  # to notice version 1
+    consent(gate, dep, "alice")  # to notice version 1
     gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
-    gate.change_deployment(dep, retention_days=200)  # a new notice: earlier consents void
-    gate.give_consent(dep, "carol")  # carol consents to the new notice
+    gate.change_deployment(dep, retention_days=200)  # a draft again: the DPO re-signs ...
+    assert sign(gate, dep).notice_version == 2  # ... publishing a new notice
+    consent(gate, dep, "carol", notice_version=2)  # carol consents to the new notice
     gate.enroll(dep, "carol", photo("fixtures/biden.jpg"))
 
     revoked = gate.revoke_deployment_key(dep, reason="yearly key renewal")
@@ -162,7 +159,7 @@ def test_consents_carry_over_only_under_an_unchanged_notice(
     assert [e.subject_ref for e in gate.reenrollment_campaign(dep).pending] == ["carol"]
     with pytest.raises(PolicyDenied):
         gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
-    gate.give_consent(dep, "alice")
+    consent(gate, dep, "alice", notice_version=2)
     gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
     gate.enroll(dep, "carol", photo("fixtures/biden.jpg"))
     assert gate.verify(dep, "carol", photo("fixtures/knn/train/biden/biden2.jpg")).decision == (
@@ -184,7 +181,7 @@ def test_an_interrupted_revocation_is_finished_by_the_keyring(
     data keys are found and promoted on the next use, and nothing is lost."""
     gate = sqlite_gate
     dep = _deployment(gate)
-    gate.give_consent(dep, "alice")
+    consent(gate, dep, "alice")
     keyring = gate.core.keyring
     monkeypatch.setattr(keyring, "swap_data_keys", lambda wrapped, *, destroy: None)
     gate.revoke_deployment_key(dep, reason="renewal")
@@ -203,7 +200,7 @@ def test_old_keys_in_a_backup_die_with_the_key_store(
     gate = sqlite_gate
     home = gate.settings.home
     dep = _deployment(gate)
-    gate.give_consent(dep, "alice")
+    consent(gate, dep, "alice")
     gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
     backup = tmp_path / "before.db"
     with sqlite3.connect(home / "facegate.db") as src, sqlite3.connect(backup) as dst:
@@ -229,12 +226,12 @@ def test_another_process_drops_its_gallery_after_a_revocation(
     settings = Settings(home=tmp_path / "home")
     with Gate.open(settings=settings, engine=face_engine) as worker:
         dep = _deployment(worker)
-        worker.give_consent(dep, "alice")
+        consent(worker, dep, "alice")
         worker.enroll(dep, "alice", photo("fixtures/obama.jpg"))
         assert worker.identify(dep, photo("fixtures/obama3.jpg")).subject_ref == "alice"
         with Gate.open(settings=settings, engine=face_engine) as cli:
             cli.revoke_deployment_key(dep, reason="laptop with a backup stolen")
-            cli.give_consent(dep, "bob")
+            consent(cli, dep, "bob")
             cli.enroll(dep, "bob", photo("fixtures/obama.jpg"))
         # the worker's gallery was loaded under the old key: it must not answer from it
         found = worker.identify(dep, photo("fixtures/obama3.jpg"))

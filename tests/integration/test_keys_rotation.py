@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lawful import consent, live
 from sqlalchemy import select
 
 from facegate.config import Settings
@@ -29,12 +30,7 @@ def copy_sqlite(src: Path, dst: Path) -> None:
 
 
 def _deployment(gate: Gate, name: str = "Lobby") -> str:
-    return gate.create_deployment(
-        name=name,
-        purpose="Staff pass the lobby turnstile by face instead of a badge",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
+    return live(gate, name=name).id
 
 
 def _wrapped(gate: Gate) -> dict[str, tuple[bytes, str]]:
@@ -69,7 +65,7 @@ def test_rotation_rewraps_everything_and_keeps_serving(
     home = settings.home
     with Gate.open(settings=settings, engine=face_engine) as gate:
         deps = [_deployment(gate, "Lobby"), _deployment(gate, "Garage")]
-        gate.give_consent(deps[0], "alice")
+        consent(gate, deps[0], "alice")
         gate.enroll(deps[0], "alice", photo("fixtures/obama.jpg"))
         old = MasterKey.from_file(home / "master.key")
         before = _wrapped(gate)

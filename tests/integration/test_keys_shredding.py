@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lawful import consent, live
 
 from facegate.errors import InvalidTemplate
 from facegate.gate import Gate
@@ -60,14 +61,9 @@ def test_erasure_shreds_what_a_backup_holds(
 ) -> None:
     gate = sqlite_gate
     home = gate.settings.home
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face instead of a badge",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
-    gate.give_consent(dep, "alice")
-    gate.give_consent(dep, "bob")
+    dep = live(gate, name="Lobby").id
+    consent(gate, dep, "alice")
+    consent(gate, dep, "bob")
     alice = gate.enroll(dep, "alice", photo("fixtures/obama.jpg")).template_id
     bob = gate.enroll(dep, "bob", photo("fixtures/biden.jpg")).template_id
     master = MasterKey.from_file(home / "master.key")
@@ -103,13 +99,8 @@ def test_erasure_shreds_what_a_backup_holds(
 
 def test_template_decryption_errors_are_opaque(sqlite_gate: Gate, photo: Photo) -> None:
     gate = sqlite_gate
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face instead of a badge",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
-    gate.give_consent(dep, "alice")
+    dep = live(gate, name="Lobby").id
+    consent(gate, dep, "alice")
     tid = gate.enroll(dep, "alice", photo("fixtures/obama.jpg")).template_id
     with gate.db.read() as s:
         row = s.get(t.Template, tid)

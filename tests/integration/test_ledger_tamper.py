@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from lawful import consent, live
 from sqlalchemy import delete, select, update
 
 from facegate.gate import Gate
@@ -12,14 +13,9 @@ from facegate.storage import tables as t
 
 
 def _populated(gate: Gate) -> int:
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-    )
+    dep = live(gate, name="Lobby")
     for ref in ("a", "b", "c"):
-        gate.give_consent(dep.id, ref)
+        consent(gate, dep.id, ref)
     gate.withdraw_consent(dep.id, "b")
     report = gate.verify_ledger()
     assert report.ok, report

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from lawful import consent, draft, live
 
 from facegate.errors import NotFound, PolicyDenied
 from facegate.gate import Gate
@@ -16,7 +17,8 @@ Photo = Callable[[str], bytes]
 
 
 def _deployment(gate: Gate, name: str = "Lobby") -> str:
-    return gate.create_deployment(
+    return live(
+        gate,
         name=name,
         purpose="Staff pass the lobby turnstile by face instead of a badge",
         location="office",
@@ -28,7 +30,7 @@ def test_enroll_verify_identify_withdraw(gate: Gate, photo: Photo) -> None:
     dep = _deployment(gate)
     notice = gate.notice(dep)
     for ref in ("obama", "biden", "kit"):
-        gate.give_consent(dep, ref, notice_version=notice.version)
+        consent(gate, dep, ref, notice_version=notice.version)
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     gate.enroll(dep, "biden", photo("fixtures/biden.jpg"))
     gate.enroll(dep, "kit", photo("fixtures/knn/train/kit_harington/john1.jpeg"))
@@ -51,6 +53,7 @@ def test_enroll_verify_identify_withdraw(gate: Gate, photo: Photo) -> None:
     stranger = gate.identify(dep, photo("fixtures/Anthony_Hopkins_0001.jpg"))
     assert stranger.decision == "unknown"
     assert stranger.subject_ref is None
+    assert stranger.score is None  # no score for strangers: it would leak who is enrolled
 
     before = gate.counts()
     receipt = gate.withdraw_consent(dep, "obama")
@@ -104,7 +107,7 @@ def test_templates_do_not_match_across_deployments(sqlite_gate: Gate, photo: Pho
     threshold = gate.get_deployment(a).threshold
     assert cross < threshold - 0.1, (cross, threshold)
     # Through the Gate: enrolled in A, the person is unknown to B's gallery.
-    gate.give_consent(a, "obama")
+    consent(gate, a, "obama")
     gate.enroll(a, "obama", photo("fixtures/obama.jpg"))
     assert gate.verify(a, "obama", photo("fixtures/obama.jpg")).score > 0.95
     assert gate.identify(b, photo("fixtures/obama.jpg")).decision == "unknown"
@@ -113,7 +116,7 @@ def test_templates_do_not_match_across_deployments(sqlite_gate: Gate, photo: Pho
 def test_erase_then_unknown_and_rows_gone(sqlite_gate: Gate, photo: Photo) -> None:
     gate = sqlite_gate
     dep = _deployment(gate)
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     receipt = gate.erase(dep, "obama")
     assert receipt.templates_erased == 1
@@ -125,7 +128,8 @@ def test_erase_then_unknown_and_rows_gone(sqlite_gate: Gate, photo: Photo) -> No
 
 def test_banned_location_is_refused_with_rule_id(gate: Gate) -> None:
     with pytest.raises(PolicyDenied) as refused:
-        gate.create_deployment(
+        draft(
+            gate,
             name="Spa",
             purpose="Guests open lockers by face at the spa",
             location="changing_room",
@@ -137,7 +141,8 @@ def test_banned_location_is_refused_with_rule_id(gate: Gate) -> None:
 
 def test_missing_alternative_is_refused(gate: Gate) -> None:
     with pytest.raises(PolicyDenied) as refused:
-        gate.create_deployment(
+        draft(
+            gate,
             name="Gate",
             purpose="Residents open the gate by face",
             location="residential_compound",
@@ -151,7 +156,7 @@ def test_index_is_rebuilt_from_the_store(
 ) -> None:
     gate = sqlite_gate
     dep = _deployment(gate)
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     settings = gate.settings
     gate.close()

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from facegate.policy.stored import consent_facts, deployment_facts, notice_facts
+from facegate.policy.stored import context as stored_context
 from sqlalchemy import select
 
 from facegate.errors import InvalidInput, PolicyDenied
@@ -16,8 +18,6 @@ from facegate.gate import Gate
 from facegate.policy import Act, Context, Declarations, decide, rules_for
 from facegate.policy.explain import explain_event
 from facegate.policy.pia import PiaDraft
-from facegate.policy.stored import consent_facts, deployment_facts, notice_facts
-from facegate.policy.stored import context as stored_context
 from facegate.storage import tables as t
 
 GATE_PURPOSE = "Residents open the compound gate by face"

@@ -4,6 +4,7 @@ recorded parameters are not what its scheme name means refuses to load."""
 from __future__ import annotations
 
 import pytest
+from lawful import consent, live
 
 from facegate.config import Settings
 from facegate.errors import ConfigError
@@ -15,12 +16,7 @@ from facegate.templates import get_scheme
 
 def test_parameters_are_recorded_and_checked(settings: Settings, face_engine: FaceEngine) -> None:
     with Gate.open(settings=settings, engine=face_engine) as gate:
-        dep = gate.create_deployment(
-            name="Lobby",
-            purpose="Staff pass the lobby turnstile by face instead of a badge",
-            location="office",
-            alternative="staff badge at the desk",
-        ).id
+        dep = live(gate, name="Lobby").id
         with gate.db.read() as s:
             row = s.get(t.Deployment, dep)
             assert row is not None
@@ -35,4 +31,4 @@ def test_parameters_are_recorded_and_checked(settings: Settings, face_engine: Fa
         Gate.open(settings=settings, engine=face_engine) as gate,
         pytest.raises(ConfigError, match="parameters"),
     ):
-        gate.give_consent(dep, "alice")
+        consent(gate, dep, "alice")

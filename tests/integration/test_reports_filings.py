@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from facegate.supervision.workdays import calendar_years
 from sqlalchemy import insert, select
 
 from facegate.config import Settings
@@ -24,7 +25,6 @@ from facegate.supervision.filings import (
     filing_status,
     record_submission,
 )
-from facegate.supervision.workdays import calendar_years
 
 Photo = Callable[[str], bytes]
 #: Friday 26 September 2025, 10:00 in Beijing

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from lawful import live
 from sqlalchemy import select, update
 
 from facegate.errors import Conflict, InvalidInput, PolicyDenied
@@ -26,12 +27,7 @@ FOUND = datetime(2025, 10, 2, 9, 0, tzinfo=UTC)
 
 
 def _dep(gate: Gate, name: str, *, jurisdiction: str = "cn") -> str:
-    dep = gate.create_deployment(
-        name=name,
-        purpose=f"Residents open the {name} by face",
-        location="residential_compound",
-        alternative="key card",
-    ).id
+    dep = live(gate, name=name).id
     if jurisdiction != "cn":
         # the packs' own registration rules are not under test here
         with gate.db.transaction() as s:

@@ -7,22 +7,18 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from lawful import consent, live
 
 from facegate.api.app import create_app
-from facegate.errors import InvalidInput, Unauthenticated
+from facegate.errors import PolicyDenied, Unauthenticated
 from facegate.gate import Gate
 
 Photo = Callable[[str], bytes]
 
 
 def _enrolled(gate: Gate, photo: Photo, ref: str = "obama") -> tuple[str, str]:
-    dep = gate.create_deployment(
-        name="Gate",
-        purpose="Residents open the compound gate by face",
-        location="residential_compound",
-        alternative="key card",
-    ).id
-    code = gate.give_consent(dep, ref).access_code
+    dep = live(gate, name="Gate").id
+    code = consent(gate, dep, ref).access_code
     gate.enroll(dep, ref, photo("fixtures/obama.jpg"))
     return dep, code
 
@@ -47,12 +43,17 @@ def test_what_is_held_and_erase(gate: Gate, photo: Photo) -> None:
 
 def test_complaint_has_a_deadline_and_needs_reasons_to_answer(gate: Gate, photo: Photo) -> None:
     _dep, code = _enrolled(gate, photo)
-    complaint = gate.subject_complaint(code, "The gate camera also films the playground.")
+    complaint = gate.subject_complaint(code, "The camera was said to film the playground.")
     assert complaint.status == "open"
     assert complaint.due_at - complaint.received_at == timedelta(days=15)
-    assert [r.request_id for r in gate.open_requests()] == [complaint.request_id]
-    with pytest.raises(InvalidInput):
+    (listed,) = gate.open_requests()
+    assert listed["request_id"] == complaint.request_id
+    # The operator reads the person's words (sealed under their key at rest).
+    assert listed["text"] == "The camera was said to film the playground."
+    # An answer without reasons is a refusal of a legal duty, not an input error.
+    with pytest.raises(PolicyDenied) as refused:
         gate.answer_request(complaint.request_id, reason="no")
+    assert refused.value.rule_id == "CN-PIPL-44"
     answered = gate.answer_request(
         complaint.request_id, reason="The camera was re-aimed on 1 May; see photo log."
     )

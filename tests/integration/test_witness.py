@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from lawful import consent, live
 from sqlalchemy import delete, func, select, update
 
 from facegate.api.app import create_app
@@ -25,12 +26,7 @@ NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
 
 def _deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-    ).id
+    return live(gate, name="Lobby").id
 
 
 def _witness(gate: Gate, tmp_path: Path) -> Witness:
@@ -41,12 +37,12 @@ def _witness(gate: Gate, tmp_path: Path) -> Witness:
 
 def test_witness_in_process_cosigns_and_the_operator_keeps_it(gate: Gate, tmp_path: Path) -> None:
     dep = _deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     witness = _witness(gate, tmp_path)
     first = witness.observe(gate)
     assert not first.submitted and "no cosignature from a witness" in first.submit_error
     assert gate.add_witness(witness.verifier_key) == "regulator"
-    gate.give_consent(dep, "b")
+    consent(gate, dep, "b")
     second = witness.observe(gate)
     assert second.submitted and second.old_size == first.size
     stored = gate.checkpoint_at(second.size)
@@ -72,13 +68,13 @@ def http(gate: Gate) -> Iterator[tuple[TestClient, HttpLog]]:
 def test_witness_over_http(gate: Gate, tmp_path: Path, http: tuple[TestClient, HttpLog]) -> None:
     client, log = http
     dep = _deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     assert log.key() == gate.ledger_key()
     witness = _witness(gate, tmp_path)
     refused = witness.observe(log)
     assert not refused.submitted and "403" in refused.submit_error
     gate.add_witness(witness.verifier_key)
-    gate.give_consent(dep, "b")
+    consent(gate, dep, "b")
     seen = witness.observe(log)
     assert seen.submitted and seen.old_size == refused.size
     assert verify_cosignatures(gate.checkpoint_at(seen.size), [_cv(witness)])
@@ -112,7 +108,7 @@ def test_witness_over_http(gate: Gate, tmp_path: Path, http: tuple[TestClient, H
 def _populate(gate: Gate, tmp_path: Path) -> Witness:
     dep = _deployment(gate)
     for ref in ("a", "b", "c"):
-        gate.give_consent(dep, ref)
+        consent(gate, dep, ref)
     gate.withdraw_consent(dep, "b")
     witness = _witness(gate, tmp_path)
     gate.add_witness(witness.verifier_key)
@@ -155,7 +151,7 @@ def _rewrite_history(gate: Gate, index: int) -> None:
 def _rewrite_node(gate: Gate, _index: int) -> None:
     """Replace a stored node that the witness's next consistency proof is built from."""
     size = gate.inclusion_proof(0).size
-    gate.give_consent(gate.list_deployments()[0].id, "late")
+    consent(gate, gate.list_deployments()[0].id, "late")
     wanted = set(gate.consistency_proof(size).hashes)
     with gate.db.transaction() as s:
         node = next(n for n in s.scalars(select(t.LedgerNode)) if n.hash in wanted)

@@ -87,6 +87,7 @@ def create_deployment(core: Core, actor: Actor, spec: DeploymentSpec) -> Deploym
                     "scheme": scheme.name,
                     "key_id": protector.key_id,
                     "capabilities": sorted(caps.capabilities),
+                    "retention_days": spec.retention_days,
                     "status": "draft",
                 },
             ),
@@ -145,6 +146,8 @@ def change_deployment(
                 details={
                     "record_sha256": registry.record_sha256(s, row),
                     "changed": changed,
+                    "capabilities": sorted(caps.capabilities),
+                    "retention_days": spec.retention_days,
                     "status": "draft",
                 },
             ),
