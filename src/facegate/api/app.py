@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from facegate import __version__
+from facegate import __version__, web
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
 from facegate.api.routes import ledger, operator, subject, witness
@@ -49,6 +49,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.include_router(subject.router)
     app.include_router(ledger.router)
     app.include_router(witness.router)
+    web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -104,6 +104,7 @@ def serve(
     loaded = run(False, gate.warm)
     out.print(f"{loaded} protected templates loaded into the 1:N index")
     out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
+    out.print(f"landing page: [bold]http://{host}:{port}/[/]")
     if key:
         out.print(f"demo operator API key: [bold]{key}[/]")
     uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
