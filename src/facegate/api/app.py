@@ -15,6 +15,7 @@ from facegate.api.limits import BodyLimit, keep_uploads_in_memory
 from facegate.api.routes import ledger, operator, subject, witness
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
+from facegate.regulator import link_service
 
 
 def create_app(gate: Gate | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -25,6 +26,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_sweep_periodically(the_gate))
+        link_service.follow(sweeper, the_gate)  # witness pushes, orders (regulator)
         try:
             yield
         finally:

@@ -27,6 +27,7 @@ from facegate.cli.evidence import evidence_app, witness_app
 from facegate.cli.keys import keys_app
 from facegate.cli.ledger import ledger_app
 from facegate.cli.policy import policy_app
+from facegate.cli.regulator import register_commands as add_regulator_commands
 from facegate.cli.reports import filing_app, incident_app, report_app
 from facegate.cli.rights import requests_app, retention_app, review_app
 
@@ -55,6 +56,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+add_regulator_commands(app)  # regulator, link, orders
 
 
 # --- set-up and service ----------------------------------------------------------------------

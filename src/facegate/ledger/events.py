@@ -46,6 +46,11 @@ class Kind(StrEnum):
     MASTER_KEY_ROTATED = "key.master_rotated"
     MASTER_KEY_RETIRED = "key.master_retired"
     DEPLOYMENT_KEY_REVOKED = "key.deployment_revoked"
+    # the regulator link (facegate.regulator.link): registration, orders, receipts, alarms
+    REGULATOR_LINKED = "regulator.linked"
+    REGULATOR_ORDER = "regulator.order"
+    REGULATOR_RECEIPT = "regulator.receipt"
+    WITNESS_ALARM = "witness.alarm"
 
 
 @dataclass(frozen=True)
