@@ -13,7 +13,7 @@ import pytest
 from cli_runner import fg as run_cli
 from sqlalchemy import select
 
-from facegate.errors import Forbidden, InvalidInput, NotFound, PolicyDenied
+from facegate.errors import InvalidInput, NotFound, PolicyDenied
 from facegate.gate import Gate
 from facegate.ledger.evidence import bundle_json
 from facegate.ledger.evidence_verify import verify_bundle
@@ -44,12 +44,14 @@ def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> N
     verdict = verify_bundle(text, log_key=gate.ledger_key())
     assert verdict.lawful
     assert [e.kind for e in verdict.events] == [
+        "operator.created",
         "deployment.created",
         "notice.published",
         "consent.given",
         "enroll",
         "verify",
     ]
+    assert verdict.completeness.proven and verdict.completeness.count == 3
     pseudonym = receipt.receipt["receipt"]["piiPrincipalId"]  # type: ignore[index]
     assert {e.subject for e in verdict.events} == {None, pseudonym}  # nothing about bob
     assert bundle["receipts"] == [receipt.receipt]  # the very receipt the person holds
@@ -96,8 +98,10 @@ def test_a_deployment_bundle_holds_refusals_too(gate: Gate, photo: Photo) -> Non
     kinds = [e.kind for e in verdict.events]
     assert "policy.denied" in kinds and "consent.given" in kinds
     assert any(f.severity == "note" and "refused" in f.message for f in verdict.findings)
-    with pytest.raises(Forbidden):
+    # Another operator is told nothing exists: the answer names nothing it did not send.
+    with pytest.raises(NotFound) as hidden:
         gate.export_evidence(deployment_id=dep, operator_id="op_someone_else")
+    assert str(hidden.value.message) == f"the ledger holds no event about deployment {dep}"
 
 
 def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from facegate import __version__, web
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
-from facegate.api.routes import ledger, operator, subject, witness
+from facegate.api.routes import ledger, operator, subject, tiles, witness
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 from facegate.regulator import link_service
@@ -51,6 +51,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.include_router(subject.router)
     app.include_router(ledger.router)
     app.include_router(witness.router)
+    app.include_router(tiles.router)  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
     web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
     @app.get("/healthz", tags=["meta"])

@@ -19,6 +19,7 @@ LEAF_VERSION = 1
 
 class Kind(StrEnum):
     OPERATOR_CREATED = "operator.created"
+    OPERATOR_UPDATED = "operator.updated"  # name or contact changed (record_sha256 says how)
     API_KEY_ISSUED = "api_key.issued"
     DEPLOYMENT_CREATED = "deployment.created"
     NOTICE_PUBLISHED = "notice.published"

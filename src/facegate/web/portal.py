@@ -53,18 +53,18 @@ async def start(request: Request) -> Response:
     return page(request, "portal_open.html", {"error": None})
 
 
-async def _me(request: Request, code: str, view: dict[str, Any], **extra: Any) -> Response:
+async def _me(request: Request, view: dict[str, Any]) -> Response:
     gate = gate_of(request)
     requests = await run_in_threadpool(public.subject_requests, gate, str(view["pseudonym"]))
-    return page(request, "portal_me.html", {"view": view, "requests": requests, **extra})
+    return page(request, "portal_me.html", {"view": view, "requests": requests})
 
 
 @routes.post("/open", response_class=HTMLResponse)
 async def open_portal(request: Request) -> Response:
     form = await read_form(request)
     sessions.check_post(request, form)
-    limit(request)
     code = form_text(form, "code", max_len=64).upper()
+    limit(request, code or None)
     if not code:
         return page(request, "portal_open.html", {"error": "empty"}, status=400)
     try:
@@ -72,24 +72,24 @@ async def open_portal(request: Request) -> Response:
     except Unauthenticated:
         return page(request, "portal_open.html", {"error": "invalid"}, status=401)
     sessions.start(request, "portal", code=code, pseudonym=str(view["pseudonym"]))
-    return await _me(request, code, view)
+    return await _me(request, view)
 
 
 @routes.get("/me", response_class=HTMLResponse)
 async def me(request: Request) -> Response:
     if _signed_in(request) is None:
         return RedirectResponse("/portal", status_code=303)
-    limit(request)
     code = _code(request)
+    limit(request, code)
     view = await run_in_threadpool(gate_of(request).subject_view, code)
-    return await _me(request, code, view)
+    return await _me(request, view)
 
 
 @routes.get("/evidence")
 async def evidence(request: Request) -> Response:
     """The person's evidence bundle, as a file to keep (check it here or offline)."""
     code = _code(request)
-    limit(request)
+    limit(request, code)
     bundle = await run_in_threadpool(lambda: gate_of(request).export_evidence(access_code=code))
     name = f"facegate-evidence-{_signed_in(request).data.get('pseudonym', 'me')}.json"  # type: ignore[union-attr]
     return Response(
@@ -130,7 +130,7 @@ async def complain(request: Request) -> Response:
     form = await read_form(request)
     sessions.check_post(request, form)
     code = _code(request)
-    limit(request)
+    limit(request, code)
     text = form_text(form, "text")
     gate = gate_of(request)
     lodged = await run_in_threadpool(gate.subject_complaint, code, text)
@@ -150,7 +150,7 @@ async def _erase(request: Request, how: str) -> Response:
             "tick the box to confirm: this cannot be undone",
             advice="Download your evidence bundle first if you may need it.",
         )
-    limit(request)
+    limit(request, code)
     gate = gate_of(request)
     act = gate.subject_withdraw if how == "withdraw" else gate.subject_erase
     record, receipt = await run_in_threadpool(act, code)

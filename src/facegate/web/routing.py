@@ -44,11 +44,16 @@ def gate_of(request: Request) -> Gate:
     return gate
 
 
-def limit(request: Request) -> None:
-    """Count one use of an access code against the client, in the same bucket as the
-    subject API (``X-Access-Code``), so two doors do not double the guesses."""
+def limit(request: Request, code: str | None = None) -> None:
+    """Count one use of an access code against the client (and, where the app's limiter
+    keeps one, against the code), in the same windows as the subject API
+    (``X-Access-Code``), so two doors do not double the guesses. TooManyRequests: a 429 page."""
     host = request.client.host if request.client else "unknown"
-    request.app.state.subject_limiter.hit(host)  # TooManyRequests: a 429 page
+    limiter = request.app.state.subject_limiter
+    if code is not None and hasattr(limiter, "code"):  # per address and per code
+        limiter.hit(host, code)
+    else:
+        limiter.hit(host)
 
 
 async def read_form(request: Request) -> FormData:
