@@ -29,12 +29,12 @@ from facegate.regulator.app import create_regulator_app
 from facegate.regulator.link import (
     StoppedByOrder,
     check_orders,
-    fetch_orders,
     orders_in_force,
     register_link,
 )
 from facegate.regulator.link_client import RegulatorClient
 from facegate.regulator.link_deliver import deliver_filing, deliver_incident
+from facegate.regulator.link_orders import fetch_orders
 from facegate.regulator.link_push import push_checkpoint
 from facegate.regulator.node import Regulator
 from facegate.regulator.require import require_cosigners
@@ -174,7 +174,7 @@ def test_an_order_signed_by_another_key_is_refused(linked: Linked, tmp_path: Pat
         impostor.approve(linked.origin, vkey=gate.ledger_key())
         forged = impostor.issue_order(linked.origin, kind="stop", deployment_id="d", reason="x")
     from facegate.errors import InvalidInput
-    from facegate.regulator.link import _take_order
+    from facegate.regulator.link_orders import _take_order
 
     with pytest.raises(InvalidInput, match="authority"):
         _take_order(gate.core, linked.link_id, forged["note"])

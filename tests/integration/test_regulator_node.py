@@ -60,7 +60,12 @@ def test_missing_home_or_database_is_loud(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no regulator"):
         Regulator.open(tmp_path / "nothing")
     init_home(tmp_path / "reg", name="reg.test/w")
-    (tmp_path / "reg" / "regulator.db").unlink()
+    db = tmp_path / "reg" / "regulator.db"
+    db.unlink()
+    with pytest.raises(ConfigError, match="missing"):
+        Regulator.open(tmp_path / "reg")
+    assert not db.exists()  # opening made nothing
+    db.write_bytes(b"")
     with pytest.raises(ConfigError, match="empty"):
         Regulator.open(tmp_path / "reg")
 

@@ -195,7 +195,7 @@ def notify_incident(
 @orders_app.command("fetch")
 def fetch(url: Url = None, home: Home = None, as_json: Json = False) -> None:
     """Fetch new orders: verify the regulator's signature, ledger, enforce, acknowledge."""
-    from facegate.regulator.link import fetch_orders
+    from facegate.regulator.link_orders import fetch_orders
 
     def act() -> list[dict[str, Any]]:
         with gate_for(home) as gate:

@@ -204,7 +204,13 @@ def open_home(home: Path) -> RegulatorHome:
     home = Path(home).expanduser()
     config = _read_config(home)
     master = _master(home, create=False)
-    engine = make_engine(_database_url(home, config.database_url))
+    url = _database_url(home, config.database_url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise ConfigError(
+            f"the regulator database {url.removeprefix('sqlite:///')} is missing",
+            advice="Restore it from backup; a witness must never restart from nothing.",
+        )
+    engine = make_engine(url)
     try:
         if not inspect(engine).has_table("reg_meta"):
             raise ConfigError(

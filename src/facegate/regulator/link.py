@@ -32,7 +32,7 @@ from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
 from facegate.ledger import cosignatures
 from facegate.ledger.events import Event, Kind
 from facegate.regulator.link_client import RegulatorClient
-from facegate.regulator.protocol import ORDER_HEADER, RECEIPT_HEADER, open_document
+from facegate.regulator.protocol import RECEIPT_HEADER, open_document
 from facegate.regulator.registry import sign_registration
 from facegate.storage import tables as t
 
@@ -41,7 +41,6 @@ __all__ = [
     "StoppedByOrder",
     "check_orders",
     "client_for",
-    "fetch_orders",
     "link_for",
     "orders_in_force",
     "register_link",
@@ -283,101 +282,3 @@ def store_receipt(
     )
     s.add(row)
     return row
-
-
-# --- orders ----------------------------------------------------------------------------------
-
-
-def fetch_orders(
-    core: Core, *, url: str | None = None, client: RegulatorClient | None = None
-) -> list[dict[str, Any]]:
-    """Fetch new orders, verify, ledger and acknowledge each; returns those taken in."""
-    with core.db.read() as s:
-        link = link_for(s, url)
-    own = client is None
-    client = client or client_for(core, link)
-    taken: list[dict[str, Any]] = []
-    try:
-        for item in client.orders(after=link.orders_seq):
-            order = _take_order(core, link.id, str(item.get("note", "")))
-            if order is None:
-                continue
-            _acknowledge(core, link.id, order, client)
-            taken.append(order)
-    finally:
-        if own:
-            client.close()
-    return taken
-
-
-def _take_order(core: Core, link_id: str, note: str) -> dict[str, Any] | None:
-    """Verify one order and, in one transaction, keep it and ledger it."""
-    now = core.clock()
-    with core.db.transaction() as s:
-        link = s.get(t.RegulatorLink, link_id)
-        assert link is not None
-        doc = open_document(note, ORDER_HEADER, link.authority_key)
-        seq = doc.get("seq")
-        if doc.get("origin") != core.ledger.origin:
-            raise Conflict("the regulator sent an order addressed to another log")
-        if not isinstance(seq, int) or seq <= link.orders_seq:
-            return None  # already taken in
-        if seq != link.orders_seq + 1:
-            raise Conflict(f"order {link.orders_seq + 1} is missing (received {seq})")
-        if doc.get("kind") not in {"stop", "resume", "rectify"}:
-            raise InvalidInput(f"unknown order kind {doc.get('kind')!r}")
-        due = doc.get("due")
-        recorded = core.record(
-            s,
-            Event(
-                Kind.REGULATOR_ORDER,
-                now,
-                deployment=doc.get("deployment"),
-                rule_ids=(f"ORDER:{doc['id']}",),
-                details={
-                    "order_id": doc["id"],
-                    "seq": seq,
-                    "kind": doc["kind"],
-                    "due": due,
-                    "reason_sha256": sha256_hex(str(doc.get("reason", ""))),
-                    "note_sha256": hashlib.sha256(note.encode()).hexdigest(),
-                    "regulator": link.url,
-                },
-            ),
-        )
-        s.add(
-            t.RegulatorOrder(
-                id=str(doc["id"])[:40],
-                link_id=link.id,
-                seq=seq,
-                kind=str(doc["kind"]),
-                deployment_id=doc.get("deployment"),
-                due_at=datetime.fromisoformat(due) if due else None,
-                reason=str(doc.get("reason", "")),
-                note=note,
-                issued_at=datetime.fromisoformat(str(doc["issued_at"])),
-                received_at=now,
-                event_id=recorded[0].event_id,
-            )
-        )
-        link.orders_seq = seq
-    return {**doc, "event_id": recorded[0].event_id}
-
-
-def _acknowledge(core: Core, link_id: str, order: dict[str, Any], client: RegulatorClient) -> None:
-    document = {
-        "order_id": order["id"],
-        "seq": order["seq"],
-        "event_id": order["event_id"],
-        "enforced_from": core.clock().isoformat(),
-    }
-    receipt = client.deliver("order_ack", str(order["id"]), document)
-    with core.db.transaction() as s:
-        link = s.get(t.RegulatorLink, link_id)
-        assert link is not None
-        store_receipt(
-            core, s, link, receipt, what="order_ack", ref=str(order["id"]), document=document
-        )
-        row = s.get(t.RegulatorOrder, str(order["id"]))
-        if row is not None:
-            row.acknowledged_at = core.clock()

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from facegate.errors import FacegateError
-from facegate.regulator.link import client_for, fetch_orders
+from facegate.regulator.link import client_for
+from facegate.regulator.link_orders import fetch_orders
 from facegate.regulator.link_push import PushResult, push_checkpoint
 from facegate.storage import tables as t
 
