@@ -125,8 +125,11 @@ def test_api_docs_are_served_from_this_machine(sqlite_gate: Gate) -> None:
 
 def test_landing_page_names_the_operator_and_the_checkpoint(sqlite_gate: Gate) -> None:
     dep = _deployment(sqlite_gate)
-    html = client(sqlite_gate).get("/").text
+    c = client(sqlite_gate)
+    html = c.get("/?lang=en").text
     assert f'href="/d/{dep}"' in html and "North gate" in html
+    assert "ask at the reception of this site" in html and "前台" not in html  # its own language
+    assert "请向本场所前台咨询" in c.get("/?lang=zh-CN").text
     assert sqlite_gate.checkpoint().splitlines()[0] in html
     assert sqlite_gate.ledger_key() in html
     for area in ('href="/portal"', 'href="/console"', 'href="/regulator"', 'href="/docs"'):

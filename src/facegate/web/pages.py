@@ -31,7 +31,7 @@ async def landing(request: Request) -> Response:
     gate = gate_of(request)
     deployments = await run_in_threadpool(public.public_deployments, gate)
     checkpoint, key = await run_in_threadpool(_checkpoint, request)
-    processors = sorted({(d.processor, d.contact) for d in deployments})
+    processors = sorted({d.who(i18n.negotiate(request)) for d in deployments})
     return page(
         request,
         "landing.html",

@@ -85,8 +85,6 @@ class PublicDeployment:
     retention_days: int
     alternative: str
     created_at: datetime
-    processor: str
-    contact: str
     #: the data protection officer's public contact: not recorded by the Gate yet
     dpo: str | None
     authorities: tuple[str, ...]
@@ -97,6 +95,11 @@ class PublicDeployment:
 
     def notice_in(self, language: str) -> PublicNotice:
         return next((n for n in self.notices if n.language == language), self.notices[0])
+
+    def who(self, language: str) -> tuple[str, str]:
+        """The processor and how to reach them, as the notice in ``language`` says."""
+        fields = dict(self.notice_in(language).fields)
+        return fields.get("processor", ""), fields.get("contact", "")
 
 
 def valid_id(deployment_id: str) -> str:
@@ -118,7 +121,6 @@ def public_deployment(gate: Gate, deployment_id: str) -> PublicDeployment:
         notices.append(PublicNotice(language, n.version, n.sha256, fields, n.body.get("plain", "")))
     if not notices:
         raise NotFound("this deployment has no published notice")
-    first = dict(notices[0].fields)
     packs = info.jurisdiction.split("+")
     return PublicDeployment(
         id=info.id,
@@ -130,8 +132,6 @@ def public_deployment(gate: Gate, deployment_id: str) -> PublicDeployment:
         retention_days=info.retention_days,
         alternative=info.alternative,
         created_at=info.created_at,
-        processor=first.get("processor", ""),
-        contact=first.get("contact", ""),
         dpo=None,
         authorities=tuple(AUTHORITIES[p] for p in packs if p in AUTHORITIES),
         registration=None,
