@@ -35,7 +35,7 @@ from facegate.policy.rules import (
     allow,
     deny,
 )
-from facegate.supervision.workdays import CHINA_TZ, add_working_days, china_date
+from facegate.policy.workdays import CHINA_TZ, add_working_days, china_date
 
 _MIN_STATEMENT = 10  # characters: a purpose of "x" is no purpose
 GUARDIAN_AGE = 14
