@@ -233,3 +233,38 @@ def test_filing_and_incident_arrive_with_receipts(linked: Linked, photo) -> None
 
         inbox = sorted((r.what, r.id) for r in s.scalars(select(RegInbox)))
     assert inbox == sorted([("filing", filed["receipt_id"]), ("incident", notified["receipt_id"])])
+
+
+def test_the_mirror_fetches_missing_entries_from_the_operators_tiles(
+    tmp_path: Path, sqlite_gate: Gate
+) -> None:
+    """An operator whose link pushes no entries is still mirrored: the witness reads the
+    entry bundles of its public tlog-tiles before cosigning."""
+    from facegate.api.app import create_app
+    from facegate.regulator.protocol import render_add_checkpoint
+    from facegate.regulator.registry import sign_registration
+
+    gate = sqlite_gate
+    dep = deployment(gate)
+    for ref in ("a", "b", "c"):
+        gate.give_consent(dep, ref)
+    size = gate.inclusion_proof(0).size
+    reg, _ = new_regulator(tmp_path / "reg", clock=Clock(datetime.now(UTC)))
+    with reg, TestClient(create_app(gate)) as operator_http:
+        ledger = gate.core.ledger
+        reg.register(
+            sign_registration(
+                ledger.signing_key,
+                origin=ledger.origin,
+                vkey=gate.ledger_key(),
+                operator_name="Acme",
+                contact="-",
+                operator_url=str(operator_http.base_url),
+                regulator_url="-",
+                requested_at=datetime.now(UTC).isoformat(),
+            )
+        )
+        reg.approve(ledger.origin)
+        reg.core.http = operator_http
+        cosigned = reg.add_checkpoint(render_add_checkpoint(0, [], gate.checkpoint()))
+    assert cosigned.size == size and reg.findings(ledger.origin) == []

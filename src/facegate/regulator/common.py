@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+import httpx
 from sqlalchemy import CursorResult, Result
 
 from facegate._internal.clock import Clock, Entropy, system_entropy, utc_now
@@ -65,6 +66,8 @@ class RegCore:
     clock: Clock = utc_now
     entropy: Entropy = system_entropy
     before_save: Callable[[], None] | None = field(default=None, repr=False)
+    #: the client the mirror fetches operators' tiles with (None: a fresh one per fetch)
+    http: httpx.Client | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
         return self.clock()

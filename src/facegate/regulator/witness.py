@@ -9,8 +9,9 @@ Checks, in the order the specification gives them (each refusal is a
 3. an old size other than the size last cosigned: 409 with that size (``text/x.tlog.size``);
 4. a consistency proof that does not verify: 422; the same size with another root: 409;
 5. then this witness's own statement (c2sp.org/tlog-cosignature "additional statements"): it
-   mirrored every entry up to the new size, they hash to the signed root, and the index line
-   is the one they give; otherwise 422.
+   mirrored every entry up to the new size (pushed by the operator's link, or else fetched
+   from the log's tlog-tiles, :mod:`.mirror_pull`), they hash to the signed root, and the
+   index line is the one they give; otherwise 422.
 
 The size check and the save are one atomic step: ``UPDATE reg_logs ... WHERE size = :old``,
 so of two racing requests from one old size only one can move the size (on SQLite, where
@@ -42,6 +43,7 @@ from facegate.ledger.proofs import ConsistencyProof, ProofError, verify_consiste
 from facegate.regulator import index, mirror, monitor
 from facegate.regulator.common import RegCore, WitnessRefused, rowcount
 from facegate.regulator.findings import raise_finding, resolve
+from facegate.regulator.mirror_pull import MirrorPullFailed, pull_entries
 from facegate.regulator.protocol import AddCheckpoint, parse_add_checkpoint
 from facegate.regulator.tables import RegLog
 
@@ -82,7 +84,7 @@ def add_checkpoint(core: RegCore, body: bytes) -> Cosigned:
     if core.before_save is not None:
         core.before_save()
     try:
-        _save(core, seen)
+        _save_or_pull(core, seen)
     except WitnessRefused as refusal:
         if refusal.rule is not None:
             key = f"{refusal.rule}:{checkpoint.size}:{_short(checkpoint.root_hash)}"
@@ -180,6 +182,24 @@ def _check(core: RegCore, request: AddCheckpoint, checkpoint: Checkpoint) -> _Se
                 status=422,
             ) from None
     return seen
+
+
+def _save_or_pull(core: RegCore, seen: _Seen) -> None:
+    """Save; if entries are missing, fetch them from the log's tiles once and save again."""
+    try:
+        _save(core, seen)
+    except WitnessRefused as refusal:
+        if refusal.rule != "withheld":
+            raise
+        try:
+            pull_entries(core, seen.checkpoint.origin, seen.checkpoint.size)
+        except MirrorPullFailed as err:
+            raise WitnessRefused(
+                f"{refusal.message}; nor did the log's tiles give it ({err.message})",
+                status=422,
+                rule="withheld",
+            ) from None
+        _save(core, seen)
 
 
 def _save(core: RegCore, seen: _Seen) -> None:
