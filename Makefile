@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m facegate.web.build  # web pages: scripts from npm (pinned), catalogues
 	touch $(STAMP)
 
 install: $(STAMP)

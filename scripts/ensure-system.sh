@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # System packages facegate needs beyond Python: a CJK font for PDF reports (Chinese text)
-# and HarfBuzz's subsetter (makes PDF rendering ~6x faster). Installs only what is missing.
+# and HarfBuzz's subsetter (makes PDF rendering ~6x faster); Chromium for the web pages' tests. Installs only what is missing.
 set -euo pipefail
 need=()
-for pkg in fonts-noto-cjk libharfbuzz-subset0; do
+for pkg in fonts-noto-cjk libharfbuzz-subset0 chromium; do  # chromium: the browser tests
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

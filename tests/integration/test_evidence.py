@@ -40,12 +40,14 @@ def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> N
     verdict = verify_bundle(text, log_key=gate.ledger_key())
     assert verdict.lawful
     assert [e.kind for e in verdict.events] == [
+        "operator.created",
         "deployment.created",
         "notice.published",
         "consent.given",
         "enroll",
         "verify",
     ]
+    assert verdict.completeness.proven and verdict.completeness.count == 3
     pseudonym = receipt.receipt["receipt"]["piiPrincipalId"]  # type: ignore[index]
     assert {e.subject for e in verdict.events} == {None, pseudonym}  # nothing about bob
     assert bundle["receipts"] == [receipt.receipt]  # the very receipt the person holds
@@ -92,10 +94,11 @@ def test_a_deployment_bundle_holds_refusals_too(gate: Gate, photo: Photo) -> Non
     kinds = [e.kind for e in verdict.events]
     assert "policy.denied" in kinds and "consent.given" in kinds
     assert any(f.severity == "note" and "refused" in f.message for f in verdict.findings)
-    # Another operator's deployment does not exist for them.
+    # Another operator is told nothing exists: the answer names nothing it did not send.
     other = gate.create_operator("Other Bank", contact="+86 10 5555 0199")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as hidden:
         gate.acting_as(other.api_key.key).export_evidence(deployment_id=dep)
+    assert str(hidden.value.message) == f"the ledger holds no event about deployment {dep}"
 
 
 def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) -> None:

@@ -102,3 +102,59 @@ def test_rewritten_signed_head_is_caught(gate: Gate) -> None:
         assert head is not None
         head.note = head.note.replace("\n\n", "\n\nx", 1)
     assert not gate.verify_ledger().ok
+
+
+# --- stored columns are bound to the entry they copy; signed heads form a chain ---------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("subject", "ffffffffffffffffffffffffffffffff"),
+        ("subject", None),
+        ("event_id", "evt_forged"),
+        ("kind", "verify"),
+        ("deployment_id", "dep_elsewhere"),
+    ],
+)
+def test_a_retagged_column_is_named_with_expected_and_found(
+    gate: Gate, column: str, value: str | None
+) -> None:
+    _populated(gate)
+    with gate.db.read() as s:
+        idx, before = s.execute(
+            select(t.LedgerEntry.idx, getattr(t.LedgerEntry, column))
+            .where(t.LedgerEntry.kind == "consent.given")
+            .order_by(t.LedgerEntry.idx.desc())
+        ).first()  # type: ignore[misc]
+    with gate.db.transaction() as s:
+        s.execute(update(t.LedgerEntry).where(t.LedgerEntry.idx == idx).values({column: value}))
+    report = gate.verify_ledger()
+    assert not report.ok and report.first_bad_index == idx
+    assert report.problem == (
+        f"entry {idx}: the {column} column holds {value!r}, but the authenticated entry says "
+        f"{before!r}"
+    )
+
+
+def test_missing_signed_heads_are_named(gate: Gate) -> None:
+    _populated(gate)
+    with gate.db.read() as s:
+        sizes = list(s.scalars(select(t.LedgerHead.size).order_by(t.LedgerHead.size)))
+    middle, last = sizes[len(sizes) // 2], sizes[-1]
+    with gate.db.transaction() as s:
+        s.execute(delete(t.LedgerHead).where(t.LedgerHead.size.in_([middle, last])))
+    report = gate.verify_ledger()
+    assert not report.ok and report.missing_heads == (middle, last)  # type: ignore[attr-defined]
+    assert f"no signed head at size {middle} (the head at size" in report.problem
+    assert f"no signed head at size {last} (it is the ledger's current size)" in report.problem
+
+
+def test_an_altered_index_is_caught(gate: Gate) -> None:
+    _populated(gate)
+    with gate.db.transaction() as s:
+        bucket = s.scalars(select(t.LedgerIndexBucket)).first()
+        assert bucket is not None
+        bucket.records = bucket.records[:-72]  # a key's history dropped from the index
+    report = gate.verify_ledger()
+    assert not report.ok and "index bucket" in report.problem

@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from facegate import __version__
+from facegate import __version__, web
 from facegate.api import errors
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
-from facegate.api.routes import ledger, operator, principals, public, subject, witness
+from facegate.api.routes import ledger, operator, principals, public, subject, tiles, witness
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
+from facegate.regulator import link_service
 
 
 def create_app(gate: Gate | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -27,6 +28,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
         await asyncio.to_thread(_start_checks, the_gate)
         sweeper = asyncio.create_task(_sweep_periodically(the_gate))
         checker = asyncio.create_task(_self_check_daily(the_gate))
+        link_service.follow(sweeper, the_gate)  # witness pushes, orders (regulator)
         try:
             yield
         finally:
@@ -54,6 +56,8 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.include_router(subject.router)
     app.include_router(ledger.router)
     app.include_router(witness.router)
+    app.include_router(tiles.router)  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
+    web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -127,6 +127,10 @@ def evidence_verify(
     witness: Annotated[
         list[str] | None, typer.Option("--witness", help="a witness key you trust (repeatable)")
     ] = None,
+    require_witness: Annotated[
+        list[str] | None,
+        typer.Option("--require-witness", help="fail unless this witness cosigned (repeatable)"),
+    ] = None,
     home: Annotated[
         Path | None,
         typer.Option("--home", help="accepted for uniformity; verification opens no installation"),
@@ -136,13 +140,16 @@ def evidence_verify(
     """Check a bundle offline: proofs, signatures, cosignatures, receipts; then say who
     processed what, when, under which consent, and whether anything happened without one."""
     from facegate.ledger.evidence_verify import verify_bundle
+    from facegate.regulator.require import require_cosigners
 
     del home
     try:
         data = bundle.read_bytes()
     except OSError as exc:
         raise fail(e.InvalidInput(f"cannot read {bundle}: {exc.strerror}"), as_json) from None
-    verdict = run(as_json, lambda: verify_bundle(data, log_key=log_key, witness_keys=witness or []))
+    trusted = [*(witness or []), *(require_witness or [])]
+    verdict = run(as_json, lambda: verify_bundle(data, log_key=log_key, witness_keys=trusted))
+    run(as_json, lambda: require_cosigners(verdict, require_witness or []))
     emit(as_json, verdict.to_dict(), lambda: print(verdict.summary()))
     if not verdict.lawful:
         raise typer.Exit(EXIT_UNLAWFUL)

@@ -19,7 +19,8 @@ Size = Annotated[
 
 @ledger_app.command("verify")
 def ledger_verify(home: Home = None, as_json: Json = False) -> None:
-    """Recompute the whole ledger; exit 7 and name the first bad entry on any alteration."""
+    """Recompute the whole ledger (entries, stored columns, nodes, signed heads, the index);
+    exit 7 naming the first bad entry, or the signed heads that are missing."""
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
@@ -27,10 +28,10 @@ def ledger_verify(home: Home = None, as_json: Json = False) -> None:
 
     r = run(as_json, act)
     if not r["ok"]:
+        where = "" if r["first_bad_index"] is None else f" at entry {r['first_bad_index']}"
         raise fail(
             e.LedgerTampered(
-                f"ledger verification failed at entry {r['first_bad_index']}: {r['problem']}",
-                index=r["first_bad_index"],
+                f"ledger verification failed{where}: {r['problem']}", index=r["first_bad_index"]
             ),
             as_json,
         )
@@ -38,8 +39,10 @@ def ledger_verify(home: Home = None, as_json: Json = False) -> None:
         as_json,
         r,
         lambda: out.print(
-            f"ledger OK: {r['size']} entries, {r['heads_checked']} signed heads, "
-            f"root {r['root_hex']}"
+            f"ledger OK: {r['size']} entries (every stored column matches its entry), "
+            f"{r['heads_checked']} signed heads, root {r['root_hex']}, "
+            f"index root {r.get('index_root_hex') or 'none yet'}",
+            highlight=False,
         ),
     )
 

@@ -29,6 +29,7 @@ from facegate.cli.ledger import ledger_app
 from facegate.cli.people import consent_app, erase, hold_app, purpose_end
 from facegate.cli.policy import policy_app
 from facegate.cli.principals import apikey_app, operator_app, principal_app, selfcheck
+from facegate.cli.regulator import register_commands as add_regulator_commands
 from facegate.cli.reports import filing_app, incident_app, report_app
 from facegate.cli.rights import requests_app, retention_app, review_app
 
@@ -61,6 +62,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+add_regulator_commands(app)  # regulator, link, orders
 
 
 # --- set-up and service ----------------------------------------------------------------------
@@ -117,6 +119,7 @@ def serve(
     loaded = run(False, gate.warm)
     out.print(f"{loaded} protected templates loaded into the 1:N index")
     out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
+    out.print(f"landing page: [bold]http://{host}:{port}/[/]")
     if key:
         out.print(f"demo operator API key: [bold]{key}[/]")
     uvicorn.run(create_app(gate), host=host, port=port, log_level="info")

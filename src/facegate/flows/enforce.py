@@ -20,18 +20,23 @@ from facegate.errors import Forbidden, PolicyDenied
 from facegate.flows import facts
 from facegate.ledger.events import Event
 from facegate.policy import Act, Context, Decision, decide, parse_jurisdiction, rules_for
+from facegate.policy.rules import DEPLOYMENT_LEVEL
 from facegate.storage import tables as t
 
-#: extra checks run at the door before the packs (e.g. regulator orders in force); each
-#: raises PolicyDenied (or returns None) for one deployment and act
+#: a check run at the door before the packs; raises PolicyDenied (or returns None)
 Gatekeeper = Callable[[Session, t.Deployment, Act], None]
-_GATEKEEPERS: list[Gatekeeper] = []
 
 
-def add_gatekeeper(check: Gatekeeper) -> None:
-    """Register a check every processing decision runs first (idempotent)."""
-    if check not in _GATEKEEPERS:
-        _GATEKEEPERS.append(check)
+def _orders(s: Session, dep: t.Deployment, act: Act) -> None:
+    """A regulator's stop order in force stops every act that touches a face (and new
+    consents), citing the order; people's rights stay open."""
+    if act in DEPLOYMENT_LEVEL or act is Act.GIVE_CONSENT:
+        from facegate.regulator.link import check_orders
+
+        check_orders(s, dep.id)
+
+
+_GATEKEEPERS: tuple[Gatekeeper, ...] = (_orders,)
 
 
 def enforce(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from facegate._internal.canonical import canonical_json, sha256_hex
 from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core
 from facegate.errors import Forbidden, InvalidInput, NotFound
 from facegate.flows.enforce import require
 from facegate.flows.principals import add_principal, create_principal
+from facegate.ledger.documents import operator_record, store_document
 from facegate.ledger.events import Event, Kind
 from facegate.results import NewPrincipal, OperatorInfo
 from facegate.specs import OperatorProfile
@@ -92,7 +92,7 @@ def set_operator(core: Core, actor: Actor, profile: OperatorProfile) -> Operator
             if value is not None:
                 setattr(op, field, value)
         s.flush()
-        record = _info(op).to_dict()
+        digest = store_document(s, "operator", operator_record(op), now=now)
         recorded = core.record(
             s,
             Event(
@@ -100,7 +100,7 @@ def set_operator(core: Core, actor: Actor, profile: OperatorProfile) -> Operator
                 now,
                 operator=op.id,
                 by=actor.principal_id,
-                details={"record_sha256": sha256_hex(canonical_json(record))},
+                details={"record_sha256": digest},
             ),
         )
         return _info(op, event_id=recorded[0].event_id)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from facegate._internal.canonical import canonical_json, sha256_hex
 from facegate.core import aware
+from facegate.ledger.documents import deployment_record, store_document
 from facegate.results import DeploymentInfo
 from facegate.specs import DeploymentSpec, PiaAnswers, PublicSecurityIn
 from facegate.storage import tables as t
@@ -98,39 +97,12 @@ def write(row: t.Deployment, spec: DeploymentSpec, *, capabilities: Iterable[str
     row.liveness = spec.liveness
 
 
-def record(dep: t.Deployment, op: t.Operator) -> dict[str, Any]:
-    """The registration record as a court reads it (no personal data of anyone processed)."""
-    return {
-        "deployment": dep.id,
-        "name": dep.name,
-        "purpose": dep.purpose,
-        "necessity": dep.necessity,
-        "legal_basis": dep.legal_basis,
-        "location_type": dep.location_type,
-        "signage": dep.signage,
-        "jurisdiction": dep.jurisdiction,
-        "retention_days": dep.retention_days,
-        "alternative": dep.alternative,
-        "scope": dep.scope,
-        "capabilities": sorted(dep.capabilities or []),
-        "capture": dep.capture,
-        "egress": bool(dep.egress),
-        "purpose_ends_at": aware(dep.purpose_ends_at).isoformat() if dep.purpose_ends_at else None,
-        "public_security": dep.public_security,
-        "declarations": dep.declarations,
-        "threshold": dep.threshold,
-        "scheme": dep.scheme,
-        "liveness": bool(dep.liveness),
-        "status": dep.status,
-        "operator": {"id": op.id, "name": op.name, "contact": op.contact, "dpo": op.dpo},
-    }
-
-
 def record_sha256(s: Session, dep: t.Deployment) -> str:
-    """The hash of the deployment's record as it stands in this session."""
-    op = s.get(t.Operator, dep.operator_id)
-    assert op is not None  # foreign key
-    return sha256_hex(canonical_json(record(dep, op)))
+    """Keep the deployment's record as it stands in this session, with its operator's, as
+    documents the ledger commits to; returns the deployment record's hash for the event's
+    ``record_sha256`` (the operator's is committed by its own events)."""
+    s.flush()
+    return store_document(s, "deployment", deployment_record(dep))
 
 
 def info(

@@ -19,6 +19,7 @@ LEAF_VERSION = 1
 
 class Kind(StrEnum):
     OPERATOR_CREATED = "operator.created"
+    OPERATOR_UPDATED = "operator.updated"  # name or contact changed (record_sha256 says how)
     API_KEY_ISSUED = "api_key.issued"
     DEPLOYMENT_CREATED = "deployment.created"
     NOTICE_PUBLISHED = "notice.published"
@@ -47,7 +48,6 @@ class Kind(StrEnum):
     MASTER_KEY_RETIRED = "key.master_retired"
     DEPLOYMENT_KEY_REVOKED = "key.deployment_revoked"
     # principals, operators, deployments' life, the self-check (issue: lawful by construction)
-    OPERATOR_UPDATED = "operator.updated"
     PRINCIPAL_CREATED = "principal.created"
     PRINCIPAL_REVOKED = "principal.revoked"
     API_KEY_REVOKED = "api_key.revoked"
@@ -58,6 +58,11 @@ class Kind(StrEnum):
     RECORD_DELETED = "record.deleted"
     SELF_CHECK = "selfcheck"
     KEYS_SWEPT = "key.orphans_swept"
+    # the regulator link (facegate.regulator.link): registration, orders, receipts, alarms
+    REGULATOR_LINKED = "regulator.linked"
+    REGULATOR_ORDER = "regulator.order"
+    REGULATOR_RECEIPT = "regulator.receipt"
+    WITNESS_ALARM = "witness.alarm"
 
 
 @dataclass(frozen=True)

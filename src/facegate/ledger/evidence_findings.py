@@ -3,7 +3,7 @@
 Half of the offline verifier (the other half, :mod:`.evidence_verify`, checks hashes and
 signatures). Standard library only; the one facegate import is the error base class. Runs
 after every cryptographic check has passed, so it reads authentic events. It checks that
-notice texts, purposes and receipts match what the events committed to, then walks each
+notice texts and receipts match what the events committed to, then walks each
 person's events in log order: an enroll, verify or identify naming a pseudonym with no
 consent given before it, after that consent was withdrawn or erased, or after the consent
 expired, is a *violation*.
@@ -21,7 +21,10 @@ from typing import Any
 
 from facegate.errors import LedgerError
 
-BUNDLE_FORMAT = "facegate-evidence/v1"
+BUNDLE_FORMAT = "facegate-evidence/v2"
+#: formats this verifier reads: v1 bundles predate documents and completeness proofs (their
+#: checkpoints commit to no index, so completeness is reported as not proven)
+FORMATS = frozenset({"facegate-evidence/v1", BUNDLE_FORMAT})
 PROCESSING = frozenset({"enroll", "verify", "identify"})
 ENDINGS = frozenset({"consent.withdrawn", "erase"})
 _LEAF_FIELDS = ("v", "id", "kind", "at", "operator", "deployment", "subject", "rules", "details")
@@ -154,26 +157,33 @@ def _check_receipt(r: Mapping[str, Any], ev: ProvenEvent) -> list[str]:
 
 
 def attest_texts(data: Mapping[str, Any], events: Sequence[ProvenEvent]) -> list[Finding]:
-    """Notice texts and purposes must hash to what the log committed to."""
+    """Notice texts must hash to what the log committed to, for the deployment and version the
+    committing events name."""
     found: list[Finding] = []
-    hashes = {
-        str(e.details.get("notice_sha256"))
-        for e in events
-        if e.kind in ("notice.published", "consent.given")
-    }
+    committing: dict[str, list[ProvenEvent]] = {}
+    for e in events:
+        if e.kind in ("notice.published", "consent.given"):
+            committing.setdefault(str(e.details.get("notice_sha256")), []).append(e)
     for n in data.get("notices") or []:
         body, digest = n.get("body"), n.get("sha256")
         if not isinstance(body, dict) or _sha256_hex(canonical_json(body)) != digest:
             raise BundleInvalid(f"notice v{n.get('version')} of {n.get('deployment')} was altered")
-        if digest not in hashes:
+        if digest not in committing:
             found.append(Finding("warning", None, f"notice {digest} is not referred to by the log"))
-    created = {e.deployment: e for e in events if e.kind == "deployment.created"}
-    for d in data.get("deployments") or []:
-        ev = created.get(d.get("id"))
-        if ev is None:
             continue
-        if _sha256_hex(str(d.get("purpose"))) != ev.details.get("purpose_sha256"):
-            raise BundleInvalid(f"the purpose of deployment {d.get('id')} was altered")
+        # The same text may serve several deployments: one committing event must name this one.
+        named = [
+            (
+                e.deployment,
+                e.details.get("version" if e.kind == "notice.published" else "notice_version"),
+            )
+            for e in committing[str(digest)]
+        ]
+        if not any(d == n.get("deployment") and v in (None, n.get("version")) for d, v in named):
+            raise BundleInvalid(
+                f"notice {digest} is shown as v{n.get('version')} of {n.get('deployment')}, but "
+                f"the log commits to it only as {', '.join(f'v{v} of {d}' for d, v in named)}"
+            )
     return found
 
 

@@ -1,20 +1,24 @@
 """Offline verification of a facegate evidence bundle, for a court that trusts nobody.
 
 Self-contained on purpose: the standard library, ``cryptography`` for Ed25519, and
-:mod:`.evidence_findings` and :mod:`.evidence_verdict` (reading the events; stdlib only). It
-shares no code with the operator's side, so an expert can check it against the public
-specifications it follows:
+:mod:`.evidence_findings`, :mod:`.evidence_complete`, :mod:`.evidence_facts` and
+:mod:`.evidence_verdict` (stdlib only). It shares no code with the operator's side, so an
+expert can check it against the public specifications it follows:
 
 * RFC 9162 §2.1: leaf hash SHA-256(0x00 || entry), node hash SHA-256(0x01 || left || right),
   and the inclusion-proof check of §2.1.3.2, written out below in a dozen lines;
 * c2sp.org/signed-note and c2sp.org/tlog-checkpoint: the tree head the operator signed;
 * c2sp.org/tlog-cosignature (cosignature/v1): witnesses vouching for that head;
-* consent receipts: Ed25519 over canonical JSON (sorted keys, no spaces, UTF-8).
+* consent receipts: Ed25519 over canonical JSON (sorted keys, no spaces, UTF-8);
+* facegate's verifiable index (docs/evidence.md): the checkpoint commits to an index root, and
+  the bundle's completeness proof shows how many entries name its person or deployment.
 
 Success means: every event in the bundle is, byte for byte, entry ``index`` of the log whose
-head carries the operator's signature (and any listed witness's cosignature); every notice,
-deployment purpose and receipt matches what those events committed to. It cannot mean that
-the log holds no *other* event about the person: completeness is the operator's claim.
+head carries the operator's signature (and any listed witness's cosignature); the events about
+the bundle's person or deployment are *all* those the log holds up to the head's size, in log
+order; every notice, document, purpose and receipt matches what those events committed to;
+every other value the bundle shows is listed as not authenticated. The index root is the
+operator's statement until a witness that rebuilds the index from the log cosigns the head.
 
     verdict = verify_bundle(Path("bundle.json").read_bytes(), log_key="origin+1a2b3c4d+AQ...")
     print(verdict.summary())
@@ -36,8 +40,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from facegate.ledger.evidence_complete import check_completeness, index_root_of
+from facegate.ledger.evidence_facts import read_facts
 from facegate.ledger.evidence_findings import (
-    BUNDLE_FORMAT,
+    FORMATS,
     BundleInvalid,
     Cosigned,
     ProvenEvent,
@@ -163,15 +169,16 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     return text, sigs
 
 
-def _checkpoint(text: str) -> tuple[str, int, bytes]:
-    """Origin, tree size and root hash of a checkpoint text (c2sp.org/tlog-checkpoint)."""
+def _checkpoint(text: str) -> tuple[str, int, bytes, list[str]]:
+    """Origin, tree size, root hash and extension lines of a checkpoint text
+    (c2sp.org/tlog-checkpoint)."""
     lines = text[:-1].split("\n")
     if len(lines) < 3 or not all(lines) or not _DECIMAL.fullmatch(lines[1]):
         raise BundleInvalid("the checkpoint text is not origin, size and root hash lines")
     root = _b64(lines[2], "the checkpoint root hash")
     if len(root) != 32:
         raise BundleInvalid("the checkpoint root hash is not 32 bytes")
-    return lines[0], int(lines[1]), root
+    return lines[0], int(lines[1]), root, lines[3:]
 
 
 def _check_log_signature(text: str, sigs: list[tuple[str, bytes, bytes]], key: _Key) -> None:
@@ -285,8 +292,8 @@ def verify_bundle(
     used and the verdict says so. ``witness_keys`` are witnesses the court trusts.
     """
     data = _load(bundle)
-    if data.get("format") != BUNDLE_FORMAT:
-        raise BundleInvalid(f"not a {BUNDLE_FORMAT} bundle (format {data.get('format')!r})")
+    if data.get("format") not in FORMATS:
+        raise BundleInvalid(f"not a facegate evidence bundle (format {data.get('format')!r})")
     log = _field(data, "log", dict, "the bundle")
     key = _parse_key(_field(log, "verifier_key", str, "the log"), _ED25519, "the log key")
     given = key if log_key is None else _parse_key(log_key, _ED25519, "the given log key")
@@ -298,12 +305,17 @@ def verify_bundle(
     note = _field(log, "checkpoint", str, "the log")
     text, sigs = _split_note(note)
     _check_log_signature(text, sigs, key)
-    origin, size, root = _checkpoint(text)
+    origin, size, root, extensions = _checkpoint(text)
     if origin != key.name or log.get("origin", origin) != origin:
         raise BundleInvalid(f"the checkpoint is for log {origin!r}, not {key.name!r}")
     cosigned = _witnessed(text, sigs, list(log.get("witnesses") or []), witness_keys)
     leaves = _entries(data, size, root)
     events: list[ProvenEvent] = read_events(leaves)
+    about = [
+        (e.index, leaf_hash(leaf), e.subject, e.deployment)
+        for e, (_, leaf) in zip(events, leaves, strict=True)
+    ]
+    complete = check_completeness(data, about, size=size, index_root=index_root_of(extensions))
     return Verdict.build(
         data,
         origin=origin,
@@ -315,4 +327,6 @@ def verify_bundle(
         witnesses_trusted=bool(witness_keys),
         events=events,
         receipts=_receipts(data, key),
+        completeness=complete,
+        facts=read_facts(data, events),
     )

@@ -29,6 +29,7 @@ __all__ = [
     "StoredEntry",
     "consistency",
     "entries_about",
+    "entries_of_kinds",
     "entry",
     "head_at",
     "inclusion",
@@ -124,6 +125,20 @@ def entries_about(
         q = q.where(t.LedgerEntry.deployment_id == deployment)
     if kinds is not None:
         q = q.where(t.LedgerEntry.kind.in_(list(kinds)))
+    return [
+        StoredEntry(idx, event_id, kind, bytes(data), bytes(leaf))
+        for idx, event_id, kind, data, leaf in s.execute(q)
+    ]
+
+
+def entries_of_kinds(s: Session, kinds: Sequence[str], *, below: int) -> list[StoredEntry]:
+    """Every entry of these kinds below a size, in log order (for the few kinds of event
+    that describe the log's parties, such as an operator's creation)."""
+    q = (
+        select(*_COLUMNS)
+        .where(t.LedgerEntry.idx < below, t.LedgerEntry.kind.in_(list(kinds)))
+        .order_by(t.LedgerEntry.idx)
+    )
     return [
         StoredEntry(idx, event_id, kind, bytes(data), bytes(leaf))
         for idx, event_id, kind, data, leaf in s.execute(q)

@@ -1,8 +1,9 @@
 """The ledger in the database: appends inside the caller's transaction, and full verification.
 
 Each append locks the single ``ledger_state`` row (so appends serialise on SQLite and
-PostgreSQL alike), stores the events as leaves, persists every newly completed Merkle node
-and a freshly signed checkpoint, all in the transaction of the state change being recorded.
+PostgreSQL alike), stores the events as leaves, persists every newly completed Merkle node,
+files the events in the verifiable index (:mod:`.index_store`) and signs a checkpoint that
+commits to both roots, all in the transaction of the state change being recorded.
 The rows are written with one multi-row INSERT per table, not as ORM objects: a bulk
 enrollment appends thousands of events per transaction, and object bookkeeping would cost
 more than the hashing.
@@ -20,22 +21,18 @@ from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Clock, Entropy
 from facegate._internal.ids import new_id
-from facegate.errors import ConfigError, LedgerError, LedgerTampered
-from facegate.ledger.checkpoint import (
-    Checkpoint,
-    Signer,
-    Verifier,
-    open_checkpoint,
-    sign_checkpoint,
-)
+from facegate.errors import ConfigError, LedgerError
+from facegate.ledger.audit import LedgerAudit, audit
+from facegate.ledger.checkpoint import Checkpoint, Signer, sign_checkpoint
 from facegate.ledger.events import Event, Recorded
 from facegate.ledger.hasher import hash_leaf
-from facegate.ledger.tree import MemoryNodeStore, NodeId, append_plan, root_at
-from facegate.results import LedgerReport
+from facegate.ledger.head_lines import head_extensions
+from facegate.ledger.index_hasher import event_keys
+from facegate.ledger.index_store import Filed, IndexStore
+from facegate.ledger.tree import NodeId, append_plan
 from facegate.storage import tables as t
 from facegate.storage.db import Database
 
-_VERIFY_BATCH = 5000
 #: most (level, idx) pairs looked up by one query (an OR chain is an expression this deep)
 _NODES_PER_QUERY = 128
 
@@ -99,11 +96,20 @@ class DbNodeReader:
 
 
 class LedgerStore:
-    def __init__(self, *, origin: str, signing_key: Ed25519PrivateKey, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        origin: str,
+        signing_key: Ed25519PrivateKey,
+        clock: Clock,
+        index: bool = True,
+    ) -> None:
         self.origin = origin
         self.signing_key = signing_key
         self._signer = Signer(origin, signing_key)
         self._clock = clock
+        #: the verifiable index, filed in every append (off only to measure what it costs)
+        self.index: IndexStore | None = IndexStore() if index else None
 
     @property
     def verifier_key(self) -> str:
@@ -121,12 +127,14 @@ class LedgerStore:
         ).scalar_one()
         recorded: list[Recorded] = []
         leaves: list[bytes] = []
+        filed: list[Filed] = []
         rows: list[tuple[Any, ...]] = []
         for offset, event in enumerate(events):
             event_id = new_id("evt", entropy)
             data = event.leaf_bytes(event_id)
             leaf = hash_leaf(data)
             leaves.append(leaf)
+            filed.append((size + offset, leaf, event_keys(event.subject, event.deployment)))
             rows.append(
                 (
                     size + offset,
@@ -145,7 +153,14 @@ class LedgerStore:
             s, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
         )
         s.execute(update(t.LedgerState).where(t.LedgerState.id == 1).values(size=plan.new_size))
-        cp = Checkpoint(origin=self.origin, size=plan.new_size, root_hash=plan.root)
+        # The index of every subject's and deployment's history, committed with the head.
+        index_root = self.index.update(s, size, filed) if self.index is not None else None
+        cp = Checkpoint(
+            origin=self.origin,
+            size=plan.new_size,
+            root_hash=plan.root,
+            extensions=head_extensions(index_root=index_root, prev=size),
+        )
         s.execute(
             insert(_HEADS),
             {
@@ -166,115 +181,8 @@ class LedgerStore:
             raise LedgerError("the ledger is empty")
         return note
 
-    def verify(self, db: Database, public_key: bytes) -> LedgerReport:
-        """Recompute every leaf, node and signed head. Never raises for tampering: reports it.
-
-        The report names the first entry that is missing, altered or out of place. Stored
-        nodes are checked against the recomputed tree, and every signed head against the
-        recomputed root at its size, so rewriting an entry together with its hashes is
-        caught by the signatures.
-        """
-        try:
-            return self._verify(db, public_key)
-        except LedgerTampered as err:
-            return LedgerReport(
-                ok=False,
-                size=-1,
-                root_hex="",
-                heads_checked=0,
-                first_bad_index=err.index,
-                problem=err.message,
-            )
-
-    def _verify(self, db: Database, public_key: bytes) -> LedgerReport:
-        tree = MemoryNodeStore()
-        with db.read() as s:
-            expected_size = self.size(s)
-            next_idx = 0
-            last = -1
-            while True:
-                rows = s.execute(
-                    select(t.LedgerEntry.idx, t.LedgerEntry.data, t.LedgerEntry.leaf_hash)
-                    .where(t.LedgerEntry.idx > last)
-                    .order_by(t.LedgerEntry.idx)
-                    .limit(_VERIFY_BATCH)
-                ).all()
-                if not rows:
-                    break
-                leaves = []
-                for idx, data, stored in rows:
-                    if idx != next_idx:
-                        raise LedgerTampered(f"entry {next_idx} is missing", index=next_idx)
-                    leaf = hash_leaf(data)
-                    if leaf != stored:
-                        raise LedgerTampered(
-                            f"entry {idx} was altered: its content hashes to {leaf.hex()}, "
-                            f"stored {stored.hex()}",
-                            index=idx,
-                        )
-                    leaves.append(leaf)
-                    next_idx += 1
-                tree.append(leaves)
-                last = rows[-1][0]
-            if next_idx != expected_size:
-                raise LedgerTampered(
-                    f"the ledger says it holds {expected_size} entries but {next_idx} are present",
-                    index=min(next_idx, expected_size),
-                )
-            self._check_nodes(s, tree)
-            heads = self._check_heads(s, tree, public_key)
-        root = tree.root(next_idx) if next_idx else b""
-        return LedgerReport(ok=True, size=next_idx, root_hex=root.hex(), heads_checked=heads)
-
-    def _check_nodes(self, s: Session, tree: MemoryNodeStore) -> None:
-        rows = s.execute(
-            select(t.LedgerNode.level, t.LedgerNode.idx, t.LedgerNode.hash).order_by(
-                t.LedgerNode.level, t.LedgerNode.idx
-            )
-        )
-        count = 0
-        for level, idx, stored in rows:
-            node = NodeId(level, idx)
-            if node.end > tree.size:
-                raise LedgerTampered(
-                    f"a Merkle node {node} lies beyond the ledger's end", index=node.start
-                )
-            computed = tree.get_nodes([node])[node]
-            if computed != stored:
-                raise LedgerTampered(
-                    f"Merkle node {node} does not match entries {node.start}..{node.end - 1}",
-                    index=node.start,
-                )
-            count += 1
-        if count != tree.node_count:
-            raise LedgerTampered(f"{tree.node_count - count} Merkle nodes are missing", index=None)
-
-    def _check_heads(self, s: Session, tree: MemoryNodeStore, public_key: bytes) -> int:
-        verifier = Verifier(self.origin, public_key)
-        prev = 0
-        n = 0
-        for size, root, note in s.execute(
-            select(t.LedgerHead.size, t.LedgerHead.root, t.LedgerHead.note).order_by(
-                t.LedgerHead.size
-            )
-        ):
-            try:
-                cp = open_checkpoint(note, verifier)
-            except LedgerError as err:
-                raise LedgerTampered(
-                    f"the signed head at size {size} does not verify: {err.message}", index=prev
-                ) from err
-            if size > tree.size or cp.size != size or cp.root_hash != root:
-                raise LedgerTampered(
-                    f"the head at size {size} disagrees with its signature", index=prev
-                )
-            computed = root_at(size, tree)
-            if computed != cp.root_hash:
-                raise LedgerTampered(
-                    f"entries {prev}..{size - 1} differ from what was signed at size {size} "
-                    f"(signed root {cp.root_hash.hex()}, computed {computed.hex()})",
-                    index=prev,
-                )
-            prev = size
-            n += 1
-        return n
+    def verify(self, db: Database, public_key: bytes) -> LedgerAudit:
+        """Recompute every leaf, stored column, node, signed head and the index. Never raises
+        for tampering: the report names the first entry that is missing, altered, re-tagged
+        or out of place, and any signed head that is missing (see :mod:`.audit`)."""
+        return audit(db, origin=self.origin, public_key=public_key)

@@ -278,6 +278,7 @@ def test_a_leaf_that_is_not_canonical_json_is_refused() -> None:
     from facegate.ledger.hasher import hash_leaf
 
     log.store.append([hash_leaf(forged)])
+    log.index.add_leaf(len(log.leaves), forged)
     log.leaves.append(forged)
     with pytest.raises(BundleInvalid, match="canonical"):
         verify_bundle(log.bundle(), log_key=log.key)
@@ -303,11 +304,19 @@ def test_independent_inclusion_check_matches_the_rfc(size_index: tuple[int, int]
 def test_the_verifier_depends_on_nothing_but_stdlib_and_cryptography() -> None:
     allowed = {
         "facegate.errors",
+        "facegate.ledger.evidence_complete",
+        "facegate.ledger.evidence_facts",
         "facegate.ledger.evidence_findings",
         "facegate.ledger.evidence_verdict",
     }
     folder = Path(evidence_verify.__file__).parent
-    for name in ("evidence_verify.py", "evidence_findings.py", "evidence_verdict.py"):
+    for name in (
+        "evidence_verify.py",
+        "evidence_complete.py",
+        "evidence_facts.py",
+        "evidence_findings.py",
+        "evidence_verdict.py",
+    ):
         tree = ast.parse((folder / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:

@@ -1,5 +1,8 @@
-"""Ledger routes: the signed checkpoint anyone may fetch; entries, verification and evidence
-bundles for the operator (API key)."""
+"""Ledger routes: the signed checkpoint anyone may fetch; for an operator (API key), its own
+entries, whether the ledger verifies, and evidence bundles of its own deployments and people.
+
+Scoped so that an operator's key reaches nothing of another operator's, and no error names it:
+an entry of someone else's is answered exactly as an entry that does not exist."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import GateDep, OperatorDep
+from facegate.ledger.scoping import own_entry, public_problem
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -23,13 +27,19 @@ def checkpoint(gate: GateDep) -> str:
 
 @router.get("/verify")
 def verify(gate: GateDep, _op: OperatorDep) -> dict[str, Any]:
-    return gate.verify_ledger().to_dict()
+    """Whether the whole ledger verifies. The values a failure found (which may name other
+    operators' objects) stay on the server: 'facegate ledger verify' shows them."""
+    report = gate.verify_ledger().to_dict()
+    if not report["ok"]:
+        report["problem"] = public_problem(report)
+    return report
 
 
 @router.get("/entries/{index}")
-def entry(index: int, gate: GateDep, _op: OperatorDep) -> dict[str, Any]:
-    """Entry ``index``: the exact leaf bytes (base64) and their RFC 9162 leaf hash."""
-    e = gate.ledger_entry(index)
+def entry(index: int, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
+    """Entry ``index`` if it is one of this operator's events: the exact leaf bytes (base64)
+    and their RFC 9162 leaf hash. Any other index is a 404 that names nothing."""
+    e = own_entry(gate, index, op.id)
     return {
         "index": e.index,
         "event_id": e.event_id,

@@ -1,0 +1,189 @@
+"""Complete histories and authenticated facts, on bundles exported from a real Gate."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from facegate.gate import Gate
+from facegate.ledger.documents import deployment_record, operator_record, store_document
+from facegate.ledger.events import Event, Kind
+from facegate.ledger.evidence_verify import BundleInvalid, verify_bundle
+from facegate.storage import tables as t
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "ledger"))
+from evidence_forge import authenticated_view, edited, scalar_paths
+
+Photo = Callable[[str], bytes]
+
+
+def _deployment(gate: Gate) -> str:
+    return gate.create_deployment(
+        name="Lobby",
+        purpose="Staff pass the lobby turnstile by face",
+        location="office",
+        alternative="staff badge at the desk",
+    ).id
+
+
+def _person(gate: Gate, photo: Photo) -> tuple[str, str]:
+    """A deployment with two people; alice consents, enrolls and verifies. Returns the
+    deployment and alice's pseudonym."""
+    dep = _deployment(gate)
+    receipt = gate.give_consent(dep, "alice")
+    gate.give_consent(dep, "bob")
+    gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
+    gate.verify(dep, "alice", photo("fixtures/obama2.jpg"))
+    gate.enroll(dep, "bob", photo("fixtures/biden.jpg"))
+    return dep, str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
+
+
+def _commit_records(gate: Gate, dep: str) -> None:
+    """What the deployment and operator flows do once wired (see docs/evidence.md): commit the
+    registration record and the operator's identity by hash, in the ledger."""
+    core = gate.core
+    with gate.db.transaction() as s:
+        row = s.get(t.Deployment, dep)
+        assert row is not None
+        op = s.get(t.Operator, row.operator_id)
+        notice = core.notice(s, dep)
+        now = core.clock()
+        core.record(
+            s,
+            Event(
+                Kind.OPERATOR_UPDATED,
+                now,
+                operator=row.operator_id,
+                details={"record_sha256": store_document(s, "operator", operator_record(op))},
+            ),
+            Event(
+                Kind.NOTICE_PUBLISHED,
+                now,
+                operator=row.operator_id,
+                deployment=dep,
+                details={
+                    "version": notice.version,
+                    "notice_sha256": notice.sha256,
+                    "record_sha256": store_document(s, "deployment", deployment_record(row)),
+                },
+            ),
+        )
+
+
+def test_a_person_bundle_is_complete_and_says_so(gate: Gate, photo: Photo) -> None:
+    _, alice = _person(gate, photo)
+    verdict = verify_bundle(gate.export_evidence(pseudonym=alice), log_key=gate.ledger_key())
+    assert verdict.completeness.proven and verdict.completeness.count == 3
+    assert f"these are all 3 events about this person (subject {alice})" in verdict.summary()
+    assert {e.subject for e in verdict.events} == {None, alice}
+
+
+def test_a_bundle_with_one_event_removed_fails(gate: Gate, photo: Photo) -> None:
+    _, alice = _person(gate, photo)
+    bundle = gate.export_evidence(pseudonym=alice)
+    kinds = [e.kind for e in verify_bundle(bundle, log_key=gate.ledger_key()).events]
+    bundle["entries"].pop(kinds.index("enroll"))
+    with pytest.raises(BundleInvalid, match="the log holds 3 events about this subject"):
+        verify_bundle(bundle, log_key=gate.ledger_key())
+
+
+def _enroll_row(gate: Gate, pseudonym: str) -> int:
+    with gate.db.read() as s:
+        idx = s.scalar(
+            select(t.LedgerEntry.idx).where(
+                t.LedgerEntry.kind == "enroll", t.LedgerEntry.subject == pseudonym
+            )
+        )
+    assert idx is not None
+    return idx
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("subject", "00000000000000000000000000000000"), ("event_id", "evt_x")]
+)
+def test_an_event_retagged_in_the_database_is_caught(
+    gate: Gate, photo: Photo, column: str, value: str
+) -> None:
+    _, alice = _person(gate, photo)
+    idx = _enroll_row(gate, alice)
+    with gate.db.transaction() as s:
+        s.execute(update(t.LedgerEntry).where(t.LedgerEntry.idx == idx).values({column: value}))
+    report = gate.verify_ledger()
+    assert not report.ok and report.first_bad_index == idx
+    assert f"the {column} column holds {value!r}" in report.problem
+    bundle = gate.export_evidence(pseudonym=alice)
+    if column == "subject":  # the enrollment no longer shows up under alice ...
+        with pytest.raises(BundleInvalid, match="the log holds 3 events about this subject"):
+            verify_bundle(bundle, log_key=gate.ledger_key())  # ... and the index says so
+    else:  # the bundle carries the leaf, not the column: the court sees the true event id
+        verdict = verify_bundle(bundle, log_key=gate.ledger_key())
+        assert value not in {e.event_id for e in verdict.events}
+
+
+def _every_edit_is_caught_or_unauthenticated(gate: Gate, bundle: dict[str, Any]) -> int:
+    key = gate.ledger_key()
+    reference = authenticated_view(verify_bundle(bundle, log_key=key))
+    paths = scalar_paths(bundle)
+    undetected = []
+    for path in paths:
+        try:
+            verdict = verify_bundle(edited(bundle, path), log_key=key)
+        except BundleInvalid:
+            continue
+        assert authenticated_view(verdict) == reference, path
+        undetected.append(path)
+    return len(paths) - len(undetected)
+
+
+def test_every_single_value_edit_of_a_real_bundle(gate: Gate, photo: Photo) -> None:
+    dep, alice = _person(gate, photo)
+    bundle = gate.export_evidence(pseudonym=alice)
+    assert len(scalar_paths(bundle)) >= 40
+    verdict = verify_bundle(bundle, log_key=gate.ledger_key())
+    loose = "\n".join(verdict.unauthenticated)
+    # Until the flows commit the registration record, these are the operator's word only.
+    for name in ("legal_basis", "operator.contact", "name"):
+        assert f"deployments[0].{name}:" in loose
+    assert "location_type" in verdict.deployments[dep]  # the creation event states it
+    _every_edit_is_caught_or_unauthenticated(gate, bundle)
+
+
+def test_committed_records_authenticate_the_registration(gate: Gate, photo: Photo) -> None:
+    dep, alice = _person(gate, photo)
+    _commit_records(gate, dep)
+    bundle = gate.export_evidence(pseudonym=alice)
+    assert {d["kind"] for d in bundle["documents"]} == {"deployment", "operator"}
+    verdict = verify_bundle(bundle, log_key=gate.ledger_key())
+    facts = verdict.deployments[dep]
+    assert facts["legal_basis"] == "consent" and facts["location_type"] == "office"
+    assert "operator.contact" in facts and "operator.name" in facts
+    loose = "\n".join(verdict.unauthenticated)
+    assert "legal_basis" not in loose and "operator." not in loose
+    caught = _every_edit_is_caught_or_unauthenticated(gate, bundle)
+    assert caught >= len(scalar_paths(bundle)) - 3  # created_at and the exporter's notes
+    deployment_bundle = gate.export_evidence(deployment_id=dep)
+    assert verify_bundle(deployment_bundle, log_key=gate.ledger_key()).completeness.proven
+
+
+def test_a_bundle_proves_at_the_cosigned_head(gate: Gate, photo: Photo, tmp_path: Path) -> None:
+    from facegate.ledger.witness import Witness
+
+    dep, alice = _person(gate, photo)
+    witness = Witness.create(tmp_path / "w", name="regulator", log_key=gate.ledger_key())
+    gate.add_witness(witness.verifier_key)
+    seen = witness.observe(gate)
+    gate.give_consent(dep, "carol")  # the log moves on (the deployment's history with it) ...
+    gate.enroll(dep, "carol", photo("fixtures/obama.jpg"))
+    latest = gate.verify_ledger().size
+    bundle = gate.export_evidence(pseudonym=alice)
+    verdict = verify_bundle(bundle, log_key=gate.ledger_key(), witness_keys=[witness.verifier_key])
+    # ... and the bundle is proven, complete, at the head the witness cosigned.
+    assert verdict.size == seen.size < latest and verdict.cosigned[0].trusted
+    assert verdict.completeness.count == 3 and verdict.completeness.size == seen.size
+    deployment_bundle = gate.export_evidence(deployment_id=dep)  # carol's events: the newest
+    assert verify_bundle(deployment_bundle, log_key=gate.ledger_key()).size == latest
