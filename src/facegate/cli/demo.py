@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from rich.progress import Progress
 from facegate.config import Settings
 from facegate.errors import ConfigError, FacegateError
 from facegate.gate import Gate
+from facegate.web.passwords import set_password
 
 DEMO_NAME = "Demo: residential compound gate"
 #: people enrolled in the demo deployment, with the photo each enrolls
@@ -128,7 +130,56 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
             enrolled += 1
             progress.advance(task)
     _say(console, f"demo deployment [bold]{dep.id}[/] with {enrolled} enrolled residents")
-    return {"deployment_id": dep.id, "api_key": operator.api_key.key, "enrolled": enrolled}
+    password = "-".join(secrets.choice(_WORDS) for _ in range(4))
+    set_password(gate, operator.principal.id, password, name=operator.principal.name)
+    login = {
+        "operator": DEMO_OPERATOR["name"],
+        "name": operator.principal.name,
+        "password": password,
+    }
+    return {
+        "deployment_id": dep.id,
+        "api_key": operator.api_key.key,
+        "enrolled": enrolled,
+        "login": login,
+    }
+
+
+#: words for the demo's first password (four of them: about 44 bits)
+_WORDS = (
+    "amber",
+    "birch",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "grove",
+    "heron",
+    "iris",
+    "juniper",
+    "kestrel",
+    "lotus",
+    "maple",
+    "nectar",
+    "orchid",
+    "pebble",
+    "quartz",
+    "raven",
+    "sage",
+    "tundra",
+    "umber",
+    "violet",
+    "willow",
+    "xenon",
+    "yarrow",
+    "zephyr",
+    "harbor",
+    "meadow",
+    "summit",
+    "canyon",
+    "lagoon",
+    "prairie",
+)
 
 
 Step = Callable[[str, dict[str, Any]], None]

@@ -121,7 +121,13 @@ def serve(
     out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
     out.print(f"landing page: [bold]http://{host}:{port}/[/]")
     if key:
-        out.print(f"demo operator API key: [bold]{key}[/]")
+        login = seeded["login"]
+        out.print(f"demo operator API key (shown once): [bold]{key}[/]")
+        out.print(
+            f"first console login at http://{host}:{port}/console: operator "
+            f"[bold]{login['operator']}[/], name [bold]{login['name']}[/], "
+            f"password [bold]{login['password']}[/] (shown once; change it after signing in)"
+        )
     uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
 
 

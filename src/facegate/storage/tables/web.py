@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facegate.storage.tables.base import Base
@@ -20,8 +20,6 @@ __all__ = ["WebLogin"]
 
 class WebLogin(Base):
     __tablename__ = "web_logins"
-    # The principal's id (``principals.id`` once that table exists; no foreign key yet so
-    # this revision does not depend on the principals migration).
-    principal_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    principal_id: Mapped[str] = mapped_column(ForeignKey("principals.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("principal_id", sa.String(length=40), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["principal_id"], ["principals.id"]),
         sa.PrimaryKeyConstraint("principal_id"),
     )
 
