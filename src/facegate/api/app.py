@@ -99,6 +99,10 @@ async def _sweep_periodically(gate: Gate) -> None:
             report = await asyncio.to_thread(gate.sweep_retention)
             if report.templates_expired or report.subjects_erased:
                 log.info("retention sweep: %s", report.to_dict())
+            # keys left by an erasure interrupted less than ORPHAN_AFTER before the start
+            swept = await asyncio.to_thread(gate.sweep_orphan_keys)
+            if swept:
+                log.warning("destroyed %d data keys left by interrupted erasures", swept)
         except Exception:  # a failed sweep must not stop the service; it retries next period
             log.exception("retention sweep failed")
         await asyncio.sleep(period)
