@@ -209,3 +209,54 @@ def test_a_form_hash_is_recorded_with_the_consent(sqlite_gate: Gate) -> None:
     )
     assert leaf["id"] == receipt.event_id and leaf["details"]["form_sha256"] == form("alice")
     assert leaf["by"] == sqlite_gate.actor.principal_id
+
+
+def test_an_expired_consent_stops_verification_before_any_sweep(
+    tmp_path: Path, face_engine: object, photo: Photo
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from facegate.config import Settings
+    from facegate.errors import PolicyDenied
+
+    now = [datetime(2026, 6, 1, 9, tzinfo=UTC)]
+    with Gate.open(settings=Settings(home=tmp_path / "h"), engine=face_engine,  # type: ignore[arg-type]
+                   clock=lambda: now[0]) as gate:
+        dep = live(gate)
+        consent(gate, dep.id, "alice", expires_at=now[0] + timedelta(days=2))
+        gate.enroll(dep.id, "alice", photo(OBAMA))
+        assert gate.verify(dep.id, "alice", photo("fixtures/obama2.jpg")).decision == "match"
+        now[0] += timedelta(days=3)
+        with pytest.raises(PolicyDenied, match="expired"):
+            gate.verify(dep.id, "alice", photo("fixtures/obama2.jpg"))
+
+
+def test_bipa_templates_die_within_three_years_of_enrollment(
+    sqlite_gate: Gate, face_engine: object, photo: Photo
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lawful import PACK_SPEC
+
+    dep = live(sqlite_gate, **{**PACK_SPEC["us-il"], "retention_days": 1095})
+    consent(sqlite_gate, dep.id, "amy")
+    before = datetime.now(UTC)
+    result = sqlite_gate.enroll(dep.id, "amy", photo(OBAMA))
+    assert before + timedelta(days=1094) < result.expires_at <= datetime.now(UTC) + timedelta(
+        days=1095
+    )
+
+
+def test_withdrawal_on_the_command_line_erases(tmp_path: Path) -> None:
+    from facegate.config import Settings
+
+    home = tmp_path / "h"
+    with Gate.open(settings=Settings(home=home)) as gate:
+        dep = live(gate)
+        consent(gate, dep.id, "alice")
+    out = _out(fg(home, "consent", "withdraw", "-d", dep.id, "-s", "alice", "--json"))
+    assert out["key_destroyed"] is True
+    with Gate.open(settings=Settings(home=home)) as gate:
+        assert gate.counts()["subjects"] == 0 and gate.core.keyring.keystore.all_ids() == set()
+    proc = fg(home, "consent", "withdraw", "-d", dep.id, "-s", "alice", "--json", ok=False)
+    assert proc.returncode == 5
