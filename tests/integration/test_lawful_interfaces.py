@@ -245,6 +245,10 @@ def test_bipa_templates_die_within_three_years_of_enrollment(
     assert before + timedelta(days=1094) < result.expires_at <= datetime.now(UTC) + timedelta(
         days=1095
     )
+    short = live(sqlite_gate, **{**PACK_SPEC["us-il"], "retention_days": 30})
+    consent(sqlite_gate, short.id, "amy")
+    ttl = sqlite_gate.enroll(short.id, "amy", photo(OBAMA)).expires_at - datetime.now(UTC)
+    assert timedelta(days=29) < ttl <= timedelta(days=30)
 
 
 def test_withdrawal_on_the_command_line_erases(tmp_path: Path) -> None:
