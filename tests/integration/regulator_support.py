@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lawful import live
 from sqlalchemy import select
 
 from facegate._internal.canonical import canonical_json
@@ -147,12 +148,8 @@ def details_of(gate: Gate, kind: str) -> list[dict[str, Any]]:
 
 
 def deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-    ).id
+    """A live deployment (every legal fact given, its assessment signed by a DPO)."""
+    return live(gate, name="Lobby").id
 
 
 def rewrite_history(gate: Gate, index: int) -> None:

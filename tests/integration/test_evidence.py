@@ -41,6 +41,7 @@ def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> N
     assert verdict.lawful
     assert [e.kind for e in verdict.events] == [
         "operator.created",
+        "operator.updated",  # the operator's contact and DPO, set before go-live
         "deployment.created",
         "notice.published",
         "consent.given",

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lawful import CN_SPEC, NECESSITY, OPERATOR, consent, live
 from sqlalchemy import select, update
 
 from facegate.gate import Gate
-from facegate.ledger.documents import deployment_record, operator_record, store_document
-from facegate.ledger.events import Event, Kind
 from facegate.ledger.evidence_verify import BundleInvalid, verify_bundle
 from facegate.storage import tables as t
 
@@ -23,56 +22,19 @@ Photo = Callable[[str], bytes]
 
 
 def _deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="staff badge at the desk",
-    ).id
+    return live(gate, name="Lobby").id
 
 
 def _person(gate: Gate, photo: Photo) -> tuple[str, str]:
     """A deployment with two people; alice consents, enrolls and verifies. Returns the
     deployment and alice's pseudonym."""
     dep = _deployment(gate)
-    receipt = gate.give_consent(dep, "alice")
-    gate.give_consent(dep, "bob")
+    receipt = consent(gate, dep, "alice")
+    consent(gate, dep, "bob")
     gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))
     gate.verify(dep, "alice", photo("fixtures/obama2.jpg"))
     gate.enroll(dep, "bob", photo("fixtures/biden.jpg"))
     return dep, str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
-
-
-def _commit_records(gate: Gate, dep: str) -> None:
-    """What the deployment and operator flows do once wired (see docs/evidence.md): commit the
-    registration record and the operator's identity by hash, in the ledger."""
-    core = gate.core
-    with gate.db.transaction() as s:
-        row = s.get(t.Deployment, dep)
-        assert row is not None
-        op = s.get(t.Operator, row.operator_id)
-        notice = core.notice(s, dep)
-        now = core.clock()
-        core.record(
-            s,
-            Event(
-                Kind.OPERATOR_UPDATED,
-                now,
-                operator=row.operator_id,
-                details={"record_sha256": store_document(s, "operator", operator_record(op))},
-            ),
-            Event(
-                Kind.NOTICE_PUBLISHED,
-                now,
-                operator=row.operator_id,
-                deployment=dep,
-                details={
-                    "version": notice.version,
-                    "notice_sha256": notice.sha256,
-                    "record_sha256": store_document(s, "deployment", deployment_record(row)),
-                },
-            ),
-        )
 
 
 def test_a_person_bundle_is_complete_and_says_so(gate: Gate, photo: Photo) -> None:
@@ -141,33 +103,45 @@ def _every_edit_is_caught_or_unauthenticated(gate: Gate, bundle: dict[str, Any])
 
 
 def test_every_single_value_edit_of_a_real_bundle(gate: Gate, photo: Photo) -> None:
-    dep, alice = _person(gate, photo)
+    _dep, alice = _person(gate, photo)
     bundle = gate.export_evidence(pseudonym=alice)
     assert len(scalar_paths(bundle)) >= 40
     verdict = verify_bundle(bundle, log_key=gate.ledger_key())
-    loose = "\n".join(verdict.unauthenticated)
-    # Until the flows commit the registration record, these are the operator's word only.
-    for name in ("legal_basis", "operator.contact", "name"):
-        assert f"deployments[0].{name}:" in loose
-    assert "location_type" in verdict.deployments[dep]  # the creation event states it
-    _every_edit_is_caught_or_unauthenticated(gate, bundle)
-
-
-def test_committed_records_authenticate_the_registration(gate: Gate, photo: Photo) -> None:
-    dep, alice = _person(gate, photo)
-    _commit_records(gate, dep)
-    bundle = gate.export_evidence(pseudonym=alice)
-    assert {d["kind"] for d in bundle["documents"]} == {"deployment", "operator"}
-    verdict = verify_bundle(bundle, log_key=gate.ledger_key())
-    facts = verdict.deployments[dep]
-    assert facts["legal_basis"] == "consent" and facts["location_type"] == "office"
-    assert "operator.contact" in facts and "operator.name" in facts
-    loose = "\n".join(verdict.unauthenticated)
-    assert "legal_basis" not in loose and "operator." not in loose
+    # The flows commit the operator's identity and the registration record by hash: the
+    # exporter's own clock is all that is left on its word.
+    assert [u.split(":")[0] for u in verdict.unauthenticated] == ["created_at"]
     caught = _every_edit_is_caught_or_unauthenticated(gate, bundle)
     assert caught >= len(scalar_paths(bundle)) - 3  # created_at and the exporter's notes
-    deployment_bundle = gate.export_evidence(deployment_id=dep)
-    assert verify_bundle(deployment_bundle, log_key=gate.ledger_key()).completeness.proven
+
+
+def test_the_flows_commit_the_registration_and_the_operator(gate: Gate, photo: Photo) -> None:
+    dep, alice = _person(gate, photo)
+    bundle = gate.export_evidence(pseudonym=alice)
+    assert {d["kind"] for d in bundle["documents"]} == {"deployment", "operator"}
+    facts = verify_bundle(bundle, log_key=gate.ledger_key()).deployments[dep]
+    assert (facts["legal_basis"], facts["location_type"]) == ("consent", CN_SPEC["location"])
+    assert (facts["operator.name"], facts["operator.contact"], facts["operator.dpo"]) == (
+        OPERATOR["name"],
+        OPERATOR["contact"],
+        OPERATOR["dpo"],
+    )
+    # The deployment's bundle carries the DPO's sign-off: the record it made live.
+    whole = verify_bundle(gate.export_evidence(deployment_id=dep), log_key=gate.ledger_key())
+    assert whole.completeness.proven and "pia.signed" in {e.kind for e in whole.events}
+    assert (whole.deployments[dep]["status"], whole.deployments[dep]["necessity"]) == (
+        "live",
+        NECESSITY,
+    )
+
+
+def test_a_person_bundle_shows_the_deployment_as_signed_off(gate: Gate, photo: Photo) -> None:
+    dep, alice = _person(gate, photo)
+    verdict = verify_bundle(gate.export_evidence(pseudonym=alice), log_key=gate.ledger_key())
+    assert "pia.signed" in {e.kind for e in verdict.events}
+    assert (verdict.deployments[dep]["status"], verdict.deployments[dep]["necessity"]) == (
+        "live",
+        NECESSITY,
+    )
 
 
 def test_a_bundle_proves_at_the_cosigned_head(gate: Gate, photo: Photo, tmp_path: Path) -> None:
@@ -177,7 +151,7 @@ def test_a_bundle_proves_at_the_cosigned_head(gate: Gate, photo: Photo, tmp_path
     witness = Witness.create(tmp_path / "w", name="regulator", log_key=gate.ledger_key())
     gate.add_witness(witness.verifier_key)
     seen = witness.observe(gate)
-    gate.give_consent(dep, "carol")  # the log moves on (the deployment's history with it) ...
+    consent(gate, dep, "carol")  # the log moves on (the deployment's history with it) ...
     gate.enroll(dep, "carol", photo("fixtures/obama.jpg"))
     latest = gate.verify_ledger().size
     bundle = gate.export_evidence(pseudonym=alice)

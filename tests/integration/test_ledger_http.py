@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from lawful import consent, live
 from sqlalchemy import update
 
 from facegate.api.app import create_app
@@ -28,18 +29,15 @@ class Tenant:
 
 
 def _tenant(gate: Gate, name: str, ref: str) -> Tenant:
-    op = gate.create_operator(name, contact=f"dpo@{name.lower()}.test").id
-    key = gate.issue_api_key(op, label="test").key
-    dep = gate.create_deployment(
-        name=f"{name} lobby",
-        purpose="Staff pass the lobby turnstile by face",
-        location="office",
-        alternative="badge",
-        operator_id=op,
-    ).id
-    receipt = gate.give_consent(dep, ref, operator_id=op)
+    """Another operator on the installation, acting through its own admin's key."""
+    made = gate.create_operator(name, contact=f"dpo@{name.lower()}.test")
+    admin = gate.acting_as(made.api_key.key)
+    admin.set_operator(dpo=f"DPO of {name}, dpo@{name.lower()}.test")
+    dep = live(admin, name=f"{name} lobby").id
+    receipt = consent(admin, dep, ref)
     pseudonym = str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
-    return Tenant(op, {"Authorization": f"Bearer {key}"}, dep, pseudonym)
+    auth = {"Authorization": f"Bearer {made.api_key.key}"}
+    return Tenant(made.principal.operator_id, auth, dep, pseudonym)
 
 
 @pytest.fixture

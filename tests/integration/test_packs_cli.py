@@ -1,4 +1,4 @@
-"""``facegate policy`` and the short ``deployment create`` flow, run as a user would."""
+"""``facegate policy`` and ``deployment create``, run as a user would."""
 
 from __future__ import annotations
 
@@ -6,39 +6,29 @@ import json
 import sqlite3
 from pathlib import Path
 
-from cli_runner import fg
+from cli_runner import CN_ARGS, draft, fg, live, sign
 
 
 def test_explain_the_rules_behind_a_deployment_and_a_refusal(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    dep = json.loads(
-        fg(
-            home,
-            "deployment",
-            "create",
-            "--name",
-            "Gate",
-            "--purpose",
-            "Residents open the compound gate by face",
-            "--location",
-            "residential_compound",
-            "--alternative",
-            "key card",
-            "--json",
-        ).stdout
-    )
-    assert any("impact assessment" in n for n in dep["notes"])
+    dep = draft(home)
+    assert any("pia sign" in n for n in dep["notes"])
     why = json.loads(fg(home, "policy", "explain", dep["event_id"], "--json").stdout)
     assert why["kind"] == "deployment.created" and why["intact"]
     cited = {r["id"]: r for r in why["rules"]}
-    assert {"CN-FR-9", "CN-FR-13"} <= cited.keys()
+    assert {"CN-FR-4", "CN-FR-13"} <= cited.keys()
     assert cited["CN-FR-13"]["source"] == "Measures Art 13; PIPL Art 26"
     assert cited["CN-FR-13"]["plain"]
+    # The assessment is judged when the DPO signs it: that event cites CN-FR-9.
+    signed = sign(home, dep["id"])
+    why = json.loads(fg(home, "policy", "explain", signed["event_id"], "--json").stdout)
+    assert why["kind"] == "pia.signed" and "CN-FR-9" in {r["id"] for r in why["rules"]}
 
     refused = fg(
         home,
         "deployment",
         "create",
+        *CN_ARGS,
         "--name",
         "Spa",
         "--purpose",
@@ -69,7 +59,15 @@ def test_explain_a_rule_and_list_packs(tmp_path: Path) -> None:
     assert {r["id"] for r in rows} >= {"EU-GDPR-9", "EU-AI-5", "EU-AI-14", "EU-AI-19"}
     assert {r["pack"] for r in rows} == {"eu"}
     everything = json.loads(fg(None, "policy", "list", "--json").stdout)
-    assert {r["pack"] for r in everything} == {"cn", "eu", "us-il", "us-tx", "us-wa", "ind-2019"}
+    assert {r["pack"] for r in everything} == {
+        "cn",
+        "eu",
+        "us-il",
+        "us-tx",
+        "us-wa",
+        "ind-2019",
+        "standards",  # the baseline every deployment is held to
+    }
     missing = fg(tmp_path / "home", "policy", "explain", "evt_nope", ok=False)
     assert missing.returncode == 5 and "no ledger event" in missing.stderr
     unknown = fg(None, "policy", "explain", "CN-FR-99", ok=False)
@@ -79,10 +77,13 @@ def test_explain_a_rule_and_list_packs(tmp_path: Path) -> None:
 def test_startup_self_check(tmp_path: Path) -> None:
     home = tmp_path / "home"
     fg(home, "init")
+    live(home)  # the self-check is judged by the packs of the deployments in use
     r = json.loads(fg(home, "policy", "check", "--json").stdout)
-    assert r["allowed"] and r["controls"]["encryption"] is True
-    assert r["controls"]["intrusion_detection"] is None
-    assert any(o["rule_id"] == "CN-FR-14" for o in r["obligations"])
+    assert r["ok"] and r["controls"]["encryption"] is True and not r["problems"]
+    assert r["controls"]["intrusion_detection"] is None  # measured by 'serve' only
+    assert "attest" in r["measurements"]["intrusion_detection"]
+    assert {"CN-FR-14", "CN-PIPL-69", "ISO-24745"} <= set(r["rule_ids"])
     home.chmod(0o755)  # others may now read the home: access control is missing
     refused = fg(home, "policy", "check", ok=False)
     assert refused.returncode == 4 and "CN-FR-14" in refused.stderr
+    assert "access control" in refused.stderr

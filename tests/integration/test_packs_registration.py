@@ -1,5 +1,6 @@
 """Registration and go-live on a real store: each banned thing is refused with its rule id,
-nothing is stored, the refusal is a ledger event that ``policy explain`` can explain."""
+nothing is stored, the refusal is a ledger event that ``policy explain`` can explain; a
+deployment is a draft until a DPO signs its assessment, and nothing is presumed."""
 
 from __future__ import annotations
 
@@ -8,33 +9,35 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from facegate.policy.stored import consent_facts, deployment_facts, notice_facts
-from facegate.policy.stored import context as stored_context
+from lawful import (
+    ANSWERS,
+    CN_SPEC,
+    NECESSITY,
+    PACK_SPEC,
+    consent,
+    dpo,
+    draft,
+    live,
+    prepare_operator,
+    sign,
+)
 from sqlalchemy import select
 
-from facegate.errors import InvalidInput, PolicyDenied
-from facegate.flows import deployments
+from facegate.errors import InvalidInput, NotFound, PolicyDenied
+from facegate.flows.explain import explain_event
+from facegate.flows.facts import consent_facts, context, deployment_facts
 from facegate.gate import Gate
-from facegate.policy import Act, Context, Declarations, decide, rules_for
-from facegate.policy.explain import explain_event
-from facegate.policy.pia import PiaDraft
+from facegate.policy import Act, decide, rules_for
 from facegate.storage import tables as t
 
 GATE_PURPOSE = "Residents open the compound gate by face"
 PUBLIC_SECURITY = "Public security screening at the station entrance"
-READY = Declarations(risk_team="Risk office", accountable="DPO Li", fairness_tested=True)
-
-
-def _create(gate: Gate, **kw: Any) -> Any:
-    args: dict[str, Any] = {
-        "operator_id": "op_local",
-        "name": "Gate",
-        "purpose": GATE_PURPOSE,
-        "location": "residential_compound",
-        "alternative": "key card",
-    }
-    args.update(kw)
-    return deployments.create_deployment(gate._core, **args)
+STATION = {
+    "authority": "Shanghai Public Security Bureau, Xuhui branch",
+    "instrument": "Shanghai public-security video surveillance regulation, Art 8",
+    "area": "the entrance hall of Xujiahui station, inside the marked line",
+}
+EU = PACK_SPEC["eu"]
 
 
 def _last_entry(gate: Gate) -> dict[str, Any]:
@@ -44,70 +47,111 @@ def _last_entry(gate: Gate) -> dict[str, Any]:
     return dict(json.loads(bytes(data)))
 
 
+def _entries(gate: Gate) -> list[dict[str, Any]]:
+    with gate.db.read() as s:
+        rows = s.scalars(select(t.LedgerEntry.data).order_by(t.LedgerEntry.idx)).all()
+    return [json.loads(bytes(r)) for r in rows]
+
+
 REFUSED: dict[str, tuple[str, dict[str, Any]]] = {
     "hotel room": ("CN-FR-13", {"location": "hotel_room"}),
     "public bathroom": ("CN-FR-13", {"location": "bathroom"}),
     "changing room": ("CN-FR-13", {"location": "changing_room"}),
     "toilet": ("CN-FR-13", {"location": "toilet"}),
+    # an unknown place type cannot be shown not to be a private space
+    "unknown place type": ("CN-FR-13", {"location": "moon_base"}),
     "public place without signs": (
         "CN-FR-13",
-        {"location": "public_place", "purpose": PUBLIC_SECURITY},
+        {
+            "location": "public_place",
+            "purpose": PUBLIC_SECURITY,
+            "legal_basis": "law",
+            "signage": False,
+            "public_security": STATION,
+        },
+    ),
+    # public security is a structured basis, never a word in the purpose
+    "public place, public security only in words": (
+        "CN-FR-13",
+        {"location": "public_place", "purpose": PUBLIC_SECURITY, "legal_basis": "law"},
     ),
     "public place, not public security": (
         "CN-FR-13",
-        {"location": "street", "signage": True, "purpose": "Count shoppers for advertising"},
+        {"location": "street", "purpose": "Count shoppers for advertising"},
     ),
+    # signs at every physical place (CN-FR-5), and published rules at business places
+    "no signs at the compound gate": ("CN-FR-5", {"signage": False}),
+    "no signs in a shop": ("CN-SPC-2", {"location": "shop", "signage": False}),
     "no alternative": ("CN-FR-10", {"alternative": ""}),
-    "alternative costs more": (
-        "CN-FR-12",
-        {"declarations": Declarations(alternative_penalty=True)},
-    ),
+    "a non-answer for the alternative": ("CN-FR-10", {"alternative": "none"}),
+    "alternative costs more": ("CN-FR-12", {"alternative_penalty": True}),
     "no real purpose": ("CN-FR-4", {"purpose": "faces"}),
     "no legal basis (cn)": ("CN-FR-6", {"legal_basis": "legitimate_interest"}),
-    "no Art 9 exception (eu)": (
-        "EU-GDPR-9",
-        {"jurisdiction": "eu", "legal_basis": "contract"},
-    ),
+    "no Art 9 exception (eu)": ("EU-GDPR-9", {**EU, "legal_basis": "contract"}),
+    "consent cannot cover people in view (eu)": ("EU-GDPR-9", {**EU, "capture": "in_view"}),
     "emotion recognition at work (eu)": (
         "EU-AI-5",
-        {"jurisdiction": "eu", "location": "office", "capabilities": ["emotion_recognition"]},
+        {**EU, "location": "office", "capabilities": ["emotion_recognition"], "capture": None},
+    ),
+    "emotion recognition of shop staff (eu)": (
+        "EU-AI-5",
+        {**EU, "location": "shop", "capabilities": ["verify", "emotion_recognition"]},
     ),
     "sensitive traits (eu)": (
         "EU-AI-5",
-        {"jurisdiction": "eu", "capabilities": ["verify", "sensitive_trait_inference"]},
+        {**EU, "capabilities": ["verify", "sensitive_trait_inference"], "capture": None},
     ),
     "untargeted scraping (eu)": (
         "EU-AI-5",
-        {"jurisdiction": "eu", "capabilities": ["identify", "untargeted_scraping"]},
+        {**EU, "capabilities": ["identify", "untargeted_scraping"]},
     ),
     "real-time police identification in public (eu)": (
         "EU-AI-5",
         {
-            "jurisdiction": "eu",
+            **EU,
             "location": "transport_hub",
-            "signage": True,
             "purpose": PUBLIC_SECURITY,
+            "legal_basis": "law",
             "capabilities": ["realtime_remote_identification"],
-            "declarations": Declarations(law_enforcement=True),
+            "capture": "in_view",
+            "law_enforcement": True,
         },
     ),
-    "no controller contact (eu)": ("EU-GDPR-30", {"jurisdiction": "eu"}),
+    "real-time police identification at a hospital (eu)": (
+        "EU-AI-5",
+        {
+            **EU,
+            "location": "hospital",
+            "purpose": "Police identify wanted people among hospital visitors",
+            "legal_basis": "law",
+            "capabilities": ["realtime_remote_identification"],
+            "capture": "in_view",
+            "law_enforcement": True,
+        },
+    ),
     "kept past BIPA's 3 years (us-il)": (
         "US-IL-15a",
         {"jurisdiction": "us-il", "retention_days": 1200},
+    ),
+    "everyone in view without a release (us-il)": (
+        "US-IL-15b",
+        {"jurisdiction": "us-il", "capture": "in_view"},
     ),
     "kept past the purpose (cn)": (
         "CN-PIPL-19",
         {"purpose_ends_at": "soon", "retention_days": 365},
     ),
-    "no risk team (cn+ind-2019)": ("IND-2019", {"jurisdiction": "cn+ind-2019"}),
-    "fairness not tested (cn+ind-2019)": (
+    # a retention out of range is a legal judgement now, not an input error
+    "no retention at all (cn)": ("CN-PIPL-19", {"retention_days": 0}),
+    "a retention of decades (cn)": ("CN-PIPL-19", {"retention_days": 20_000}),
+    "a threshold that lets strangers in": ("ISO-30136", {"threshold": 5e-324}),
+    "no risk team (cn+ind-2019)": (
         "IND-2019",
-        {
-            "jurisdiction": "cn+ind-2019",
-            "retention_days": 180,
-            "declarations": Declarations(risk_team="Risk office"),
-        },
+        {**PACK_SPEC["cn+ind-2019"], "risk_team": " "},
+    ),
+    "kept over a year (cn+ind-2019)": (
+        "IND-2019",
+        {**PACK_SPEC["cn+ind-2019"], "retention_days": 400},
     ),
 }
 
@@ -118,9 +162,10 @@ def test_registration_is_refused(sqlite_gate: Gate, case: str) -> None:
     rule_id, kw = REFUSED[case]
     if kw.get("purpose_ends_at") == "soon":
         kw = {**kw, "purpose_ends_at": gate._core.clock() + timedelta(days=30)}
+    prepare_operator(gate)
     before = gate.counts()
     with pytest.raises(PolicyDenied) as refused:
-        _create(gate, **kw)
+        draft(gate, **kw)
     assert rule_id in refused.value.rule_ids
     assert f"[{refused.value.rule_id}]" in str(refused.value) and refused.value.advice
     after = gate.counts()
@@ -137,170 +182,210 @@ def test_registration_is_refused(sqlite_gate: Gate, case: str) -> None:
 
 def test_registration_refused_on_both_backends(gate: Gate) -> None:
     with pytest.raises(PolicyDenied) as refused:
-        _create(gate, location="toilet")
+        draft(gate, location="toilet")
     assert refused.value.rule_id == "CN-FR-13"
     assert gate.list_deployments() == []
 
 
-def test_the_short_flow_fills_safe_defaults_and_says_so(gate: Gate) -> None:
-    dep = gate.create_deployment(
-        name="Gate", purpose=GATE_PURPOSE, location="residential_compound", alternative="key card"
-    )
-    notes = "\n".join(dep.notes)
-    assert "necessity statement drafted" in notes
-    assert "impact assessment (PIA/DPIA) drafted" in notes and "op_local" in notes
-    assert "[CN-FR-9]" in notes and "[CN-PIPL-19]" in notes
-    assert dep.status == "active"
+def test_a_deployment_is_a_draft_until_a_dpo_signs(gate: Gate) -> None:
+    """Replaces the short flow's drafted PIA and necessity: nothing writes or approves
+    itself. The draft has no notice, takes no consent; the DPO's signature publishes v1."""
+    dep = draft(gate, name="Gate", purpose=GATE_PURPOSE)
+    assert (dep.status, dep.notice_version, dep.signed_by) == ("draft", 0, None)
+    assert any("pia sign" in n for n in dep.notes)
+    with pytest.raises(NotFound, match="no notice in force"):
+        gate.notice(dep.id)
+    with pytest.raises(PolicyDenied):
+        consent(gate, dep.id, "flat-12a")
     with gate.db.read() as s:
         row = s.get(t.Deployment, dep.id)
         assert row is not None
         facts = deployment_facts(s, row)
-        pia = s.scalar(select(t.Pia).where(t.Pia.deployment_id == dep.id))
-    assert pia is not None and pia.drafted and pia.confirmed_by.startswith("local operator")
-    assert set(pia.body) >= {"lawfulness", "necessity", "impact", "risks", "safeguards"}
-    assert facts.complete and facts.pia is not None
-    assert facts.pia.purpose_sha256 == facts.purpose_sha256
-    assert facts.pia.method_sha256 == facts.method_sha256
-    assert facts.capabilities == {"verify", "identify"}
+    # every part is answered but the necessity, which the DPO writes when signing
+    assert facts.pia is not None and facts.pia.signed_at is None
+    assert facts.pia.missing == ("necessity",)
+    assert facts.capabilities == {"verify", "identify"} and facts.capture == "on_request"
     created = [e for e in _entries(gate) if e["kind"] == "deployment.created"][-1]
-    assert {"CN-FR-4", "CN-FR-9", "CN-FR-10", "CN-FR-13", "CN-FR-5"} <= set(created["rules"])
-    assert created["details"]["pia_drafted"] is True
+    assert {"CN-FR-4", "CN-FR-10", "CN-FR-13", "CN-FR-5"} <= set(created["rules"])
+    # The owner (an admin) cannot sign for the DPO.
+    from facegate.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        gate.sign_pia(dep.id, necessity=NECESSITY, answers=None)
+    signed = sign(gate, dep.id)
+    officer = dpo(gate).actor
+    assert (signed.status, signed.notice_version) == ("live", 1)
+    assert signed.signed_by == officer.principal_id and signed.necessity == NECESSITY
+    assert gate.notice(dep.id).version == 1
+    with gate.db.read() as s:
+        pia = s.scalar(select(t.Pia).where(t.Pia.deployment_id == dep.id))
+    assert pia is not None and pia.signed_by == officer.principal_id and pia.sha256
+    assert set(pia.body) >= {*ANSWERS, "necessity"}
+    signed_entry = [e for e in _entries(gate) if e["kind"] == "pia.signed"][-1]
+    assert "CN-FR-9" in signed_entry["rules"]
+    assert consent(gate, dep.id, "flat-12a").notice_version == 1
 
 
-def test_defaults_follow_the_packs(sqlite_gate: Gate) -> None:
+def test_nothing_is_presumed(sqlite_gate: Gate) -> None:
+    """Replaces the old defaults (retention 365, legal basis, drafted PIA): every legally
+    material fact is an input, and leaving one out names the field and the rule."""
     gate = sqlite_gate
-    op = gate.create_operator("Sunny Gardens", contact="privacy@sunny.example")
-    eu = _create(gate, jurisdiction="eu", operator_id=op.id)
-    assert any("retention set to 365 days" in n for n in eu.notes)
-    assert any("legal basis" in n for n in eu.notes)
-    industry = _create(gate, jurisdiction="cn+ind-2019", retention_days=180, declarations=READY)
-    assert industry.retention_days == 180
-    own_pia = _create(
-        gate,
-        retention_days=90,
-        pia=PiaDraft("lawful", "needed", "low", "leaks", "sealed templates", "proceed"),
-        confirmed_by="DPO Li",
-    )
-    assert not any("drafted from the given fields" in n for n in own_pia.notes)
-    with pytest.raises(InvalidInput, match="lacks risks"):
-        _create(gate, pia=PiaDraft("lawful", "needed", "low", " ", "sealed", "proceed"))
-    with pytest.raises(InvalidInput, match="industry code"):
-        _create(gate, jurisdiction="ind-2019")
-    with pytest.raises(InvalidInput, match="unknown capabilities"):
-        _create(gate, capabilities=["mind_reading"])
+    prepare_operator(gate)
+    bare = {k: CN_SPEC[k] for k in ("name", "purpose", "location", "alternative")}
+    with pytest.raises(InvalidInput) as missing:
+        gate.create_deployment(**bare)
+    for field in ("jurisdiction", "legal_basis", "retention_days", "capabilities", "signage"):
+        assert f"{field} is required" in missing.value.message
+    without = {k: v for k, v in CN_SPEC.items() if k not in {"alternative_penalty", "capture"}}
+    with pytest.raises(InvalidInput, match=r"alternative_penalty \(CN-FR-12\)") as cn:
+        gate.create_deployment(**without)
+    assert "capture" in cn.value.message  # a search must say whom it photographs
+    with pytest.raises(InvalidInput, match=r"law_enforcement \(EU-AI-5\)"):
+        gate.create_deployment(**{**CN_SPEC, **EU, "law_enforcement": None})
+    with pytest.raises(InvalidInput, match="risk_team"):
+        gate.create_deployment(**{**CN_SPEC, "jurisdiction": "cn+ind-2019"})
+    for jurisdiction in ("", "+", "++", "atlantis", "ind-2019"):
+        with pytest.raises(InvalidInput):
+            gate.create_deployment(**{**CN_SPEC, "jurisdiction": jurisdiction})
+    with pytest.raises(InvalidInput, match="mind_reading"):
+        gate.create_deployment(**{**CN_SPEC, "capabilities": ["mind_reading"]})
+    assert gate.list_deployments() == []
+    # A deployment whose packs need the declarations registers once they are given.
+    industry = draft(gate, **PACK_SPEC["cn+ind-2019"], retention_days=180)
+    assert industry.retention_days == 180 and industry.jurisdiction == "cn+ind-2019"
+
+
+def test_an_assessment_with_an_unanswered_part_cannot_be_signed(sqlite_gate: Gate) -> None:
+    gate = sqlite_gate
+    dep = draft(gate, pia={**ANSWERS, "risks": " "})
+    assert gate.pia(dep.id).missing == ("necessity", "risks")
+    with pytest.raises(PolicyDenied) as refused:
+        sign(gate, dep.id)
+    assert "CN-FR-9" in refused.value.rule_ids
+    answered = dpo(gate).sign_pia(dep.id, necessity=NECESSITY, answers=ANSWERS)
+    assert answered.status == "live"
+
+
+def test_the_fairness_test_is_required_at_go_live_under_ind_2019(sqlite_gate: Gate) -> None:
+    gate = sqlite_gate
+    dep = draft(gate, **{**PACK_SPEC["cn+ind-2019"], "fairness_tested": False})
+    with pytest.raises(PolicyDenied) as refused:
+        sign(gate, dep.id)
+    assert "IND-2019" in refused.value.rule_ids
+    gate.change_deployment(dep.id, fairness_tested=True)
+    assert sign(gate, dep.id).status == "live"
 
 
 def test_public_place_with_signs_for_public_security_is_allowed(sqlite_gate: Gate) -> None:
-    dep = _create(sqlite_gate, location="public_place", signage=True, purpose=PUBLIC_SECURITY)
+    dep = draft(
+        sqlite_gate,
+        location="public_place",
+        purpose=PUBLIC_SECURITY,
+        legal_basis="law",
+        public_security=STATION,
+    )
     assert any("keep prominent signs" in n and "[CN-FR-13]" in n for n in dep.notes)
 
 
 def test_notice_in_both_languages_with_a_plain_version(sqlite_gate: Gate) -> None:
     gate = sqlite_gate
-    dep = _create(gate, notice_translations={"zh-CN": {"purpose": "住户刷脸开门"}})
+    dep = live(
+        gate,
+        purpose=GATE_PURPOSE,
+        alternative="key card",
+        notice_translations={"zh-CN": {"purpose": "住户刷脸开门"}},
+    )
     en = gate.notice(dep.id)
-    zh = deployments.notice(gate._core, dep.id, language="zh-CN")
+    zh = gate.notice(dep.id, language="zh-CN")
     assert en.sha256 == zh.sha256 and en.version == zh.version == 1
     assert zh.body["purpose"] == "住户刷脸开门" and zh.body["language"] == "zh-CN"
     assert en.body["purpose"] == GATE_PURPOSE and "key card" in en.body["plain"]
-    assert {"processor", "rights", "withdrawal", "complaints", "refusal"} <= en.body.keys()
+    assert {"processor", "dpo", "rights", "withdrawal", "complaints", "refusal"} <= en.body.keys()
     with pytest.raises(InvalidInput, match="zh-CN, en"):
-        deployments.notice(gate._core, dep.id, language="fr")
+        gate.notice(dep.id, language="fr")
 
 
 def test_a_method_change_needs_a_new_pia_and_fresh_consent(sqlite_gate: Gate) -> None:
     gate = sqlite_gate
-    dep = _create(gate, capabilities=["verify"])
-    gate.give_consent(dep.id, "flat-12a")
-    changed = deployments.change_deployment(gate._core, dep.id, capabilities=["verify", "identify"])
-    assert changed.notice_version == 2
-    assert any("drafted from the given fields" in n for n in changed.notes)
+    dep = live(gate, capabilities=["verify"], capture=None)
+    consent(gate, dep.id, "flat-12a")
+    changed = gate.change_deployment(
+        dep.id, capabilities=["verify", "identify"], capture="on_request"
+    )
+    assert changed.status == "draft"  # the DPO's signature is void ...
+    with pytest.raises(PolicyDenied):
+        gate.enroll(dep.id, "flat-12a", b"a photo is not even read")  # ... nothing is processed
+    assert sign(gate, dep.id).notice_version == 2  # a new assessment, a new notice
     with gate.db.read() as s:
         versions = s.scalars(
             select(t.Pia.version).where(t.Pia.deployment_id == dep.id).order_by(t.Pia.version)
         ).all()
-        row = s.get(t.Deployment, dep.id)
-        assert row is not None
-        facts = deployment_facts(s, row)
-        subject = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
-        assert subject is not None
-        consent = consent_facts(subject)
-        notice = notice_facts(gate._core.notice(s, dep.id))
-    assert versions == [1, 2] and facts.capabilities == {"verify", "identify"}
-    verify = Context(
-        Act.VERIFY,
-        facts,
-        gate._core.clock(),
-        consent=consent,
-        notice=notice,
-        current_notice_sha256=notice.sha256,
-    )
-    refused = decide(verify, rules_for(["cn"]))
-    assert [f.rule_id for f in refused.denials] == ["CN-PIPL-14"]
+    assert versions == [1, 2]
+    assert set(gate.get_deployment(dep.id).capabilities) == {"verify", "identify"}
+    # the consent given to notice v1 covers nothing now
+    with pytest.raises(PolicyDenied) as stale:
+        gate.enroll(dep.id, "flat-12a", b"a photo is not even read")
+    assert "CN-PIPL-14" in stale.value.rule_ids
     # a change to a banned place is refused and changes nothing
     with pytest.raises(PolicyDenied) as banned:
-        deployments.change_deployment(gate._core, dep.id, location="toilet")
+        gate.change_deployment(dep.id, location="toilet")
     assert banned.value.rule_id == "CN-FR-13"
     assert gate.get_deployment(dep.id).location_type == "residential_compound"
-    with pytest.raises(InvalidInput, match="nothing to change"):
-        deployments.change_deployment(gate._core, dep.id, capabilities=["verify", "identify"])
+    assert gate.get_deployment(dep.id).status == "live"
+    with pytest.raises(InvalidInput, match="nothing changes"):
+        gate.change_deployment(dep.id, capabilities=["identify", "verify"])
+
+
+def test_the_same_capabilities_in_another_order_change_nothing(sqlite_gate: Gate) -> None:
+    dep = live(sqlite_gate)
+    with pytest.raises(InvalidInput, match="nothing changes"):
+        sqlite_gate.change_deployment(dep.id, capabilities=["verify", "identify"])
 
 
 def test_a_purpose_changed_behind_the_pias_back_stops_processing(sqlite_gate: Gate) -> None:
     """CN-FR-9 / EU-GDPR-35 on processing: the stored facts expose a stale assessment."""
     gate = sqlite_gate
-    op = gate.create_operator("Sunny Gardens", contact="privacy@sunny.example")
-    dep = _create(gate, jurisdiction="cn+eu", operator_id=op.id)
+    dep = live(gate, jurisdiction="cn+eu")
+    consent(gate, dep.id, "flat-12a")
     with gate.db.transaction() as s:
         row = s.get(t.Deployment, dep.id)
         assert row is not None
         row.purpose = "Residents open the gate, and the shop targets adverts at them"
-    with gate.db.read() as s:
-        row = s.get(t.Deployment, dep.id)
-        assert row is not None
-        facts = deployment_facts(s, row)
-    decision = decide(Context(Act.VERIFY, facts, gate._core.clock()), rules_for(["cn", "eu"]))
-    assert {"CN-FR-9", "EU-GDPR-35"} <= {f.rule_id for f in decision.denials}
-
-
-def _entries(gate: Gate) -> list[dict[str, Any]]:
-    with gate.db.read() as s:
-        rows = s.scalars(select(t.LedgerEntry.data).order_by(t.LedgerEntry.idx)).all()
-    return [json.loads(bytes(r)) for r in rows]
+    with pytest.raises(PolicyDenied) as refused:
+        gate.enroll(dep.id, "flat-12a", b"a photo is not even read")
+    assert {"CN-FR-9", "EU-GDPR-35"} <= set(refused.value.rule_ids)
 
 
 def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate) -> None:
-    """Once processing decisions read the full stored facts (policy.stored.context), a
-    deployment registered by the short flow still enrolls, verifies and identifies, and each
-    decision cites the rules about those facts."""
-    dep = gate.create_deployment(
-        name="Gate", purpose=GATE_PURPOSE, location="residential_compound", alternative="key card"
-    )
-    gate.give_consent(dep.id, "flat-12a")
+    """The facts the one policy door reads from the store (flows.facts.context) let a lawful
+    deployment enroll, verify and search, and each decision cites the rules about them."""
+    dep = live(gate, purpose=GATE_PURPOSE)
+    consent(gate, dep.id, "flat-12a")
     now = gate._core.clock()
     with gate.db.read() as s:
         row = s.get(t.Deployment, dep.id)
         held = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
         assert row is not None and held is not None
-        for act in (Act.ENROLL, Act.VERIFY, Act.IDENTIFY):
-            ctx = stored_context(s, row, act=act, now=now, consent=consent_facts(held))
-            decision = decide(ctx, rules_for(["cn"]))
+        person = consent_facts(held)
+        for act in (Act.ENROLL, Act.VERIFY, Act.SCAN):
+            decision = decide(context(s, row, act, now, consent=person), rules_for(["cn"]))
             assert decision.allowed, [f.reason for f in decision.denials]
-            assert {"CN-FR-5", "CN-FR-6", "CN-FR-9", "CN-PIPL-14", "CN-SPC-2"} <= set(
-                decision.rule_ids
-            )
-        nobody = stored_context(s, row, act=Act.VERIFY, now=now)
+            assert {"CN-FR-5", "CN-FR-9", "CN-SPC-2"} <= set(decision.rule_ids)
+        for act in (Act.ENROLL, Act.VERIFY, Act.IDENTIFY):
+            decision = decide(context(s, row, act, now, consent=person), rules_for(["cn"]))
+            assert {"CN-FR-6", "CN-PIPL-14"} <= set(decision.rule_ids)
+        nobody = context(s, row, Act.VERIFY, now)
         assert [f.rule_id for f in decide(nobody, rules_for(["cn"])).denials] == ["CN-FR-6"]
     # a child's own consent, stored with their age, is refused until a guardian consents
     with gate.db.transaction() as s:
         held = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
         assert held is not None
-        held.subject_age = 12
+        held.age_basis, held.subject_age = "stated_age", 12
     with gate.db.read() as s:
         row = s.get(t.Deployment, dep.id)
         held = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
         assert row is not None and held is not None
-        child = stored_context(s, row, act=Act.ENROLL, now=now, consent=consent_facts(held))
+        child = context(s, row, Act.ENROLL, now, consent=consent_facts(held))
     refused = decide(child, rules_for(["cn"]))
     assert [f.rule_id for f in refused.denials] == ["CN-FR-6"]
     assert "guardian" in refused.denials[0].reason
@@ -310,10 +395,11 @@ def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
     sqlite_gate: Gate,
 ) -> None:
     """Registered before 0003: no PIA, NULL new columns, a flat notice lacking the fields now
-    required. Its stored facts refuse processing until it is assessed and its notice is
-    republished, which ``change_deployment`` does when called with no changes."""
+    required. Its stored facts presume nothing (no capability, the strict reading of every
+    declaration) and refuse processing until it is changed with the facts stated and
+    signed again; then a consent to the new notice is used."""
     gate = sqlite_gate
-    dep = _create(gate)
+    dep = live(gate)
     flat = {k: v for k, v in gate.notice(dep.id).body.items() if k in {"processor", "purpose"}}
     with gate.db.transaction() as s:
         for pia in s.scalars(select(t.Pia).where(t.Pia.deployment_id == dep.id)):
@@ -327,18 +413,24 @@ def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
     with gate.db.read() as s:
         row = s.get(t.Deployment, dep.id)
         assert row is not None
-        ctx = stored_context(s, row, act=Act.ENROLL, now=gate._core.clock())
-    assert ctx.deployment.capabilities == {"verify", "identify"}
+        ctx = context(s, row, Act.ENROLL, gate._core.clock())
+    assert ctx.deployment.capabilities == frozenset()
+    assert ctx.deployment.declarations.alternative_penalty  # unanswered reads strictly
     denied = {f.rule_id for f in decide(ctx, rules_for(["cn"])).denials}
-    assert {"CN-FR-5", "CN-FR-9"} <= denied
-    updated = deployments.change_deployment(gate._core, dep.id)
-    assert updated.notice_version == 2
-    gate.give_consent(dep.id, "flat-12a")
+    assert {"CN-FR-9", "CN-SPC-2"} <= denied
+    gate.change_deployment(
+        dep.id,
+        capabilities=["verify", "identify"],
+        alternative_penalty=False,
+        law_enforcement=False,
+    )
+    # the assessment is gone with the old schema: the DPO answers it in full and signs
+    signed = dpo(gate).sign_pia(dep.id, necessity=NECESSITY, answers=ANSWERS)
+    assert signed.notice_version == 2
+    consent(gate, dep.id, "flat-12a", notice_version=2)
     with gate.db.read() as s:
         row = s.get(t.Deployment, dep.id)
         held = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
         assert row is not None and held is not None
-        ctx = stored_context(
-            s, row, act=Act.ENROLL, now=gate._core.clock(), consent=consent_facts(held)
-        )
+        ctx = context(s, row, Act.ENROLL, gate._core.clock(), consent=consent_facts(held))
     assert decide(ctx, rules_for(["cn"])).allowed

@@ -7,6 +7,7 @@ operator or an attacker would, and reads both sides' records.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import socket
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from lawful import consent
 from regulator_support import (
     FakeLog,
     backup,
@@ -44,6 +46,7 @@ from facegate.supervision import filings, incidents
 
 pytestmark = pytest.mark.slow
 
+#: a bug in src, reported to the lead: ``facegate serve`` warms the ONNX engine, whose model
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ENV = {
     **os.environ,
@@ -201,7 +204,9 @@ def linked_operator(
     origin = f"{name}.e2e/ledger"
     home = root / "operator"
     settings = Settings(home=home, ledger=LedgerSettings(origin=origin))
-    gate = Gate.open(settings=settings, engine=face_engine, create=True)
+    # a new home is made only on request (create=True) where the Gate has that switch
+    create = {"create": True} if "create" in inspect.signature(Gate.open).parameters else {}
+    gate = Gate.open(settings=settings, engine=face_engine, **create)  # type: ignore[arg-type]
     register_link(
         gate.core,
         regulator.url,
@@ -249,10 +254,10 @@ def test_a_fork_is_refused_and_alarms_both_sides_within_one_push(
     regulator: RegulatorProcess, operator: Operator
 ) -> None:
     dep = deployment(operator.gate)
-    operator.gate.give_consent(dep, "a")
+    consent(operator.gate, dep, "a")
     wait_for("the witness to cosign", _cosigned(regulator, operator))
     rewrite_history(operator.gate, 2)  # the key holder rewrites an event and re-signs
-    operator.gate.give_consent(dep, "b")
+    consent(operator.gate, dep, "b")
     size = len(operator.kinds())
     wait_for("the operator's alarm", lambda: "witness.alarm" in operator.kinds())
     assert operator.kinds()[size] == "witness.alarm"  # the first push after it raised it
@@ -268,7 +273,7 @@ def test_a_rollback_is_refused_and_alarms_both_sides_within_one_push(
     saved = backup(operator.gate, tmp_path / "backup.db")
     kept = len(operator.kinds())
     for ref in ("a", "b"):
-        operator.gate.give_consent(dep, ref)
+        consent(operator.gate, dep, ref)
     wait_for("the witness to cosign", _cosigned(regulator, operator))
     restore(operator.gate, saved)  # last night's backup: every table rolls back together
     wait_for("the operator's alarm", lambda: "witness.alarm" in operator.kinds())
@@ -338,14 +343,13 @@ def test_stop_and_resume_orders_reach_the_operator(
     wait_for("the resume order", lambda: not _stopped(shared_operator, dep))
 
 
-@pytest.mark.xfail(strict=True, reason="wired by lead: the policy door calls check_orders")
 def test_a_stop_order_stops_processing_and_a_resume_restarts_it(
     regulator: RegulatorProcess, shared_operator: Operator, photo: Callable[[str], bytes]
 ) -> None:
     gate = shared_operator.gate
     dep = deployment(gate)
-    gate.give_consent(dep, "obama")
-    key = gate.issue_api_key("op_local").key
+    consent(gate, dep, "obama")
+    key = gate.create_principal("Desk", "operator").api_key.key
     form = {"subject_ref": "obama"}
 
     def enroll() -> httpx.Response:
@@ -374,7 +378,8 @@ def test_a_stop_order_stops_processing_and_a_resume_restarts_it(
         },
     )
     wait_for("the resume order", lambda: not _stopped(shared_operator, dep))
-    assert enroll().status_code == 201
+    done = enroll()
+    assert done.status_code == 201, done.text
 
 
 def test_a_filing_and_an_incident_notification_arrive_with_receipts(
@@ -382,7 +387,7 @@ def test_a_filing_and_an_incident_notification_arrive_with_receipts(
 ) -> None:
     gate = shared_operator.gate
     dep = deployment(gate)
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     filings.check_filing(gate.core, threshold=1)
     filed = deliver_filing(gate.core, threshold=1)
@@ -413,7 +418,7 @@ def test_the_verifier_requires_the_regulators_cosignature(
 ) -> None:
     gate = shared_operator.gate
     dep = deployment(gate)
-    gate.give_consent(dep, "carol")
+    consent(gate, dep, "carol")
     wait_for("the witness to cosign", _cosigned(regulator, shared_operator))
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps(gate.export_evidence(deployment_id=dep)))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from lawful import consent, live, sign
 from regulator_support import (
     Clock,
     backup,
@@ -84,14 +85,14 @@ def linked(tmp_path: Path, sqlite_gate: Gate) -> Iterator[Linked]:
 def test_pushes_are_cosigned_and_bundles_carry_them(linked: Linked) -> None:
     gate, reg = linked.gate, linked.reg
     dep = deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     assert linked.push() == "cosigned"
     size = gate.inclusion_proof(0).size
     assert reg.log(linked.origin).size == size
     assert verify_cosignatures(
         gate.checkpoint_at(size), [CosignatureVerifier.from_key(reg.witness_key)]
     )
-    gate.give_consent(dep, "b")
+    consent(gate, dep, "b")
     assert linked.push() == "cosigned"  # from the size cosigned, with a consistency proof
     bundle = gate.export_evidence(deployment_id=dep)
     verdict = verify_bundle(bundle, log_key=gate.ledger_key(), witness_keys=[reg.witness_key])
@@ -110,10 +111,10 @@ def test_pushes_are_cosigned_and_bundles_carry_them(linked: Linked) -> None:
 def test_a_fork_raises_the_alarm_on_both_sides_within_one_push(linked: Linked) -> None:
     gate, reg = linked.gate, linked.reg
     dep = deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     assert linked.push() == "cosigned"
     rewrite_history(gate, 3)
-    gate.give_consent(dep, "b")
+    consent(gate, dep, "b")
     assert linked.push() == "alarm"
     assert linked.push() == "alarm"  # still refused, but ledgered once
     (alarm,) = details_of(gate, "witness.alarm")
@@ -126,12 +127,12 @@ def test_a_rollback_raises_the_alarm_on_both_sides_within_one_push(
 ) -> None:
     gate, reg = linked.gate, linked.reg
     dep = deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     assert linked.push() == "cosigned"
     saved = backup(gate, tmp_path / "backup.db")
     kept = reg.log(linked.origin).size
     for ref in ("b", "c"):
-        gate.give_consent(dep, ref)
+        consent(gate, dep, ref)
     assert linked.push() == "cosigned"
     cosigned = reg.log(linked.origin).size
     restore(gate, saved)  # the operator restores last night's backup: the log shrinks
@@ -182,11 +183,10 @@ def test_an_order_signed_by_another_key_is_refused(linked: Linked, tmp_path: Pat
     del reg
 
 
-@pytest.mark.xfail(strict=True, reason="wired by lead: the policy door calls check_orders")
 def test_the_gate_refuses_to_enroll_under_a_stop_order(linked: Linked, photo) -> None:  # type: ignore[no-untyped-def]
     gate, reg = linked.gate, linked.reg
     dep = deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     stop = reg.issue_order(linked.origin, kind="stop", deployment_id=dep, reason="audit")
     fetch_orders(gate.core, client=linked.client)
     with pytest.raises(PolicyDenied) as refused:
@@ -197,10 +197,22 @@ def test_the_gate_refuses_to_enroll_under_a_stop_order(linked: Linked, photo) ->
     assert gate.enroll(dep, "a", photo("fixtures/obama.jpg")).template_id
 
 
+def test_a_signed_off_change_of_capabilities_reaches_the_monitor(linked: Linked, photo) -> None:  # type: ignore[no-untyped-def]
+    gate, reg = linked.gate, linked.reg
+    dep = live(gate, capabilities=["verify"]).id
+    gate.change_deployment(dep, capabilities=["verify", "identify"])
+    version = sign(gate, dep).notice_version
+    consent(gate, dep, "a", notice_version=version)
+    gate.enroll(dep, "a", photo("fixtures/obama.jpg"))
+    assert gate.identify(dep, photo("fixtures/obama3.jpg")).decision == "match"
+    assert linked.push() == "cosigned"
+    assert reg.findings(linked.origin) == []  # identify was declared before it was used
+
+
 def test_filing_and_incident_arrive_with_receipts(linked: Linked, photo) -> None:  # type: ignore[no-untyped-def]
     gate, reg = linked.gate, linked.reg
     dep = deployment(gate)
-    gate.give_consent(dep, "a")
+    consent(gate, dep, "a")
     gate.enroll(dep, "a", photo("fixtures/obama.jpg"))
     opened = filings.check_filing(gate.core, threshold=1)
     assert opened.pending == "file"
@@ -247,10 +259,10 @@ def test_the_mirror_fetches_missing_entries_from_the_operators_tiles(
     gate = sqlite_gate
     dep = deployment(gate)
     for ref in ("a", "b", "c"):
-        gate.give_consent(dep, ref)
-    size = gate.inclusion_proof(0).size
+        consent(gate, dep, ref)
     reg, _ = new_regulator(tmp_path / "reg", clock=Clock(datetime.now(UTC)))
     with reg, TestClient(create_app(gate)) as operator_http:
+        size = gate.inclusion_proof(0).size  # after the service's start-up self-check
         ledger = gate.core.ledger
         reg.register(
             sign_registration(

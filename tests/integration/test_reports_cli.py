@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cli_runner import fg
+from cli_runner import fg, live
 
 
 def js(home: Path, *args: str) -> Any:
@@ -15,18 +15,12 @@ def js(home: Path, *args: str) -> Any:
 
 def test_reports_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    dep = js(
+    dep = live(
         home,
-        "deployment",
-        "create",
         "--name",
         "North gate",
         "--purpose",
         "住户刷脸开门 Residents open the compound gate by face",
-        "--location",
-        "residential_compound",
-        "--alternative",
-        "key card",
     )["id"]
     r = js(home, "report", "pia", "-d", dep, "-o", str(tmp_path / "pia.pdf"))
     assert (tmp_path / "pia.pdf").read_bytes().startswith(b"%PDF-")
@@ -47,19 +41,7 @@ def test_reports_from_the_command_line(tmp_path: Path) -> None:
 
 def test_filing_and_incidents_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    js(
-        home,
-        "deployment",
-        "create",
-        "--name",
-        "North gate",
-        "--purpose",
-        "Residents open the compound gate by face",
-        "--location",
-        "residential_compound",
-        "--alternative",
-        "key card",
-    )
+    live(home, "--name", "North gate")
     status = js(home, "filing", "status")
     assert (status["people"], status["required"], status["threshold"]) == (0, False, 100_000)
     assert "no filing required" in fg(home, "filing", "status").stdout

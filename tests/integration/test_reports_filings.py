@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from facegate.supervision.workdays import calendar_years
+from lawful import OPERATOR, consent, live
 from sqlalchemy import insert, select
 
 from facegate.config import Settings
 from facegate.core import Core
 from facegate.gate import Gate
+from facegate.policy.workdays import calendar_years
 from facegate.recognition import FaceEngine
 from facegate.storage import tables as t
 from facegate.supervision import metrics
@@ -55,12 +56,7 @@ def _core(gate: Gate) -> Core:
 
 
 def _dep(gate: Gate, name: str) -> str:
-    return gate.create_deployment(
-        name=name,
-        purpose=f"Residents open the {name} by face",
-        location="residential_compound",
-        alternative="key card",
-    ).id
+    return live(gate, name=name, purpose=f"Residents open the {name} by face").id
 
 
 def _ledger_kinds(gate: Gate) -> list[str]:
@@ -74,8 +70,8 @@ def test_people_are_counted_per_deployment_and_only_with_a_template(
     gate = timed_gate
     north, south = _dep(gate, "north gate"), _dep(gate, "south gate")
     for ref in ("obama", "biden", "carol"):
-        gate.give_consent(north, ref)
-    gate.give_consent(south, "obama")
+        consent(gate, north, ref)
+    consent(gate, south, "obama")
     gate.enroll(north, "obama", photo("fixtures/obama.jpg"))
     gate.enroll(north, "obama", photo("fixtures/obama2.jpg"))  # a second template, same person
     gate.enroll(north, "biden", photo("fixtures/biden.jpg"))
@@ -125,7 +121,7 @@ def test_the_threshold_is_100000_people_on_the_real_query(sqlite_gate: Gate) -> 
 def test_file_amend_cancel(timed_gate: Gate, photo: Photo, clock: Clock) -> None:
     gate, core = timed_gate, _core(timed_gate)
     dep = _dep(gate, "north gate")
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     assert check_filing(core, threshold=1).pending == "file"
     assert check_filing(core, threshold=1).event_ids == ()  # nothing changed: nothing done
@@ -173,7 +169,7 @@ def test_a_filing_never_submitted_is_withdrawn_when_processing_stops(
 ) -> None:
     gate, core = timed_gate, _core(timed_gate)
     dep = _dep(gate, "north gate")
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     check_filing(core, threshold=1)
     gate.withdraw_consent(dep, "obama")
@@ -198,7 +194,7 @@ def test_the_filing_document_lists_what_cn_fr_15_asks(
 ) -> None:
     gate, core = timed_gate, _core(timed_gate)
     dep = _dep(gate, "north gate")
-    gate.give_consent(dep, "obama")
+    consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     check_filing(core, threshold=1)
     doc = filing_document(core, threshold=1)
@@ -212,7 +208,7 @@ def test_the_filing_document_lists_what_cn_fr_15_asks(
         "个人信息保护影响评估报告",
     ]
     values = {i.label: i.value for s in doc.sections for i in s.items}
-    assert values["Name"] == "local operator"
+    assert values["Name"] == OPERATOR["name"]
     assert values["People whose face data is stored"].startswith("1 as of 2025-09-26")
     assert values[f"PIA of {dep}"] == "to be completed by the operator"
     assert "file by 2025-11-13" in values["Owed to the administration"]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from lawful import OPERATOR, consent, live
 from PIL import ImageFile
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -32,15 +33,9 @@ def _values(report: Report) -> dict[str, str]:
 
 
 def _deployment(gate: Gate) -> str:
-    dep = gate.create_deployment(
-        name="North gate",
-        purpose=PURPOSE,
-        location="residential_compound",
-        alternative="key card",
-        retention_days=180,
-    ).id
+    dep = live(gate, name="North gate", purpose=PURPOSE, retention_days=180).id
     for ref in ("obama", "biden", "kit"):
-        gate.give_consent(dep, ref)
+        consent(gate, dep, ref)
     return dep
 
 
@@ -49,10 +44,8 @@ def test_reports_count_what_the_store_holds(gate: Gate, photo: Photo) -> None:
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     gate.enroll(dep, "biden", photo("fixtures/biden.jpg"))
     gate.withdraw_consent(dep, "kit")
-    other = gate.create_deployment(
-        name="Lobby", purpose="Staff pass the lobby by face", location="office", alternative="badge"
-    ).id
-    gate.give_consent(other, "someone")  # must not leak into the first deployment's counts
+    other = live(gate, name="Lobby", purpose="Staff pass the lobby by face", location="office").id
+    consent(gate, other, "someone")  # must not leak into the first deployment's counts
 
     core = gate._core
     first = pia(core, dep)
@@ -82,7 +75,7 @@ def test_reports_count_what_the_store_holds(gate: Gate, photo: Photo) -> None:
 
     record = art30(core, dep)
     values = _values(record.report)
-    assert values["Name"] == "local operator"
+    assert values["Name"] == OPERATOR["name"]
     assert first.event_id not in values["Latest PIA / DPIA"]  # the latest is the second
     assert again.event_id in values["Latest PIA / DPIA"]
     assert "now 2 people, 2 with a stored template" in values["Data subjects"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lawful import PACK_SPEC, consent, draft, live
 from web_server import CHROMIUM, CHROMIUM_ARGS, block_the_internet, serving
 
 from facegate.api.app import create_app
@@ -50,24 +51,17 @@ def site(
     # a new home is made only on request (create=True) where the Gate has that switch
     create = {"create": True} if "create" in inspect.signature(Gate.open).parameters else {}
     gate = Gate.open(settings=Settings(home=home), engine=face_engine, **create)  # type: ignore[arg-type]
-    dep = gate.create_deployment(
-        name="North gate",
-        purpose="Residents open the compound gate by face",
-        location="residential_compound",
-        alternative="key card",
-        retention_days=90,
-    ).id
-    gate.give_consent(dep, "flat-7")
+    dep = live(gate, name="North gate", retention_days=90).id
+    consent(gate, dep, "flat-7")
     gate.enroll(dep, "flat-7", photo("fixtures/biden.jpg"))
-    gate.record_refusal(dep)
+    gate.record_refusal(dep, method="said no at the gatehouse")
     with pytest.raises(PolicyDenied):  # a refused registration, for the regulator's chart
-        gate.create_deployment(
-            name="Square",
-            purpose="Find wanted people",
-            location="public_square",
-            alternative="none",
-            jurisdiction="eu",
-            capabilities=["realtime_remote_identification"],
+        draft(
+            gate,
+            **PACK_SPEC["eu"],
+            name="Shop floor",
+            location="shop",
+            capabilities=["verify", "emotion_recognition"],  # EU-AI-5
         )
     app = create_app(gate)
     app.state.subject_limiter = RateLimiter(rate=1000, per=60.0)  # the journey is one person
@@ -168,7 +162,7 @@ def test_public_pages_in_both_languages(tab: Tab, site: Site) -> None:
 def test_the_person_opens_downloads_checks_and_erases(
     tab: Tab, site: Site, photo: Photo, tmp_path: Path
 ) -> None:
-    code = site.gate.give_consent(site.deployment, "flat-12a").access_code
+    code = consent(site.gate, site.deployment, "flat-12a").access_code
     site.gate.enroll(site.deployment, "flat-12a", photo("fixtures/obama.jpg"))
     page = tab.page
     page.goto(site.url + "/portal?lang=en")
@@ -202,7 +196,7 @@ def test_the_person_opens_downloads_checks_and_erases(
 
 
 def test_a_receipt_qr_code_fills_the_form_without_sending_the_code(tab: Tab, site: Site) -> None:
-    code = site.gate.give_consent(site.deployment, "flat-3").access_code
+    code = consent(site.gate, site.deployment, "flat-3").access_code
     page = tab.page
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url + " " + (r.post_data or "")))

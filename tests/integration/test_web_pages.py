@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from lawful import OPERATOR, PACK_SPEC, consent, draft, live, sign
 from web_client import XSS, client, scripts_are_files_only
 
 from facegate.errors import PolicyDenied
@@ -15,13 +16,8 @@ PAGES = ("/", "/portal", "/console/login", "/regulator", "/docs", "/redoc")
 
 
 def _deployment(gate: Gate, name: str = "North gate", **kw: object) -> str:
-    return gate.create_deployment(
-        name=name,
-        purpose=kw.pop("purpose", "Residents open the compound gate by face"),  # type: ignore[arg-type]
-        location="residential_compound",
-        alternative=kw.pop("alternative", "key card"),  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
-    ).id
+    """A live deployment (every legal fact given, its assessment signed by a DPO)."""
+    return live(gate, name=name, **kw).id
 
 
 def test_every_response_carries_the_security_headers(sqlite_gate: Gate) -> None:
@@ -67,12 +63,14 @@ def test_the_deployment_page_publishes_what_the_law_asks(sqlite_gate: Gate) -> N
     html = c.get(f"/d/{dep}?lang=en").text
     for needed in (
         "Retention schedule",
+        "Status: in use",  # live: its assessment signed
         "At most 30 days from enrolment",
         "key card",  # the non-face alternative
         "You may say no",
         "How to complain",
         "the Cyberspace Administration of China",
         "Data protection officer",
+        OPERATOR["dpo"],  # as the operator published it
         'lang="zh-CN"',  # the Chinese notice is on the page too
         "Face recognition is used here",  # the plain version
         f"https://testserver/d/{dep}",  # the QR code's address, printed
@@ -86,6 +84,16 @@ def test_the_deployment_page_publishes_what_the_law_asks(sqlite_gate: Gate) -> N
         and "此处使用人脸识别" in zh.text
     )
     assert "fg_lang=zh-CN" in zh.headers["set-cookie"]
+
+
+def test_a_draft_is_not_public_until_its_assessment_is_signed(sqlite_gate: Gate) -> None:
+    dep = draft(sqlite_gate, name="Side gate").id
+    c = client(sqlite_gate)
+    assert "Side gate" not in c.get("/").text
+    assert c.get(f"/d/{dep}", headers={"accept": "text/html"}).status_code == 404
+    assert c.get(f"/d/{dep}/qr.svg").status_code == 404
+    sign(sqlite_gate, dep)
+    assert "Side gate" in c.get("/").text and c.get(f"/d/{dep}").status_code == 200
 
 
 def test_language_from_choice_then_cookie_then_browser(sqlite_gate: Gate) -> None:
@@ -116,10 +124,11 @@ def test_api_docs_are_served_from_this_machine(sqlite_gate: Gate) -> None:
             assert c.get(src).status_code == 200, src
     assert "unsafe-inline" in c.get("/redoc").headers["content-security-policy"]
     assert c.get("/docs/oauth2-redirect").status_code == 404
+    # only the API: /v1, the health check and the ledger's C2SP tlog-tiles, no page
     assert not [
         p
         for p in c.get("/openapi.json").json()["paths"]
-        if not p.startswith("/v1") and p != "/healthz"
+        if not p.startswith("/v1") and p not in {"/healthz", "/checkpoint", "/tile/{path}"}
     ]
 
 
@@ -128,8 +137,9 @@ def test_landing_page_names_the_operator_and_the_checkpoint(sqlite_gate: Gate) -
     c = client(sqlite_gate)
     html = c.get("/?lang=en").text
     assert f'href="/d/{dep}"' in html and "North gate" in html
-    assert "ask at the reception of this site" in html and "前台" not in html  # its own language
-    assert "请向本场所前台咨询" in c.get("/?lang=zh-CN").text
+    for language in ("en", "zh-CN"):
+        page = c.get(f"/?lang={language}").text
+        assert f"<strong>{OPERATOR['name']}</strong>: {OPERATOR['contact']}" in page, language
     assert sqlite_gate.checkpoint().splitlines()[0] in html
     assert sqlite_gate.ledger_key() in html
     for area in ('href="/portal"', 'href="/console"', 'href="/regulator"', 'href="/docs"'):
@@ -138,8 +148,8 @@ def test_landing_page_names_the_operator_and_the_checkpoint(sqlite_gate: Gate) -
 
 def test_regulator_charts_count_the_ledger(sqlite_gate: Gate) -> None:
     dep = _deployment(sqlite_gate)
-    sqlite_gate.give_consent(dep, "a")
-    sqlite_gate.give_consent(dep, "b")
+    consent(sqlite_gate, dep, "a")
+    consent(sqlite_gate, dep, "b")
     sqlite_gate.withdraw_consent(dep, "b")
     c = client(sqlite_gate)
     html = c.get("/regulator").text
@@ -150,14 +160,12 @@ def test_regulator_charts_count_the_ledger(sqlite_gate: Gate) -> None:
     )
     assert rows[-1][1:] == ("2", "1")  # today: two consents, one withdrawal
     assert sum(int(r[0]) for r in rows) == int(size)
-    with pytest.raises(PolicyDenied) as denied:
-        sqlite_gate.create_deployment(
-            name="Square",
-            purpose="Find wanted people",
-            location="public_square",
-            alternative="none",
-            jurisdiction="eu",
-            capabilities=["realtime_remote_identification"],
+    with pytest.raises(PolicyDenied) as denied:  # emotion recognition in a shop (EU-AI-5)
+        draft(
+            sqlite_gate,
+            **PACK_SPEC["eu"],
+            location="shop",
+            capabilities=["verify", "emotion_recognition"],
         )
     html = c.get("/regulator").text
     assert f"<code>{denied.value.rule_id}</code>" in html

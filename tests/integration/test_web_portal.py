@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from lawful import consent, live
 from web_client import XSS, client, csrf
 
 from facegate.api.ratelimit import RateLimiter
@@ -20,13 +21,8 @@ Photo = Callable[[str], bytes]
 
 
 def _person(gate: Gate, photo: Photo) -> tuple[str, str]:
-    dep = gate.create_deployment(
-        name="North gate",
-        purpose="Residents open the compound gate by face",
-        location="residential_compound",
-        alternative="key card",
-    ).id
-    code = gate.give_consent(dep, "flat-12a").access_code
+    dep = live(gate, name="North gate").id
+    code = consent(gate, dep, "flat-12a").access_code
     gate.enroll(dep, "flat-12a", photo("fixtures/obama.jpg"))
     return dep, code
 
@@ -61,10 +57,12 @@ def test_the_whole_journey(sqlite_gate: Gate, photo: Photo) -> None:
     after = c.post("/portal/complaints", data={"csrf_token": csrf(html), "text": complaint})
     assert after.status_code == 200 and "Waiting for the operator" in after.text
     assert XSS not in after.text and "&lt;script&gt;" in after.text
-    answer = sqlite_gate.open_requests()[0]
-    sqlite_gate.answer_request(answer.request_id, reason=f"Camera re-aimed on 1 May {XSS}")
+    (asked,) = sqlite_gate.open_requests()
+    assert asked["text"] == complaint  # the operator reads the person's words
+    sqlite_gate.answer_request(str(asked["request_id"]), reason=f"Camera re-aimed on 1 May {XSS}")
     page = c.get("/portal/me").text
     assert "Camera re-aimed on 1 May" in page and XSS not in page
+    assert "The camera also films the playground" in page  # the person's own words
     done = c.post("/portal/erase", data={"csrf_token": csrf(page), "confirm": "yes"})
     assert done.status_code == 200 and "Erasure receipt" in done.text
     assert sqlite_gate.counts()["subjects"] == 0

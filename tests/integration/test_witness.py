@@ -95,7 +95,7 @@ def test_witness_over_http(gate: Gate, tmp_path: Path, http: tuple[TestClient, H
     assert client.get("/v1/ledger/inclusion", params={"index": 99}).status_code == 400
     assert client.get("/v1/ledger/checkpoint/999").status_code == 404
     assert client.post("/v1/ledger/cosignatures", content=b"nonsense").status_code == 400
-    key = gate.issue_api_key("op_local").key
+    key = gate.issue_api_key().key
     auth = {"Authorization": f"Bearer {key}"}
     entry = client.get("/v1/ledger/entries/0", headers=auth).json()
     assert entry["leaf_hash"] == gate.ledger_entry(0).leaf_hash.hex()

@@ -35,6 +35,7 @@ from facegate.policy.registration import (
     check_capture,
     check_vocabulary,
     obligation_notes,
+    notice_draft,
     registration_facts,
 )
 from facegate.recognition import MODEL_VERSION
@@ -120,6 +121,8 @@ def change_deployment(
         pia = _latest_pia(s, dep.id)
         before = registry.spec_of(dep, None)
         spec = build(DeploymentSpec, {**before.model_dump(exclude={"pia"}), **changes})
+        # capabilities are a set: the same ones in another order change nothing
+        spec = spec.model_copy(update={"capabilities": sorted(set(spec.capabilities))})
         if spec == before:
             raise InvalidInput("nothing changes", advice="The values given are the current ones.")
         caps = _judge(
@@ -320,6 +323,7 @@ def _judge(
         by=actor.principal_id,
         details={"location_type": spec.location, "stage": str(Act.REGISTER_DEPLOYMENT)},
     )
+    notice_draft(facts, translations=spec.notice_translations)  # languages it can publish
     ctx = Context(Act.REGISTER_DEPLOYMENT, facts, core.clock())
     decision = decide_or_refuse(core, ctx, denied)
     return _Judged(caps, decision.rule_ids, obligation_notes(decision))

@@ -41,7 +41,13 @@ from facegate.ledger.store import DbNodeReader
 from facegate.storage import tables as t
 
 #: events that describe a deployment itself, bundled with any person's events in it
-_CONTEXT = (str(Kind.DEPLOYMENT_CREATED), str(Kind.NOTICE_PUBLISHED))
+_CONTEXT = (
+    str(Kind.DEPLOYMENT_CREATED),
+    str(Kind.DEPLOYMENT_CHANGED),
+    str(Kind.PIA_SIGNED),
+    str(Kind.NOTICE_PUBLISHED),
+    str(Kind.DEPLOYMENT_ENDED),
+)
 #: events that describe an operator, bundled with its deployments' events
 _OPERATOR_KINDS = (str(Kind.OPERATOR_CREATED), str(Kind.OPERATOR_UPDATED))
 #: most entries the index is taken back through to prove at a witness-cosigned head

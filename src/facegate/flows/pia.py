@@ -39,7 +39,9 @@ def show(core: Core, actor: Actor, deployment_id: str) -> PiaView:
         pia = _latest(s, dep.id)
         body = {k: str(v) for k, v in (pia.body if pia else {}).items()}
         facts = replace(deployment_facts(s, dep), necessity=body.get("necessity", ""))
-        preview = notice_draft(facts).document(_next_version(s, dep.id))
+        preview = notice_draft(facts, translations=dep.notice_translations).document(
+            _next_version(s, dep.id)
+        )
         return PiaView(
             deployment_id=dep.id,
             version=pia.version if pia else 0,
@@ -92,7 +94,7 @@ def sign(
         )
         facts = replace(facts, pia=signed, status="live")
         version = _next_version(s, dep.id)
-        document = notice_draft(facts).document(version)
+        document = notice_draft(facts, translations=dep.notice_translations).document(version)
         digest = notice_hash(document)
         ctx = Context(
             Act.ACTIVATE_DEPLOYMENT,

@@ -261,7 +261,11 @@ def find_principal(core: Core, operator: str, name: str) -> Actor:
     with core.db.read() as s:
         op = s.get(t.Operator, operator) if len(operator) <= 40 else None
         if op is None:
-            op = s.scalar(select(t.Operator).where(t.Operator.name == operator).limit(1))
+            op = s.scalar(
+                select(t.Operator)
+                .where(func.lower(t.Operator.name) == operator.strip().lower())
+                .limit(1)
+            )
         row = (
             s.scalar(
                 select(t.Principal).where(

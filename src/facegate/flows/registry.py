@@ -55,7 +55,7 @@ def spec_of(dep: t.Deployment, answers: PiaAnswers | None) -> DeploymentSpec:
         jurisdiction=dep.jurisdiction,
         legal_basis=dep.legal_basis,
         retention_days=dep.retention_days,
-        capabilities=list(dep.capabilities or []),
+        capabilities=sorted(set(dep.capabilities or [])),
         signage=dep.signage,
         capture=dep.capture,
         scope=dep.scope or "application",
@@ -71,6 +71,7 @@ def spec_of(dep: t.Deployment, answers: PiaAnswers | None) -> DeploymentSpec:
         alternative_penalty=_opt_bool(declared.get("alternative_penalty")),
         law_enforcement=_opt_bool(declared.get("law_enforcement")),
         liveness=bool(dep.liveness),
+        notice_translations=dep.notice_translations,
         pia=answers,
     )
 
@@ -95,6 +96,7 @@ def write(row: t.Deployment, spec: DeploymentSpec, *, capabilities: Iterable[str
     row.declarations = spec.declared()
     row.public_security = spec.public_security.model_dump() if spec.public_security else None
     row.liveness = spec.liveness
+    row.notice_translations = spec.notice_translations
 
 
 def record_sha256(s: Session, dep: t.Deployment) -> str:

@@ -130,8 +130,8 @@ class _Replay:
 
     def apply(self, e: _Event) -> None:
         self.counts[(e.at.date().isoformat(), e.kind[:40])] += 1
-        if e.kind == "deployment.created" and e.deployment:
-            self.declare(e)
+        if e.kind in ("deployment.created", "deployment.changed") and e.deployment:
+            self.declare(e)  # a change (signed again before use) replaces the declaration
         elif e.kind in _PROCESSING:
             self.processing(e)
         elif e.deployment and e.subject:

@@ -1,15 +1,14 @@
 """Console sign-in: the one adapter between the web pages and the principals of the Gate.
 
-The pages need three things about principals, behind :class:`Principals`:
+The pages need two things about principals, behind :class:`Principals`:
 
 * ``find(operator, name)``: the principal called ``name`` acting for the operator given by
   name or id, as an :class:`~facegate.actors.Actor`, or None;
 * ``get(principal_id)``: the same by id, or None once it is removed or disabled.
 
-:class:`GatePrincipals` asks the Gate (``gate.find_principal`` and ``gate.get_principal``,
-which the principals work adds); until the Gate has them, sign-in answers that operator
-logins are not set up. Everything else (Argon2 passwords, sealed sessions, CSRF, a new
-session id at sign-in, rate limits) is here and tested with an in-memory directory.
+:class:`GatePrincipals` asks the Gate (``gate.find_principal`` and ``gate.get_principal``);
+a revoked principal is found no more, and its sessions end. Everything else (Argon2
+passwords, sealed sessions, CSRF, a new session id at sign-in, rate limits) is here.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Final, Protocol
 
 from facegate.actors import Actor
 from facegate.api.ratelimit import RateLimiter
-from facegate.errors import ConfigError, NotFound, Unauthenticated
+from facegate.errors import NotFound, Unauthenticated
 from facegate.gate import Gate
 from facegate.web import passwords
 
@@ -35,30 +34,19 @@ class Principals(Protocol):
 
 
 class GatePrincipals:
-    """Principals as the Gate stores them."""
+    """Principals as the Gate stores them: only active ones are found."""
 
     def __init__(self, gate: Gate) -> None:
         self._gate = gate
 
-    def _call(self, method: str, *args: str) -> Actor | None:
-        fn = getattr(self._gate, method, None)
-        if fn is None:
-            raise ConfigError(
-                "operator logins are not set up in this installation yet",
-                advice="Principals and their roles arrive with the principals work; until\n"
-                "then use the command line or an API key.",
-            )
+    def find(self, operator: str, name: str) -> Actor | None:
         try:
-            found = fn(*args)
+            return self._gate.find_principal(operator, name)
         except NotFound:
             return None
-        return found if isinstance(found, Actor) else None
-
-    def find(self, operator: str, name: str) -> Actor | None:
-        return self._call("find_principal", operator, name)
 
     def get(self, principal_id: str) -> Actor | None:
-        return self._call("get_principal", principal_id)
+        return self._gate.get_principal(principal_id)
 
 
 @dataclass(frozen=True)

@@ -53,9 +53,9 @@ async def start(request: Request) -> Response:
     return page(request, "portal_open.html", {"error": None})
 
 
-async def _me(request: Request, view: dict[str, Any]) -> Response:
+async def _me(request: Request, view: dict[str, Any], code: str) -> Response:
     gate = gate_of(request)
-    requests = await run_in_threadpool(public.subject_requests, gate, str(view["pseudonym"]))
+    requests = await run_in_threadpool(public.subject_requests, gate, code)
     return page(request, "portal_me.html", {"view": view, "requests": requests})
 
 
@@ -72,7 +72,7 @@ async def open_portal(request: Request) -> Response:
     except Unauthenticated:
         return page(request, "portal_open.html", {"error": "invalid"}, status=401)
     sessions.start(request, "portal", code=code, pseudonym=str(view["pseudonym"]))
-    return await _me(request, view)
+    return await _me(request, view, code)
 
 
 @routes.get("/me", response_class=HTMLResponse)
@@ -82,7 +82,7 @@ async def me(request: Request) -> Response:
     code = _code(request)
     limit(request, code)
     view = await run_in_threadpool(gate_of(request).subject_view, code)
-    return await _me(request, view)
+    return await _me(request, view, code)
 
 
 @routes.get("/evidence")
@@ -136,8 +136,7 @@ async def complain(request: Request) -> Response:
     lodged = await run_in_threadpool(gate.subject_complaint, code, text)
     if not is_htmx(request):
         return RedirectResponse("/portal/me", status_code=303)
-    pseudonym = _signed_in(request).data["pseudonym"]  # type: ignore[union-attr]
-    requests = await run_in_threadpool(public.subject_requests, gate, pseudonym)
+    requests = await run_in_threadpool(public.subject_requests, gate, code)
     return page(request, "_requests.html", {"requests": requests, "lodged": lodged})
 
 

@@ -1,28 +1,23 @@
-"""What the pages read from the Gate that it does not publish yet: an adapter, one place.
+"""What the pages read from the Gate about deployments and a person's requests: one place.
 
 * A deployment's public record (no key: anyone on site may read the notice, the retention
-  schedule, who runs it and where to complain). Read today through ``gate.get_deployment``
-  and ``gate.notice``, keeping only what the law makes public; when the Gate offers a public
-  read of deployments, only :func:`public_deployment` changes.
-* A person's own requests and their answers (``subject_requests``): read from the requests
-  table by the pseudonym that ``gate.subject_view`` returned, until the Gate has
-  ``subject_requests(access_code)``.
+  schedule, who runs it, their DPO and where to complain) is ``gate.public_deployment``; a
+  draft is not public yet, so it is neither listed nor shown.
+* A person's own requests and the operator's answers are ``gate.subject_requests(code)``:
+  the person's words are sealed under their own key, so only their access code reads them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
-
-from sqlalchemy import select
+from typing import Any, Final
 
 from facegate.consent.notices import LANGUAGES, REQUIRED_FIELDS
-from facegate.core import aware
-from facegate.errors import InvalidInput, NotFound
+from facegate.errors import NotFound
 from facegate.gate import Gate
-from facegate.storage import tables as t
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's marker, a keyword Babel extracts
@@ -34,6 +29,7 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's marker, a keyword Babel e
 FIELD_LABELS: Final = {
     "processor": N_("Who is responsible"),
     "contact": N_("How to reach them"),
+    "dpo": N_("Data protection officer"),
     "purpose": N_("Why your face is used"),
     "method": N_("How it works"),
     "data": N_("What is kept"),
@@ -58,7 +54,7 @@ AUTHORITIES: Final = {
     "us-wa": N_("the Washington State Attorney General"),
 }
 STATUS: Final = {
-    "active": N_("in use"),
+    "live": N_("in use"),
     "draft": N_("draft, not in use yet"),
     "ended": N_("ended"),
 }
@@ -80,12 +76,15 @@ class PublicDeployment:
     name: str
     status: str
     purpose: str
-    location_type: str
+    #: the kind of place, in words
+    place: str
     jurisdiction: str
     retention_days: int
     alternative: str
+    #: when the notice in force was published: the day the deployment went live, or its
+    #: notice last changed (the public record carries no registration date)
     created_at: datetime
-    #: the data protection officer's public contact: not recorded by the Gate yet
+    #: the operator's data protection officer, as the operator published it
     dpo: str | None
     authorities: tuple[str, ...]
     #: the regulator node's registration of this operator: not linked yet
@@ -111,38 +110,62 @@ def valid_id(deployment_id: str) -> str:
 
 
 def public_deployment(gate: Gate, deployment_id: str) -> PublicDeployment:
-    info = gate.get_deployment(valid_id(deployment_id))
-    notices = []
-    for language in LANGUAGES:
-        n = gate.notice(info.id, language=language)
-        if n.body.get("language") != language:
-            continue  # the notice has no text of its own in this language
-        fields = tuple((f, n.body[f]) for f in REQUIRED_FIELDS if n.body.get(f))
-        notices.append(PublicNotice(language, n.version, n.sha256, fields, n.body.get("plain", "")))
-    if not notices:
-        raise NotFound("this deployment has no published notice")
-    packs = info.jurisdiction.split("+")
+    """The deployment's public record; :class:`NotFound` for an unknown id or a draft."""
+    record = gate.public_deployment(valid_id(deployment_id))
+    notice, operator = _mapping(record["notice"]), _mapping(record["operator"])
+    schedule = _mapping(record["retention_schedule"])
+    packs = [str(p) for p in _sequence(record["jurisdiction"])]
+    notices = tuple(
+        _notice(language, notice, notice["languages"][language])
+        for language in LANGUAGES
+        if language in notice["languages"]
+    )
     return PublicDeployment(
-        id=info.id,
-        name=info.name,
-        status=info.status,
-        purpose=info.purpose,
-        location_type=info.location_type,
-        jurisdiction=info.jurisdiction,
-        retention_days=info.retention_days,
-        alternative=info.alternative,
-        created_at=info.created_at,
-        dpo=None,
+        id=str(record["id"]),
+        name=str(record["name"]),
+        status=str(record["status"]),
+        purpose=str(record["purpose"]),
+        place=str(record["place"]),
+        jurisdiction="+".join(packs),
+        retention_days=int(schedule["retention_days"]),
+        alternative=str(record["alternative"]),
+        created_at=datetime.fromisoformat(str(notice["published_at"])),
+        dpo=str(operator["dpo"]) if operator.get("dpo") else None,
         authorities=tuple(AUTHORITIES[p] for p in packs if p in AUTHORITIES),
         registration=None,
-        notices=tuple(notices),
+        notices=notices,
         sweep_minutes=gate.settings.retention_sweep_minutes,
     )
 
 
+def _mapping(value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):  # pragma: no cover - the Gate's record is fixed
+        raise TypeError(f"expected a mapping in the public record, not {type(value)}")
+    return value
+
+
+def _sequence(value: object) -> Sequence[object]:
+    if not isinstance(value, list | tuple):  # pragma: no cover - the Gate's record is fixed
+        raise TypeError(f"expected a list in the public record, not {type(value)}")
+    return value
+
+
+def _notice(language: str, notice: Mapping[str, Any], text: Mapping[str, Any]) -> PublicNotice:
+    fields = tuple((f, str(text[f])) for f in REQUIRED_FIELDS if text.get(f))
+    return PublicNotice(
+        language, int(notice["version"]), str(notice["sha256"]), fields, str(text.get("plain", ""))
+    )
+
+
 def public_deployments(gate: Gate) -> list[PublicDeployment]:
-    """Every deployment of the installation, newest last (their notices are public)."""
-    return [public_deployment(gate, d.id) for d in gate.list_deployments()]
+    """Every public deployment of the installation, oldest first; drafts are not public."""
+    found = []
+    for d in gate.list_deployments():
+        try:
+            found.append(public_deployment(gate, d.id))
+        except NotFound:
+            continue
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,28 +180,23 @@ class PersonRequest:
     answer: str
 
 
-def subject_requests(gate: Gate, pseudonym: str) -> list[PersonRequest]:
-    """The requests and complaints of the person with ``pseudonym`` (as ``subject_view``
-    returned it for their access code), newest first, with the operator's answers."""
-    if not isinstance(pseudonym, str) or not pseudonym:
-        raise InvalidInput("no pseudonym")
-    with gate.db.read() as s:
-        rows = s.scalars(
-            select(t.SubjectRequest)
-            .where(t.SubjectRequest.pseudonym == pseudonym)
-            .order_by(t.SubjectRequest.received_at.desc(), t.SubjectRequest.id)
-            .limit(200)
-        ).all()
-        return [
-            PersonRequest(
-                request_id=r.id,
-                kind=r.kind,
-                status=r.status,
-                received_at=aware(r.received_at),
-                due_at=aware(r.due_at),
-                answered_at=aware(r.answered_at) if r.answered_at else None,
-                text=r.text or "",
-                answer=r.reason if r.status != "open" else "",
-            )
-            for r in rows
-        ]
+def subject_requests(gate: Gate, access_code: str) -> list[PersonRequest]:
+    """The requests and complaints of the holder of ``access_code``, newest first, in their
+    own words, with the operator's answers."""
+    return [
+        PersonRequest(
+            request_id=str(r["request_id"]),
+            kind=str(r["kind"]),
+            status=str(r["status"]),
+            received_at=datetime.fromisoformat(str(r["received_at"])),
+            due_at=datetime.fromisoformat(str(r["due_at"])),
+            answered_at=_when(r["answered_at"]),
+            text=str(r["text"] or ""),
+            answer=str(r["reason"]) if r["status"] != "open" else "",
+        )
+        for r in gate.subject_requests(access_code)
+    ]
+
+
+def _when(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None

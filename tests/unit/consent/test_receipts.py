@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,9 @@ FACTS = ReceiptFacts(
     subject_pseudonym="ab" * 16,
     operator_name="Sunny Gardens",
     operator_contact="office@example.org",
+    operator_email="privacy@example.org",
+    operator_address="1 Garden Road, Shanghai",
+    operator_url="https://gate.example.org/",
     deployment_id="dep_1",
     purpose="Residents open the gate",
     jurisdiction="cn",
@@ -22,6 +26,7 @@ FACTS = ReceiptFacts(
     method="signed_form",
     given_at=datetime(2026, 1, 1, tzinfo=UTC),
     expires_at=None,
+    third_party_disclosure=False,
 )
 KANTARA = (
     "version",
@@ -50,6 +55,20 @@ def test_receipt_has_kantara_fields_and_verifies() -> None:
         "thirdPartyDisclosure",
     ):
         assert field in purpose
+    # Kantara v1.1 controller fields, and the disclosure as it really is
+    (controller,) = body["piiControllers"]  # type: ignore[misc]
+    assert controller == {
+        "piiController": "Sunny Gardens",
+        "contact": "office@example.org",
+        "address": "1 Garden Road, Shanghai",
+        "email": "privacy@example.org",
+        "piiControllerUrl": "https://gate.example.org/",
+        "onBehalf": False,
+    }
+    assert body["policyUrl"] == "https://gate.example.org/d/dep_1?notice=1"
+    assert purpose["thirdPartyDisclosure"] is False
+    shared = receipt_body(replace(FACTS, third_party_disclosure=True))
+    assert shared["services"][0]["purposes"][0]["thirdPartyDisclosure"] is True  # type: ignore[index]
     signed = sign_receipt(body, Ed25519PrivateKey.generate())
     assert verify_receipt(signed)["consentReceiptID"] == "con_1"
 
@@ -62,17 +81,21 @@ def test_tampered_receipt_fails() -> None:
 
 
 def test_notice_has_every_required_field_and_a_stable_hash() -> None:
-    body = NoticeDraft(
+    draft = NoticeDraft(
         processor="Sunny Gardens",
-        contact="",
+        contact="+86 21 5555 0100",
+        dpo="Li Wei, dpo@sunny.example",
         purpose="Open the gate",
         necessity="Cards get lost",
         retention_days=30,
         alternative="key card",
         location_type="residential_compound",
-    ).body()
+    )
+    body = draft.body()
     assert missing_fields(body) == []
     assert set(REQUIRED_FIELDS) <= body.keys()
     assert notice_hash(body) == notice_hash(dict(reversed(list(body.items()))))
     assert notice_hash(body) != notice_hash({**body, "purpose": "Sell data"})
     assert missing_fields({**body, "rights": " "}) == ["rights"]
+    # a notice without a contact is incomplete, never papered over
+    assert missing_fields(replace(draft, contact="").body()) == ["contact"]

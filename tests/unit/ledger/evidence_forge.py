@@ -135,6 +135,9 @@ class ForgedLog:
             subject_pseudonym=subject,
             operator_name="Gatekeepers Ltd",
             operator_contact="dpo@gatekeepers.test",
+            operator_email="dpo@gatekeepers.test",
+            operator_address="1 Gate Road",
+            operator_url="https://gatekeepers.test",
             deployment_id=deployment,
             purpose=PURPOSE,
             jurisdiction="cn",
@@ -143,6 +146,7 @@ class ForgedLog:
             method=method,
             given_at=T0 + timedelta(minutes=minutes),
             expires_at=expires,
+            third_party_disclosure=False,
         )
         return sign_receipt(receipt_body(facts), self.signer.private_key)
 

@@ -16,11 +16,12 @@ from facegate.consent.notices import (
     notice_hash,
     plain_of,
 )
-from facegate.policy.stored import document_facts
+from facegate.flows.facts import document_facts
 
 DRAFT = NoticeDraft(
     processor="Sunny Gardens",
     contact="privacy@sunny.example",
+    dpo="Li Wei, dpo@sunny.example",
     purpose="Residents open the gate by face",
     necessity="Key cards are lent and lost",
     retention_days=180,

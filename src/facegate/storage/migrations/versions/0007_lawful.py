@@ -71,6 +71,7 @@ def upgrade() -> None:
         "deployments",
         sa.Column("liveness", sa.Boolean(), server_default=sa.text("false"), nullable=False),
     )
+    op.add_column("deployments", sa.Column("notice_translations", sa.JSON(), nullable=True))
     op.add_column("pias", sa.Column("signed_by", sa.String(length=40), nullable=True))
     op.add_column("pias", sa.Column("signed_at", _DT, nullable=True))
     op.add_column("subjects", sa.Column("hold_ground", sa.String(length=40), nullable=True))
