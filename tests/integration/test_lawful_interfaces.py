@@ -26,7 +26,7 @@ def _out(proc: object) -> dict[str, object]:
 def test_the_command_line_asks_the_laws_questions(tmp_path: Path, faces_dir: Path) -> None:
     home = tmp_path / "h"
     fg(home, "init")
-    fg(home, "operator", "set", *sum((["--" + k, v] for k, v in OPERATOR.items()), []))
+    fg(home, "operator", "set", *[a for k, v in OPERATOR.items() for a in ("--" + k, v)])
     base = [
         "deployment", "create", "--name", "Gate", "--purpose", CN_SPEC["purpose"],
         "--location", "residential_compound", "--alternative", "key card",

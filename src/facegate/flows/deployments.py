@@ -34,8 +34,8 @@ from facegate.policy.registration import (
     Controller,
     check_capture,
     check_vocabulary,
-    obligation_notes,
     notice_draft,
+    obligation_notes,
     registration_facts,
 )
 from facegate.recognition import MODEL_VERSION
