@@ -179,3 +179,6 @@ def lfw(
         )
 
     _report(as_json, quick, keys, targets, rows, make)
+
+
+from facegate.cli import bench_pad as _bench_pad  # noqa: E402, F401  registers "bench pad"
