@@ -56,6 +56,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+app.add_typer(__import__("facegate.cli.custody").cli.custody.custody_app, name="custody")
 add_regulator_commands(app)  # regulator, link, orders
 
 
