@@ -33,9 +33,10 @@ from facegate.ledger.index_hasher import (
     DEFAULTS,
     DEPTH,
     RECORD_SIZE,
+    _bucket,
+    _chain,
     bucket_hash,
     bucket_of,
-    chain_next,
     keys_of_leaf,
 )
 from facegate.ledger.index_proofs import IndexProof, index_proof
@@ -62,10 +63,9 @@ class IndexState:
 
 
 def read_state(s: Session) -> IndexState:
-    row = s.execute(
-        select(t.LedgerIndexState.size, t.LedgerIndexState.root).where(
-            t.LedgerIndexState.id == _STATE_ID
-        )
+    conn = s.connection()
+    row = conn.exec_driver_sql(
+        f"SELECT size, root FROM ledger_index_state WHERE id = {_mark(conn)}", (_STATE_ID,)
     ).first()
     return IndexState(0, DEFAULTS[DEPTH]) if row is None else IndexState(row[0], bytes(row[1]))
 
@@ -130,26 +130,23 @@ class IndexStore:
                 advice="The next append files every entry the index has not taken in yet.",
             )
         want = state.root if size == state.size else signed_index_root(s, size)
+        bucket = bucket_of(key)
         with self._lock:
             shared = self._tree
             if shared is not None and shared.size > state.size:
                 base = _rebuild(s, state)  # an append of this process is in flight
+            elif size == state.size:  # the common case: read the path under the lock
+                base = self._synced(s, state)
+                records = _read_buckets(s, [bucket]).get(bucket, b"")
+                return _checked(index_proof(key, records, base), base.root, want)
             else:
                 base = self._synced(s, state).copy()
-        bucket = bucket_of(key)
         reverted = _revert(s, base, size, state.size) if size < state.size else {}
         if bucket in reverted:
             records = reverted[bucket]
         else:
             records = _read_buckets(s, [bucket]).get(bucket, b"")
-        proof = index_proof(key, records, base)
-        if base.root != want:
-            raise LedgerTampered(
-                f"the stored index at size {size} has root {base.root.hex()}, but the head "
-                f"signed at that size commits to {want.hex()}",
-                index=None,
-            )
-        return proof
+        return _checked(index_proof(key, records, base), base.root, want)
 
     def _synced(self, s: Session, state: IndexState) -> TopTree:
         """The shared tree, brought to ``state`` (call with the lock held)."""
@@ -160,6 +157,17 @@ class IndexStore:
             tree = _rebuild(s, state)
         self._tree = tree
         return tree
+
+
+def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
+    """A proof is handed out only from a tree whose root the head at its size signed."""
+    if root != want:
+        raise LedgerTampered(
+            f"the stored index at size {proof.size} has root {root.hex()}, but the head "
+            f"signed at that size commits to {want.hex()}",
+            index=None,
+        )
+    return proof
 
 
 # --- reading and writing rows ----------------------------------------------------------------
@@ -183,8 +191,8 @@ def _read_buckets(s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
     out: dict[int, bytes] = {}
     for lo in range(0, len(wanted), _CHUNK):
         chunk = tuple(wanted[lo : lo + _CHUNK])
-        for bucket, records in conn.exec_driver_sql(_in_sql(len(chunk), mark), chunk):
-            out[bucket] = bytes(records)
+        rows = conn.exec_driver_sql(_in_sql(len(chunk), mark), chunk).fetchall()
+        out.update((bucket, bytes(records)) for bucket, records in rows)
     return out
 
 
@@ -236,34 +244,52 @@ def _join(values: dict[bytes, bytes]) -> bytes:
     return b"".join(k + values[k] for k in sorted(values) if values[k] != _NO_HISTORY)
 
 
+def _find(records: bytes, key: bytes) -> tuple[int, bool]:
+    """Where ``key`` is, or would go, in sorted bucket records (binary search), and whether
+    it is there."""
+    lo, hi = 0, len(records) // RECORD_SIZE
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if records[mid * RECORD_SIZE : mid * RECORD_SIZE + HASH_SIZE] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    pos = lo * RECORD_SIZE
+    return pos, records[pos : pos + HASH_SIZE] == key
+
+
 def _file(s: Session, tree: TopTree, todo: Sequence[Filed], new_size: int) -> bytes:
-    """Apply the entries to the buckets, the tree and the tables; return the new root."""
+    """Apply the entries to the buckets, the tree and the tables; return the new root.
+
+    The hot path of a batch append: each key's record is found by binary search and spliced
+    in place (a bucket holds its records sorted), every hash is computed once."""
     groups: dict[bytes, list[tuple[int, bytes]]] = {}
     for index, leaf, keys in todo:
         for key in keys:
-            groups.setdefault(key, []).append((index, leaf))
-    stored = _read_buckets(s, {bucket_of(k) for k in groups})
-    maps: dict[int, dict[bytes, bytes]] = {}
-    for key in groups:
-        bucket = bucket_of(key)
-        if bucket not in maps:
-            records = stored.get(bucket, b"")
-            if bucket_hash(records) != tree.bucket_hash(bucket):
-                raise LedgerTampered(
-                    f"index bucket {bucket} does not hash to the value its tree holds",
-                    index=None,
-                )
-            maps[bucket] = _split(records)
+            if key in groups:
+                groups[key].append((index, leaf))
+            else:
+                groups[key] = [(index, leaf)]
+    buckets = {_bucket(k) for k in groups}
+    changed = _read_buckets(s, buckets)
+    for bucket in buckets:
+        changed.setdefault(bucket, b"")
+        if bucket_hash(changed[bucket]) != tree.bucket_hash(bucket):
+            raise LedgerTampered(
+                f"index bucket {bucket} does not hash to the value its tree holds", index=None
+            )
     undo: list[bytes] = []
     for key, items in groups.items():
-        values = maps[bucket_of(key)]
-        value = values.get(key, _NO_HISTORY)
+        bucket = _bucket(key)
+        records = changed[bucket]
+        pos, found = _find(records, key)
+        value = records[pos + HASH_SIZE : pos + RECORD_SIZE] if found else _NO_HISTORY
         undo.append(key + value)
         count, chain = int.from_bytes(value[:8], "big"), value[8:]
         for index, leaf in items:
-            chain = chain_next(chain, index, leaf)
-        values[key] = (count + len(items)).to_bytes(8, "big") + chain
-    changed = {b: _join(values) for b, values in maps.items()}
+            chain = _chain(chain, index, leaf)
+        record = key + (count + len(items)).to_bytes(8, "big") + chain
+        changed[bucket] = records[:pos] + record + records[pos + RECORD_SIZE if found else pos :]
     hashes = {b: bucket_hash(r) for b, r in changed.items()}
     tree.set_buckets(hashes)
     tree.size = new_size
