@@ -1,6 +1,6 @@
 """The Gate: facegate's safe, high-level object.
 
-    gate = Gate.open("~/.facegate")
+    gate = Gate.open("~/.facegate", create=True)   # create: make it if it is not there
     dep = gate.create_deployment(name="Lobby", purpose="Staff pass the turnstile by face",
                                  location="office", alternative="staff badge")
     gate.give_consent(dep.id, "alice")
@@ -64,6 +64,8 @@ from facegate.results import (
 )
 from facegate.storage import tables as t
 from facegate.storage.db import Database, make_engine, migrate
+from facegate.storage.home import prepare as prepare_home
+from facegate.storage.home import undo_on_failure
 from facegate.templates import MasterKey
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
@@ -79,11 +81,13 @@ class Gate:
         clock: Clock = utc_now,
         entropy: Entropy = system_entropy,
         engine: FaceEngine | None = None,
+        create: bool = False,
     ) -> None:
         self.settings = settings
         home = settings.home.expanduser()
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        keyring = Keyring.open(home, env_value=settings.master_key, entropy=entropy)
+        # only create=True makes a home or any part of one (storage/home.py says why)
+        fresh = prepare_home(home, settings.resolved_database_url(), create=create)
+        keyring = Keyring.open(home, env_value=settings.master_key, entropy=entropy, create=fresh)
         db = Database(make_engine(settings.resolved_database_url()))
         migrate(db.engine)
         ledger = LedgerStore(
@@ -110,13 +114,17 @@ class Gate:
         clock: Clock = utc_now,
         entropy: Entropy = system_entropy,
         engine: FaceEngine | None = None,
+        create: bool = False,
     ) -> Self:
-        """Open (creating on first use) the installation in ``home``."""
+        """Open the installation in ``home`` (``~`` expanded); with ``create``, make it if
+        it does not exist yet. Without ``create`` a missing home, key store or master key
+        is a :class:`ConfigError`; a failed ``create`` leaves no half-made home."""
         if settings is None:
             settings = load_settings(home=Path(home)) if home is not None else load_settings()
         elif home is not None:
-            settings = settings.model_copy(update={"home": Path(home)})
-        return cls(settings, clock=clock, entropy=entropy, engine=engine)
+            settings = settings.model_copy(update={"home": Path(home).expanduser()})
+        with undo_on_failure(settings.home.expanduser()):
+            return cls(settings, clock=clock, entropy=entropy, engine=engine, create=create)
 
     def close(self) -> None:
         self._core.db.dispose()

@@ -25,7 +25,7 @@ def _json(args: list[str], code: int = 0) -> dict[str, object]:
 
 def test_keys_commands(tmp_path: Path, face_engine: FaceEngine) -> None:
     home = tmp_path / "home"
-    with Gate.open(settings=Settings(home=home), engine=face_engine) as gate:
+    with Gate.open(settings=Settings(home=home), engine=face_engine, create=True) as gate:
         dep = gate.create_deployment(
             name="Lobby",
             purpose="Staff pass the lobby turnstile by face instead of a badge",

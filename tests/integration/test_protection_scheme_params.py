@@ -14,7 +14,7 @@ from facegate.templates import get_scheme
 
 
 def test_parameters_are_recorded_and_checked(settings: Settings, face_engine: FaceEngine) -> None:
-    with Gate.open(settings=settings, engine=face_engine) as gate:
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
         dep = gate.create_deployment(
             name="Lobby",
             purpose="Staff pass the lobby turnstile by face instead of a badge",

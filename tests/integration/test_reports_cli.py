@@ -15,6 +15,7 @@ def js(home: Path, *args: str) -> Any:
 
 def test_reports_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    fg(home, "init")  # only init makes a home
     dep = js(
         home,
         "deployment",
@@ -47,6 +48,7 @@ def test_reports_from_the_command_line(tmp_path: Path) -> None:
 
 def test_filing_and_incidents_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    fg(home, "init")  # only init makes a home
     js(
         home,
         "deployment",

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,8 +18,15 @@ from facegate.config import Settings, default_home, load_settings
 if TYPE_CHECKING:
     from facegate.gate import Gate
 
-out = Console()
-err = Console(stderr=True)
+def _console(stream: TextIO, *, stderr: bool = False) -> Console:
+    # Piped output (a file, grep, another program) is not wrapped or cut at 80 columns:
+    # with no terminal, lines and tables keep their full width.
+    wide = None if stream.isatty() else 10_000
+    return Console(stderr=stderr, width=wide, soft_wrap=wide is not None)
+
+
+out = _console(sys.stdout)
+err = _console(sys.stderr, stderr=True)
 
 Home = Annotated[
     Path | None,
@@ -54,10 +61,12 @@ def settings_for(home: Path | None) -> Settings:
 
 
 @contextmanager
-def gate_for(home: Path | None) -> Iterator[Gate]:
+def gate_for(home: Path | None, *, create: bool = False) -> Iterator[Gate]:
+    """The installation in ``home``; only ``create`` (``facegate init``) makes one, so a
+    mistyped ``--home`` is refused with advice instead of becoming a new, empty home."""
     from facegate.gate import Gate
 
-    with Gate.open(settings=settings_for(home)) as gate:
+    with Gate.open(settings=settings_for(home), create=create) as gate:
         yield gate
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from rich.console import Console
@@ -16,27 +15,24 @@ from facegate.gate import DEFAULT_OPERATOR, Gate
 DEMO_NAME = "Demo: residential compound gate"
 #: people enrolled in the demo deployment, with the photo each enrolls
 DEMO_PEOPLE = {
-    "obama": "knn/train/obama/obama.jpg",
-    "biden": "knn/train/biden/biden.jpg",
-    "kit_harington": "knn/train/kit_harington/john1.jpeg",
-    "rose_leslie": "knn/train/rose_leslie/img1.jpg",
-    "alex_lacamoire": "knn/train/alex_lacamoire/img1.jpg",
+    "obama": "obama.jpg",
+    "biden": "biden.jpg",
+    "kit_harington": "kit_harington.jpg",
+    "rose_leslie": "rose_leslie.jpg",
+    "alex_lacamoire": "alex_lacamoire.jpg",
 }
 
 
-def fixtures_dir() -> Path:
-    """The face_recognition fixtures: ``FACEGATE_FACES`` or ``shared/data/faces`` nearby."""
-    env = os.environ.get("FACEGATE_FACES")
-    candidates = [Path(env)] if env else []
-    for base in (Path.cwd(), Path(__file__).resolve()):
-        candidates += [p / "shared" / "data" / "faces" for p in (base, *base.parents)]
-    for faces in candidates:
-        if (faces / "fixtures").is_dir():
-            return faces / "fixtures"
-    raise ConfigError(
-        "the demo photos were not found",
-        advice="Set FACEGATE_FACES to the folder holding fixtures/ (../shared/data/faces).",
-    )
+def demo_photo(name: str) -> bytes:
+    """A demo photo shipped in the package (``facegate/demo``, credits in CREDITS.md), so the
+    demo runs wherever facegate is installed."""
+    try:
+        return (resources.files("facegate") / "demo" / name).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"the demo photo {name} is missing from the installed package",
+            advice="Reinstall facegate: pip install --force-reinstall facegate",
+        ) from exc
 
 
 def _say(console: Console | None, text: str) -> None:
@@ -50,7 +46,6 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
     key = gate.issue_api_key(DEFAULT_OPERATOR, label="demo").key
     if existing:
         return {"deployment_id": existing[0].id, "api_key": key, "enrolled": 0}
-    fixtures = fixtures_dir()
     dep = gate.create_deployment(
         name=DEMO_NAME,
         purpose="Residents open the compound gate with their face instead of a key card",
@@ -63,7 +58,7 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
         task = progress.add_task("enrolling demo residents", total=len(DEMO_PEOPLE))
         for person, photo in DEMO_PEOPLE.items():
             gate.give_consent(dep.id, person, notice_version=dep.notice_version)
-            gate.enroll(dep.id, person, (fixtures / photo).read_bytes())
+            gate.enroll(dep.id, person, demo_photo(photo))
             enrolled += 1
             progress.advance(task)
     _say(console, f"demo deployment [bold]{dep.id}[/] with {enrolled} enrolled residents")
@@ -72,16 +67,9 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
 
 def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
     """The lifecycle, step by step; returns what happened at each step."""
-    fixtures = fixtures_dir()
     photo = {
-        name: (fixtures / name).read_bytes()
-        for name in (
-            "obama.jpg",
-            "obama2.jpg",
-            "obama3.jpg",
-            "biden.jpg",
-            "Anthony_Hopkins_0001.jpg",
-        )
+        name: demo_photo(name)
+        for name in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "rose_leslie.jpg")
     }
     steps: list[dict[str, Any]] = []
 
@@ -91,7 +79,7 @@ def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
         for key, value in outcome.items():
             _say(console, f"     {key}: {value}")
 
-    with Gate.open(settings=settings) as gate:
+    with Gate.open(settings=settings, create=True) as gate:
         dep = gate.create_deployment(
             name="Demo: office lobby",
             purpose="Staff pass the lobby turnstile by face instead of a badge",
@@ -122,7 +110,7 @@ def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
         step("verify Joe's photo as Barack", {"decision": v.decision, "score": v.score})
         i = gate.identify(dep.id, photo["obama3.jpg"])
         step("identify a third photo of Barack", {"who": i.subject_ref, "score": i.score})
-        i = gate.identify(dep.id, photo["Anthony_Hopkins_0001.jpg"])
+        i = gate.identify(dep.id, photo["rose_leslie.jpg"])  # not enrolled here
         step("identify a stranger", {"who": i.decision, "score": i.score})
         w = gate.withdraw_consent(dep.id, "barack")
         step("Barack withdraws: templates erased, key destroyed", w.to_dict())

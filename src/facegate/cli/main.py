@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from facegate.cli.bench import bench_app
 from facegate.cli.common import (
@@ -72,7 +73,7 @@ def init(
     """Create the home directory: database, key store, master key, ledger."""
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with gate_for(home, create=True) as gate:
             result: dict[str, Any] = {"home": str(gate.settings.home), **gate.counts()}
             if demo:
                 from facegate.cli.demo import seed_demo
@@ -87,17 +88,31 @@ def init(
 @app.command()
 def serve(
     home: Home = None,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8088,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [env FACEGATE_API__HOST, 127.0.0.1]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [env FACEGATE_API__PORT, 8088]")] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate: serve HTTPS (with --tls-key)")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="load demo data first if empty")] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from facegate import logs
     from facegate.api.app import create_app
+    from facegate.api.serving import uvicorn_options
     from facegate.gate import Gate
 
-    gate = run(False, lambda: Gate.open(settings=settings_for(home)))
+    settings = run(False, lambda: settings_for(home))
+    options = run(
+        False,
+        lambda: uvicorn_options(settings, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key),
+    )
+    logs.configure(settings.api.log_format)
+    gate = run(False, lambda: Gate.open(settings=settings, create=demo))
     key = None
     if demo:
         from facegate.cli.demo import seed_demo
@@ -106,11 +121,12 @@ def serve(
         key = seeded.get("api_key")
     loaded = run(False, gate.warm)
     out.print(f"{loaded} protected templates loaded into the 1:N index")
-    out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
-    out.print(f"landing page: [bold]http://{host}:{port}/[/]")
+    scheme = "https" if "ssl_certfile" in options else "http"
+    out.print(f"facegate serving [bold]{scheme}://{options['host']}:{options['port']}[/]")
+    out.print(f"landing page: [bold]{scheme}://{options['host']}:{options['port']}/[/]")
     if key:
         out.print(f"demo operator API key: [bold]{key}[/]")
-    uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(gate), **options)
 
 
 @app.command()
@@ -222,7 +238,9 @@ def deployment_list(home: Home = None, as_json: Json = False) -> None:
     rows = run(as_json, act)
 
     def human() -> None:
-        table = Table("id", "name", "location", "jurisdiction", "threshold")
+        # ids are what people copy into the next command: never cut or wrapped
+        table = Table(Column("id", no_wrap=True, overflow="ignore"), "name", "location",
+                      "jurisdiction", "threshold")
         for d in rows:
             table.add_row(
                 d["id"], d["name"], d["location_type"], d["jurisdiction"], str(d["threshold"])

@@ -21,7 +21,7 @@ def store(tmp_path: Path) -> Iterator[tuple[Gate, str, dict[str, bytes]]]:
     """A store with 40 subjects of one template each: #0's key is destroyed (shredded),
     #1's template has expired; plus one template of another deployment."""
     rng = np.random.default_rng(8)
-    with Gate.open(tmp_path / "home") as gate:
+    with Gate.open(tmp_path / "home", create=True) as gate:
         deps = [
             gate.create_deployment(
                 name=name,
