@@ -16,6 +16,7 @@ Time (``clock``) and randomness (``entropy``) are injectable so tests can be exa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -123,7 +124,8 @@ class Gate:
             settings = load_settings(home=Path(home)) if home is not None else load_settings()
         elif home is not None:
             settings = settings.model_copy(update={"home": Path(home).expanduser()})
-        with undo_on_failure(settings.home.expanduser()):
+        undo = undo_on_failure(settings.home.expanduser()) if create else nullcontext()
+        with undo:
             return cls(settings, clock=clock, entropy=entropy, engine=engine, create=create)
 
     def close(self) -> None:

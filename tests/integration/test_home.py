@@ -150,6 +150,22 @@ def test_tilde_is_expanded_and_a_failed_init_leaves_nothing(
     assert not (tmp_path / "new").exists()
 
 
+def test_a_failed_init_in_an_existing_folder_removes_only_what_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "notes.txt").write_text("the operator's own file")
+
+    def broken(_engine: object) -> None:
+        raise ConfigError("the migration failed half-way")
+
+    monkeypatch.setattr("facegate.gate.migrate", broken)
+    with pytest.raises(ConfigError, match="half-way"):
+        Gate.open(home, create=True)
+    assert sorted(p.name for p in home.iterdir()) == ["notes.txt"]
+
+
 def _modes(home: Path) -> dict[str, int]:
     found = {".": stat.S_IMODE(home.stat().st_mode)}
     for root, dirs, files in os.walk(home):

@@ -103,22 +103,21 @@ def prepare(home: Path, database_url: str, *, create: bool) -> bool:
 @contextlib.contextmanager
 def undo_on_failure(home: Path) -> Iterator[None]:
     """Remove what the body made in ``home`` if it fails: a failed ``init`` leaves no
-    half-made home. Files that were there before are never touched."""
+    half-made home. Only whole files it created go (a database with its journal files);
+    nothing that was there before is touched, not even a journal beside an old database."""
     existed = home.exists()
-    watched = [
-        home / name
-        for base in (DATABASE_FILE, KEYSTORE_FILE, _MASTER_KEY_PREFIX)
-        for name in (base, *(base + side for side in _SQLITE_SIDE))
-    ]
-    before = {p for p in watched if p.exists()} if existed else set()
+    parts = [home / name for name in (DATABASE_FILE, KEYSTORE_FILE, _MASTER_KEY_PREFIX)]
+    before = {p for p in parts if p.exists()} if existed else set()
     try:
         yield
     except BaseException:
         if not existed:
             shutil.rmtree(home, ignore_errors=True)
         else:
-            for path in watched:
-                if path not in before:
+            for part in parts:
+                if part in before:
+                    continue
+                for path in (part, *(Path(f"{part}{side}") for side in _SQLITE_SIDE)):
                     with contextlib.suppress(OSError):
                         path.unlink()
         raise
