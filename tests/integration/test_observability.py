@@ -218,6 +218,16 @@ def test_serve_reads_the_port_from_the_environment_and_speaks_tls(tmp_path: Path
                 time.sleep(0.5)
         assert answer is not None and answer.status_code == 200, proc.stderr and proc.stderr.read()
         assert "x-request-id" in answer.headers
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; serve must not, so a
+        # client on this machine cannot get a fresh rate-limit window per forged address
+        statuses = [
+            httpx.get(
+                f"https://127.0.0.1:{port}/v1/subject/me", verify=False, timeout=10,
+                headers={"X-Access-Code": f"guess-{i}", "X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i in range(12)
+        ]
+        assert statuses[-1] == 429, statuses
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=60)
