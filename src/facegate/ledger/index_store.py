@@ -180,20 +180,32 @@ def _mark(conn: Connection) -> str:
 @lru_cache(maxsize=16)
 def _in_sql(n: int, mark: str) -> str:
     marks = ", ".join([mark] * n)
-    return f"SELECT bucket, records FROM ledger_index_buckets WHERE bucket IN ({marks})"
+    return f"SELECT bucket, records, hash FROM ledger_index_buckets WHERE bucket IN ({marks})"
+
+
+def _stored(s: Session, buckets: Iterable[int]) -> dict[int, tuple[bytes, bytes]]:
+    """Stored (records, hash) of the given buckets (empty buckets are absent).
+
+    Read through the driver's own cursor: an append reads a row per key it files, and
+    SQLAlchemy's row objects would cost more than the query."""
+    conn = s.connection()
+    mark = _mark(conn)
+    wanted = sorted(set(buckets))
+    out: dict[int, tuple[bytes, bytes]] = {}
+    cursor = conn.connection.cursor()
+    try:
+        for lo in range(0, len(wanted), _CHUNK):
+            chunk = tuple(wanted[lo : lo + _CHUNK])
+            cursor.execute(_in_sql(len(chunk), mark), chunk)
+            out.update((b, (bytes(r), bytes(h))) for b, r, h in cursor.fetchall())
+    finally:
+        cursor.close()
+    return out
 
 
 def _read_buckets(s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
     """Stored records of the given buckets (empty buckets are absent)."""
-    conn = s.connection()
-    mark = _mark(conn)
-    wanted = sorted(set(buckets))
-    out: dict[int, bytes] = {}
-    for lo in range(0, len(wanted), _CHUNK):
-        chunk = tuple(wanted[lo : lo + _CHUNK])
-        rows = conn.exec_driver_sql(_in_sql(len(chunk), mark), chunk).fetchall()
-        out.update((bucket, bytes(records)) for bucket, records in rows)
-    return out
+    return {b: records for b, (records, _) in _stored(s, buckets).items()}
 
 
 def _write(
@@ -201,21 +213,26 @@ def _write(
 ) -> None:
     conn = s.connection()
     m = _mark(conn)
-    if buckets:
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_index_buckets (bucket, records, hash) VALUES ({m}, {m}, {m}) "
-            "ON CONFLICT (bucket) DO UPDATE SET records = excluded.records, hash = excluded.hash",
-            [(b, r, h) for b, (r, h) in buckets.items()],
+    cursor = conn.connection.cursor()  # the driver's: one row per key filed, see _stored
+    try:
+        if buckets:
+            cursor.executemany(
+                f"INSERT INTO ledger_index_buckets (bucket, records, hash) VALUES ({m}, {m}, {m})"
+                " ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
+                " hash = excluded.hash",
+                [(b, r, h) for b, (r, h) in buckets.items()],
+            )
+        if undo:
+            cursor.execute(
+                f"INSERT INTO ledger_index_undo (size, records) VALUES ({m}, {m})", (size, undo)
+            )
+        cursor.execute(
+            f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
+            "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
+            (_STATE_ID, size, root),
         )
-    if undo:
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_index_undo (size, records) VALUES ({m}, {m})", (size, undo)
-        )
-    conn.exec_driver_sql(
-        f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
-        "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
-        (_STATE_ID, size, root),
-    )
+    finally:
+        cursor.close()
 
 
 def _unfiled(s: Session, start: int, end: int) -> list[Filed]:
@@ -271,13 +288,17 @@ def _file(s: Session, tree: TopTree, todo: Sequence[Filed], new_size: int) -> by
             else:
                 groups[key] = [(index, leaf)]
     buckets = {_bucket(k) for k in groups}
-    changed = _read_buckets(s, buckets)
+    stored = _stored(s, buckets)
+    changed: dict[int, bytes] = {}
     for bucket in buckets:
-        changed.setdefault(bucket, b"")
-        if bucket_hash(changed[bucket]) != tree.bucket_hash(bucket):
+        # The records themselves are rehashed: altered records (whatever their hash column
+        # says) must not be extended and signed.
+        records = stored.get(bucket, (b"", b""))[0]
+        if bucket_hash(records) != tree.bucket_hash(bucket):
             raise LedgerTampered(
                 f"index bucket {bucket} does not hash to the value its tree holds", index=None
             )
+        changed[bucket] = records
     undo: list[bytes] = []
     for key, items in groups.items():
         bucket = _bucket(key)
