@@ -236,7 +236,7 @@ def build_store(home: Path, n: int, rng: np.random.Generator, say: Callable[[str
     from facegate.storage import tables as tb
 
     start = time.perf_counter()
-    with Gate.open(home) as gate:
+    with Gate.open(home, create=True) as gate:
         dep = gate.create_deployment(
             name="Bench",
             purpose="Staff pass the turnstile by face",

@@ -53,7 +53,7 @@ from facegate.evaluation.report import (  # noqa: E402
     attack_targets,
     evaluate,
 )
-from facegate.evaluation.runs import default_names, embedder  # noqa: E402
+from facegate.evaluation.runs import default_names, embedder, with_he  # noqa: E402
 from facegate.evaluation.sketch import codebook_bits, sketch_figures  # noqa: E402
 
 FOLDER_SETS = ("orl", "faces94", "celebrities")
@@ -82,12 +82,20 @@ def folder_set(faces: Path, name: str, cache: EmbeddingCache) -> Comparisons:
     return datasets.folder_comparisons(name, photos, cache.embed(photos.paths))
 
 
-def lfw_format(faces: Path, cache: EmbeddingCache, work: Path, per_fold: int) -> Comparisons:
-    sources = [faces / n for n in FOLDER_SETS] + [faces / "fixtures" / "knn" / "train"]
+#: biohash-v2 was tuned on in_the_wild and orl only; these people were never looked at
+HELD_OUT = ("faces94", "celebrities")
+
+
+def lfw_format(
+    faces: Path, cache: EmbeddingCache, work: Path, per_fold: int, held_out: bool = False
+) -> Comparisons:
+    names = HELD_OUT if held_out else FOLDER_SETS
+    sources = [faces / n for n in names] + [faces / "fixtures" / "knn" / "train"]
     pairs_file = datasets.write_lfw_fixture(sources, work, folds=10, per_fold=per_fold, seed=0)
     pairs = datasets.read_lfw_pairs(pairs_file, work)
     embedded = cache.embed(datasets.lfw_photos(pairs).paths)
-    return datasets.lfw_comparisons("lfw-format (shared sets)", pairs, embedded)
+    label = "lfw-heldout (faces94, celebrities, knn)" if held_out else "lfw-format (shared sets)"
+    return datasets.lfw_comparisons(label, pairs, embedded)
 
 
 def _pct(v: float | None) -> str:
@@ -251,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="end with one JSON object")
     ap.add_argument("--faces", type=Path, default=default_faces())
     ap.add_argument("--cache", type=Path, help="embedding cache (.npz)")
-    ap.add_argument("--sets", default="in_the_wild,orl,faces94,celebrities,lfw")
+    ap.add_argument("--sets", default="in_the_wild,orl,faces94,celebrities,lfw,lfw-heldout")
+    ap.add_argument("--he", action="store_true", help="also the encrypted mode (TenSEAL)")
     args = ap.parse_args(argv)
     out = sys.stderr if args.json else sys.stdout
     print(f"$ {shlex.join(['python', 'bench/protection.py', *(argv or sys.argv[1:])])}", file=out)
@@ -266,12 +275,14 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             if name == "in_the_wild":
                 data = in_the_wild(args.faces, cache)
-            elif name == "lfw":
-                data = lfw_format(args.faces, cache, Path(tmp) / "lfw", 30 if args.quick else 100)
+            elif name in ("lfw", "lfw-heldout"):
+                per_fold = 30 if args.quick else 100
+                held = name == "lfw-heldout"
+                data = lfw_format(args.faces, cache, Path(tmp) / name, per_fold, held)
             else:
                 data = folder_set(args.faces, name, cache)
             cache.save()
-            report = evaluate(data, schemes, options)
+            report = with_he(evaluate(data, schemes, options), data, args.he)
             reports.append(report)
             sets.append(data)
             print(

@@ -114,8 +114,16 @@ class Reference:
 
 def run_face_recognition(paths: list[Path]) -> tuple[float, float, list[Reference]]:
     """Wall and CPU seconds of face_recognition over ``paths``, and what it found."""
-    import face_recognition
-    from face_recognition import api
+    try:
+        import face_recognition
+        from face_recognition import api
+    except ImportError:
+        raise SystemExit(
+            "bench/throughput.py compares facegate with face_recognition, which is not "
+            "installed. Install it beside dlib-bin, without its own dlib (which would be built "
+            "from source):\n  pip install '.[bench]'\n  pip install --no-deps "
+            "face-recognition-ng"
+        ) from None
 
     real = api._raw_face_locations
     seen: list[Any] = []
@@ -180,7 +188,7 @@ def run_gate(paths: list[Path], engine: FaceEngine) -> dict[str, Any]:
 
     with (
         tempfile.TemporaryDirectory(prefix="fg-bench-gate-") as tmp,
-        Gate.open(Path(tmp) / "home", engine=engine) as gate,
+        Gate.open(Path(tmp) / "home", engine=engine, create=True) as gate,
     ):
         dep = gate.create_deployment(
             name="Bench",

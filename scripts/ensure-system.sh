@@ -3,7 +3,8 @@
 # and HarfBuzz's subsetter (makes PDF rendering ~6x faster); Chromium for the web pages' tests. Installs only what is missing.
 set -euo pipefail
 need=()
-for pkg in fonts-noto-cjk libharfbuzz-subset0 chromium; do  # chromium: the browser tests
+# chromium: the browser tests; golang-go + golang-golang-x-mod-dev: the ledger's Go interop test
+for pkg in fonts-noto-cjk libharfbuzz-subset0 chromium golang-go golang-golang-x-mod-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -5,12 +5,13 @@ Nested values use a double underscore, e.g. ``FACEGATE_RECOGNITION__MIN_FACE_PX=
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from facegate.errors import ConfigError
 from facegate.templates.scheme import DEFAULT_SCHEME, get_scheme
@@ -32,6 +33,18 @@ class RecognitionSettings(BaseModel):
     min_face_px: int = Field(60, description="smallest face side accepted for enrollment")
     detect_upsample: int = Field(1, ge=0, le=2, description="dlib HOG upsampling passes")
     work_side: int = Field(1600, description="photos are shrunk to this side before detection")
+    decode_pixels: int = Field(
+        16_000_000,
+        ge=1_000_000,
+        description="larger photos are decoded reduced (JPEG in the decoder) to at most this "
+        "many pixels: detection needs one megapixel, alignment a face of a few hundred pixels",
+    )
+    decode_budget_mb: int = Field(
+        512, ge=64, description="decoded pixels held by all requests of a process at once"
+    )
+    decode_wait_s: float = Field(
+        15.0, ge=0, description="how long a decode waits for the budget before a 503"
+    )
 
 
 class TemplateSettings(BaseModel):
@@ -54,8 +67,39 @@ class LedgerSettings(BaseModel):
 
 
 class ApiSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 8088
+    host: str = Field("127.0.0.1", description="address 'facegate serve' listens on")
+    port: int = Field(8088, ge=1, le=65535, description="port 'facegate serve' listens on")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="reverse proxies whose X-Forwarded-For is believed: addresses or "
+        "networks, comma-separated (e.g. 127.0.0.1,10.0.0.0/8); none by default",
+    )
+    subject_rate_per_address: int = Field(
+        10, ge=1, description="subject-route requests per minute from one client address"
+    )
+    subject_rate_per_code: int = Field(
+        10, ge=1, description="subject-route requests per minute with one access code"
+    )
+    tls_cert: Path | None = Field(None, description="PEM certificate: serve HTTPS directly")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="'facegate serve' logs: one JSON object a line, or plain text"
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+        return value
 
 
 class Settings(BaseSettings):
@@ -79,6 +123,11 @@ class Settings(BaseSettings):
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, home: Path) -> Path:
+        return home.expanduser()  # "~/.facegate" must not become a folder named "~"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -165,3 +165,11 @@ class LedgerTampered(LedgerError):
 
 class ConfigError(FacegateError):
     code = "config_error"
+
+
+class Busy(FacegateError):
+    """The service is at capacity for now (e.g. decoding many large photos at once); nothing
+    was changed, and the same request may simply be retried."""
+
+    code = "busy"
+    default_advice = "Retry in a few seconds."

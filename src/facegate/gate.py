@@ -17,6 +17,7 @@ Time (``clock``) and randomness (``entropy``) are injectable so tests can be exa
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -71,6 +72,8 @@ from facegate.results import (
 )
 from facegate.specs import ConsentTerms, DeploymentSpec, OperatorProfile, PiaAnswers, build
 from facegate.storage.db import Database, make_engine, migrate
+from facegate.storage.home import prepare as prepare_home
+from facegate.storage.home import undo_on_failure
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
@@ -86,11 +89,13 @@ class Gate(LedgerMethods, KeyMethods):
         clock: Clock = utc_now,
         entropy: Entropy = system_entropy,
         engine: FaceEngine | None = None,
+        create: bool = False,
     ) -> None:
         self.settings = settings
         home = settings.home.expanduser()
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        keyring = Keyring.open(home, env_value=settings.master_key, entropy=entropy)
+        # only create=True makes a home or any part of one (storage/home.py says why)
+        fresh = prepare_home(home, settings.resolved_database_url(), create=create)
+        keyring = Keyring.open(home, env_value=settings.master_key, entropy=entropy, create=fresh)
         db = Database(make_engine(settings.resolved_database_url()))
         migrate(db.engine)
         ledger = LedgerStore(
@@ -108,9 +113,6 @@ class Gate(LedgerMethods, KeyMethods):
         )
         operators.ensure_local_operator(self._core)
         self._actor = operators.owner(self._core)
-        for path in home.iterdir():  # the database files SQLite just made, and any other
-            if path.is_file():
-                path.chmod(0o600)
 
     @classmethod
     def open(
@@ -121,13 +123,18 @@ class Gate(LedgerMethods, KeyMethods):
         clock: Clock = utc_now,
         entropy: Entropy = system_entropy,
         engine: FaceEngine | None = None,
+        create: bool = False,
     ) -> Self:
-        """Open (creating on first use) the installation in ``home``."""
+        """Open the installation in ``home`` (``~`` expanded); with ``create``, make it if
+        it does not exist yet. Without ``create`` a missing home, key store or master key
+        is a :class:`ConfigError`; a failed ``create`` leaves no half-made home."""
         if settings is None:
             settings = load_settings(home=Path(home)) if home is not None else load_settings()
         elif home is not None:
-            settings = settings.model_copy(update={"home": Path(home)})
-        return cls(settings, clock=clock, entropy=entropy, engine=engine)
+            settings = settings.model_copy(update={"home": Path(home).expanduser()})
+        undo = undo_on_failure(settings.home.expanduser()) if create else nullcontext()
+        with undo:
+            return cls(settings, clock=clock, entropy=entropy, engine=engine, create=create)
 
     def close(self) -> None:
         self._core.db.dispose()

@@ -88,27 +88,30 @@ class Keyring:
         env_value: str | None,
         entropy: Entropy,
         previous_env_value: str | None = None,
+        create: bool = False,
     ) -> Keyring:
         """The keyring of the installation in ``home``.
 
-        The old master key of a rotation in progress is read from ``master.key.previous``
-        and from ``previous_env_value`` (default: ``$FACEGATE_PREVIOUS_MASTER_KEY``).
+        The master key and the key store must exist unless ``create`` (a new installation,
+        see :mod:`facegate.storage.home`): a missing or damaged one is a
+        :class:`ConfigError`, never replaced by a new, empty one. The old master key of a
+        rotation in progress is read from ``master.key.previous`` and from
+        ``previous_env_value`` (default: ``$FACEGATE_PREVIOUS_MASTER_KEY``).
         """
-        from facegate.storage.db import create_keystore, make_engine
+        from facegate.storage.db import open_keystore
+        from facegate.storage.home import KEYSTORE_FILE
 
-        master = MasterKey.load_or_create(
-            home / keys.MASTER_KEY_FILENAME, env_value=env_value, entropy=entropy
-        )
+        path = home / keys.MASTER_KEY_FILENAME
+        if create:
+            master = MasterKey.load_or_create(path, env_value=env_value, entropy=entropy)
+        else:
+            master = MasterKey.load(path, env_value=env_value)
         if previous_env_value is None:
             previous_env_value = os.environ.get(PREVIOUS_ENV) or None
         previous = _key_files(home, PREVIOUS_SUFFIX, NEXT_SUFFIX)
         if previous_env_value:
             previous.append(MasterKey.from_base64(previous_env_value))
-        # Its own SQLite file with a rollback journal, not WAL: once a key is destroyed no
-        # earlier copy of its page lingers in a log file beside the database.
-        engine = make_engine(f"sqlite:///{home / 'keys.db'}", wal=False)
-        create_keystore(engine)
-        db = Database(engine)
+        db = open_keystore(home / KEYSTORE_FILE, create=create)
         return cls(
             master, KeyStore(db), entropy=entropy, previous=previous, home=home, keystore_db=db
         )
@@ -198,6 +201,13 @@ class Keyring:
         """The ledger key, made on first use and stored only wrapped by the master key."""
         with db.transaction() as s:
             row = s.get(t.Meta, LEDGER_KEY)
+            if row is None and s.scalar(select(t.LedgerEntry.idx).limit(1)) is not None:
+                # a new key would sign a ledger whose earlier heads it never signed
+                raise ConfigError(
+                    "the ledger has entries but its signing key is missing from the database",
+                    advice="The database was altered or partly restored: restore it whole "
+                    "from your backup.",
+                )
             if row is None:
                 raw = keys.new_key(self._entropy)
                 s.add(t.Meta(key=LEDGER_KEY, value=self.wrap_with_master(raw, context=LEDGER_KEY)))

@@ -58,13 +58,15 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def gate(settings: Settings, face_engine: FaceEngine) -> Iterator[Gate]:
-    with Gate.open(settings=settings, engine=face_engine) as g:
+    with Gate.open(settings=settings, engine=face_engine, create=True) as g:
         yield g
 
 
 @pytest.fixture
 def sqlite_gate(tmp_path: Path, face_engine: FaceEngine) -> Iterator[Gate]:
-    with Gate.open(settings=Settings(home=tmp_path / "home"), engine=face_engine) as g:
+    with Gate.open(
+        settings=Settings(home=tmp_path / "home"), engine=face_engine, create=True
+    ) as g:
         yield g
 
 

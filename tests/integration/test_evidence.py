@@ -113,7 +113,7 @@ def test_receipts_brought_by_a_person_are_checked(gate: Gate, tmp_path: Path) ->
     forged["receipt"]["purpose"] = "anything"
     with pytest.raises(InvalidInput, match="signature"):
         gate.export_evidence(pseudonym=pseudonym, receipts=[forged])
-    with Gate.open(tmp_path / "other") as other:
+    with Gate.open(tmp_path / "other", create=True) as other:
         other_dep = _deployment(other)
         alien = consent(other, other_dep, "frank").receipt
     with pytest.raises(InvalidInput, match="not signed by this operator"):
@@ -140,7 +140,7 @@ def fg(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_export_and_offline_verify(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    with Gate.open(home) as gate:
+    with Gate.open(home, create=True) as gate:
         dep = _deployment(gate)
         receipt = consent(gate, dep, "heidi")
         key = gate.ledger_key()
@@ -194,7 +194,7 @@ def test_cli_flags_an_unlawful_bundle_with_exit_4(tmp_path: Path) -> None:
 
 def test_cli_ledger_proofs(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    with Gate.open(home) as gate:
+    with Gate.open(home, create=True) as gate:
         dep = _deployment(gate)
         consent(gate, dep, "ivan")
         size = gate.inclusion_proof(0).size

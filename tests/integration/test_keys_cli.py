@@ -26,7 +26,7 @@ def _json(args: list[str], code: int = 0) -> dict[str, object]:
 
 def test_keys_commands(tmp_path: Path, face_engine: FaceEngine) -> None:
     home = tmp_path / "home"
-    with Gate.open(settings=Settings(home=home), engine=face_engine) as gate:
+    with Gate.open(settings=Settings(home=home), engine=face_engine, create=True) as gate:
         dep = live(gate, name="Lobby").id
         consent(gate, dep, "alice")
     h = ["--home", str(home), "--json"]

@@ -224,7 +224,7 @@ def test_another_process_drops_its_gallery_after_a_revocation(
     """Two Gates on one home stand for two processes (an API worker and the CLI): after the
     CLI revokes the key and a person re-enrolls, the worker's next search reloads."""
     settings = Settings(home=tmp_path / "home")
-    with Gate.open(settings=settings, engine=face_engine) as worker:
+    with Gate.open(settings=settings, engine=face_engine, create=True) as worker:
         dep = _deployment(worker)
         consent(worker, dep, "alice")
         worker.enroll(dep, "alice", photo("fixtures/obama.jpg"))

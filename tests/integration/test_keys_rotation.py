@@ -63,7 +63,7 @@ def test_rotation_rewraps_everything_and_keeps_serving(
     settings: Settings, face_engine: FaceEngine, photo: Photo
 ) -> None:
     home = settings.home
-    with Gate.open(settings=settings, engine=face_engine) as gate:
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
         deps = [_deployment(gate, "Lobby"), _deployment(gate, "Garage")]
         consent(gate, deps[0], "alice")
         gate.enroll(deps[0], "alice", photo("fixtures/obama.jpg"))
@@ -167,7 +167,7 @@ def test_env_keys_roll_with_the_previous_key_accepted(
     old, new = MasterKey.generate(), MasterKey.generate()
     home = tmp_path / "home"
     with Gate.open(
-        settings=Settings(home=home, master_key=old.to_base64()), engine=face_engine
+        settings=Settings(home=home, master_key=old.to_base64()), engine=face_engine, create=True
     ) as g:
         dep = _deployment(g)
     # The operator restarts with the new key current and the old one still accepted ...

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
+from cli_runner import fg
 from lawful import consent, live
 from sqlalchemy import delete, select, update
 
@@ -158,3 +160,19 @@ def test_an_altered_index_is_caught(gate: Gate) -> None:
         bucket.records = bucket.records[:-72]  # a key's history dropped from the index
     report = gate.verify_ledger()
     assert not report.ok and "index bucket" in report.problem
+
+
+def test_the_cli_names_the_retagged_entry_and_the_missing_head(sqlite_gate: Gate) -> None:
+    gate, home = sqlite_gate, sqlite_gate.settings.home
+    _populated(gate)
+    with gate.db.transaction() as s:
+        last = s.scalar(select(t.LedgerHead.size).order_by(t.LedgerHead.size.desc()))
+        s.execute(delete(t.LedgerHead).where(t.LedgerHead.size == last))
+    proc = fg(home, "ledger", "verify", ok=False)
+    assert proc.returncode == 7
+    assert f"no signed head at size {last} (it is the ledger's current size)" in proc.stderr
+    with gate.db.transaction() as s:
+        s.execute(update(t.LedgerEntry).where(t.LedgerEntry.idx == 3).values(subject="x"))
+    proc = fg(home, "ledger", "verify", "--json", ok=False)
+    assert proc.returncode == 7
+    assert "at entry 3: entry 3: the subject column holds 'x'" in json.loads(proc.stdout)["message"]

@@ -11,6 +11,7 @@ from cli_runner import CN_ARGS, draft, fg, live, sign
 
 def test_explain_the_rules_behind_a_deployment_and_a_refusal(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    fg(home, "init")  # only init makes a home
     dep = draft(home)
     assert any("pia sign" in n for n in dep["notes"])
     why = json.loads(fg(home, "policy", "explain", dep["event_id"], "--json").stdout)
@@ -68,6 +69,7 @@ def test_explain_a_rule_and_list_packs(tmp_path: Path) -> None:
         "ind-2019",
         "standards",  # the baseline every deployment is held to
     }
+    fg(tmp_path / "home", "init")  # only init makes a home
     missing = fg(tmp_path / "home", "policy", "explain", "evt_nope", ok=False)
     assert missing.returncode == 5 and "no ledger event" in missing.stderr
     unknown = fg(None, "policy", "explain", "CN-FR-99", ok=False)

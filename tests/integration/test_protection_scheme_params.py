@@ -15,7 +15,7 @@ from facegate.templates import get_scheme
 
 
 def test_parameters_are_recorded_and_checked(settings: Settings, face_engine: FaceEngine) -> None:
-    with Gate.open(settings=settings, engine=face_engine) as gate:
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
         dep = live(gate, name="Lobby").id
         with gate.db.read() as s:
             row = s.get(t.Deployment, dep)

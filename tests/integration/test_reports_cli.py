@@ -15,6 +15,7 @@ def js(home: Path, *args: str) -> Any:
 
 def test_reports_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    fg(home, "init")  # only init makes a home
     dep = live(
         home,
         "--name",
@@ -41,6 +42,7 @@ def test_reports_from_the_command_line(tmp_path: Path) -> None:
 
 def test_filing_and_incidents_from_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    fg(home, "init")  # only init makes a home
     live(home, "--name", "North gate")
     status = js(home, "filing", "status")
     assert (status["people"], status["required"], status["threshold"]) == (0, False, 100_000)

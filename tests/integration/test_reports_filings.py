@@ -47,7 +47,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def timed_gate(settings: Settings, face_engine: FaceEngine, clock: Clock) -> Iterator[Gate]:
-    with Gate.open(settings=settings, engine=face_engine, clock=clock) as g:
+    with Gate.open(settings=settings, engine=face_engine, clock=clock, create=True) as g:
         yield g
 
 

@@ -30,7 +30,7 @@ class Clock:
 def clocked(tmp_path: Path, face_engine: FaceEngine) -> Iterator[tuple[Gate, Clock]]:
     clock = Clock()
     with Gate.open(
-        settings=Settings(home=tmp_path / "home"), clock=clock, engine=face_engine
+        settings=Settings(home=tmp_path / "home"), clock=clock, engine=face_engine, create=True
     ) as gate:
         yield gate, clock
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from lawful import consent, live
 from web_client import XSS, client, csrf
 
-from facegate.api.ratelimit import RateLimiter
+from facegate.api.ratelimit import SubjectLimiter
 from facegate.gate import Gate
 from facegate.ledger.evidence_verify import verify_bundle
 
@@ -136,7 +136,7 @@ def test_signing_in_starts_a_new_session_id(sqlite_gate: Gate, photo: Photo) -> 
 
 def test_bad_codes_are_clear_errors_and_rate_limited(sqlite_gate: Gate) -> None:
     c = client(sqlite_gate)
-    c.app.state.subject_limiter = RateLimiter(rate=3, per=60.0)  # type: ignore[attr-defined]
+    c.app.state.subject_limiter = SubjectLimiter(per_address=(3, 60.0))  # type: ignore[attr-defined]
     token = csrf(c.get("/portal").text)
     assert c.post("/portal/open", data={"csrf_token": token, "code": " "}).status_code == 400
     wrong = c.post("/portal/open", data={"csrf_token": token, "code": "AAAAA-BBBBB-CCCCC-DDDDD"})

@@ -10,9 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from facegate import __version__, web
-from facegate.api import errors
+from facegate.api import errors, metrics
 from facegate.api.limits import BodyLimit, keep_uploads_in_memory
+from facegate.api.metrics import Metrics
+from facegate.api.observe import Observe
+from facegate.api.ratelimit import trust_proxies
 from facegate.api.routes import ledger, operator, principals, public, subject, tiles, witness
+from facegate.api.validation import EdgeGuard
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 from facegate.regulator import link_service
@@ -44,22 +48,27 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
         lifespan=lifespan,
     )
     app.state.gate = the_gate
-    app.state.subject_limiter = subject.limiter()
+    app.state.subject_limiter = subject.limiter(the_gate.settings.api)
     max_bytes = the_gate.settings.recognition.max_bytes
     keep_uploads_in_memory(max_bytes)
     app.add_middleware(BodyLimit, max_bytes=max_bytes)
+    app.add_middleware(EdgeGuard)  # control characters in the path or query: 400
+    app.state.metrics = Metrics(the_gate)
+    app.add_middleware(Observe, metrics=app.state.metrics)  # request id, log line, metrics
+    trust_proxies(app, the_gate.settings.api.trusted_proxies)  # outermost: the real client
     errors.install(app)
     app.include_router(operator.router)
     app.include_router(operator.ops)
     app.include_router(principals.router)
     app.include_router(public.router)
-    app.include_router(subject.router)
-    app.include_router(ledger.router)
-    app.include_router(witness.router)
+    app.include_router(subject.router, responses=errors.documented(401, 404, 409, 429, 503))
+    app.include_router(ledger.router, responses=errors.documented(401, 403, 404, 503))
+    app.include_router(witness.router, responses=errors.documented(403, 404, 409, 503))
+    app.include_router(metrics.router)
     app.include_router(tiles.router)  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
     web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
-    @app.get("/healthz", tags=["meta"])
+    @app.get("/healthz", tags=["meta"], responses=errors.documented())
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from facegate import errors as e
 from facegate.api.ratelimit import TooManyRequests
@@ -16,6 +17,7 @@ from facegate.specs import FIELD_RULES
 #: most specific first; the first isinstance match wins
 STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
     (TooManyRequests, 429),
+    (e.Busy, 503),
     (e.ImageTooLarge, 413),
     (e.UnsupportedImage, 415),
     (e.FaceError, 422),
@@ -32,6 +34,41 @@ STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
 )
 
 
+class ErrorBody(BaseModel):
+    """Every error answer: what went wrong, what to do, and the legal rule for a refusal."""
+
+    error: str = Field(description="stable machine-readable code, e.g. not_found")
+    message: str = Field(description="one line saying what went wrong")
+    advice: str = Field(description="what to do next (may be empty)")
+    rule_id: str | None = Field(None, description="the rule that refused the act (403)")
+    rule_ids: list[str] | None = Field(None, description="every rule that refused it")
+
+
+_MEANING = {
+    400: "bad input (control characters, a value no column holds); nothing changed",
+    401: "no or unknown credential (API key or access code)",
+    403: "refused by a legal rule (rule_id) or another operator's resource",
+    404: "no such resource",
+    409: "conflicts with the current state",
+    413: "the body or image is too large",
+    415: "not an image format facegate accepts",
+    422: "missing or malformed fields, or a face problem (no face, many faces)",
+    429: "rate limited; see Retry-After",
+    500: "an internal error (never caused by input)",
+    503: "at capacity (e.g. decoding many large photos); see Retry-After",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring ``codes`` (plus 400, 413, 422 and 500, which any
+    route can answer) with the error body."""
+    wanted = sorted({400, 413, 422, 500, *codes})
+    # the schema inline rather than as "model": FastAPI would file a model under the route's
+    # own media type (text/plain for the checkpoint routes), but errors are always JSON
+    body = {"application/json": {"schema": ErrorBody.model_json_schema()}}
+    return {code: {"description": _MEANING[code], "content": body} for code in wanted}
+
+
 def status_for(err: e.FacegateError) -> int:
     return next(code for cls, code in STATUS if isinstance(err, cls))
 
@@ -40,6 +77,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.FacegateError)
     async def _facegate(_req: Request, err: e.FacegateError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, e.Unauthenticated) else None
+        if isinstance(err, e.Busy | TooManyRequests):
+            headers = {"Retry-After": "5" if isinstance(err, e.Busy) else "60"}
         return JSONResponse(err.to_dict(), status_code=status_for(err), headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,8 +21,15 @@ from facegate.config import Settings, default_home, load_settings
 if TYPE_CHECKING:
     from facegate.gate import Gate
 
-out = Console()
-err = Console(stderr=True)
+def _console(stream: TextIO, *, stderr: bool = False) -> Console:
+    # Piped output (a file, grep, another program) is not wrapped or cut at 80 columns:
+    # with no terminal, lines and tables keep their full width.
+    wide = None if stream.isatty() else 10_000
+    return Console(stderr=stderr, width=wide, soft_wrap=wide is not None)
+
+
+out = _console(sys.stdout)
+err = _console(sys.stderr, stderr=True)
 
 Home = Annotated[
     Path | None,
@@ -75,13 +82,15 @@ def use_key(key: str | None) -> None:
 
 
 @contextmanager
-def gate_for(home: Path | None, key: str | None = None) -> Iterator[Gate]:
+def gate_for(home: Path | None, key: str | None = None, *, create: bool = False) -> Iterator[Gate]:
     """The installation in ``home``, acting as the principal whose key is ``key`` (else the
-    root command's ``--key``, else ``$FACEGATE_KEY``, else the home's owner)."""
+    root command's ``--key``, else ``$FACEGATE_KEY``, else the home's owner). Only ``create``
+    (``facegate init``) makes one, so a mistyped ``--home`` is refused with advice instead of
+    becoming a new, empty home."""
     from facegate.gate import Gate
 
     key = key or (_KEY[0] if _KEY else None) or os.environ.get("FACEGATE_KEY") or None
-    with Gate.open(settings=settings_for(home)) as gate:
+    with Gate.open(settings=settings_for(home), create=create) as gate:
         yield gate.acting_as(key) if key else gate
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from rich.console import Console
@@ -20,27 +19,24 @@ from facegate.web.passwords import set_password
 DEMO_NAME = "Demo: residential compound gate"
 #: people enrolled in the demo deployment, with the photo each enrolls
 DEMO_PEOPLE = {
-    "obama": "knn/train/obama/obama.jpg",
-    "biden": "knn/train/biden/biden.jpg",
-    "kit_harington": "knn/train/kit_harington/john1.jpeg",
-    "rose_leslie": "knn/train/rose_leslie/img1.jpg",
-    "alex_lacamoire": "knn/train/alex_lacamoire/img1.jpg",
+    "obama": "obama.jpg",
+    "biden": "biden.jpg",
+    "kit_harington": "kit_harington.jpg",
+    "rose_leslie": "rose_leslie.jpg",
+    "alex_lacamoire": "alex_lacamoire.jpg",
 }
 
 
-def fixtures_dir() -> Path:
-    """The face_recognition fixtures: ``FACEGATE_FACES`` or ``shared/data/faces`` nearby."""
-    env = os.environ.get("FACEGATE_FACES")
-    candidates = [Path(env)] if env else []
-    for base in (Path.cwd(), Path(__file__).resolve()):
-        candidates += [p / "shared" / "data" / "faces" for p in (base, *base.parents)]
-    for faces in candidates:
-        if (faces / "fixtures").is_dir():
-            return faces / "fixtures"
-    raise ConfigError(
-        "the demo photos were not found",
-        advice="Set FACEGATE_FACES to the folder holding fixtures/ (../shared/data/faces).",
-    )
+def demo_photo(name: str) -> bytes:
+    """A demo photo shipped in the package (``facegate/demo``, credits in CREDITS.md), so the
+    demo runs wherever facegate is installed."""
+    try:
+        return (resources.files("facegate") / "demo" / name).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"the demo photo {name} is missing from the installed package",
+            advice="Reinstall facegate: pip install --force-reinstall facegate",
+        ) from exc
 
 
 def _say(console: Console | None, text: str) -> None:
@@ -110,7 +106,6 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
     existing = [d for d in gate.list_deployments() if d.name == DEMO_NAME]
     if existing:
         return {"deployment_id": existing[0].id, "api_key": None, "enrolled": 0}
-    fixtures = fixtures_dir()
     gate.set_operator(**DEMO_OPERATOR)
     operator = gate.create_principal("Demo operator", "operator")
     staff = gate.acting_as(operator.api_key.key)
@@ -126,7 +121,7 @@ def seed_demo(gate: Gate, *, console: Console | None) -> dict[str, Any]:
         task = progress.add_task("enrolling demo residents", total=len(DEMO_PEOPLE))
         for person, photo in DEMO_PEOPLE.items():
             _consent(staff, dep.id, person)
-            staff.enroll(dep.id, person, (fixtures / photo).read_bytes())
+            staff.enroll(dep.id, person, demo_photo(photo))
             enrolled += 1
             progress.advance(task)
     _say(console, f"demo deployment [bold]{dep.id}[/] with {enrolled} enrolled residents")
@@ -187,16 +182,9 @@ Step = Callable[[str, dict[str, Any]], None]
 
 def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
     """The lifecycle, step by step; returns what happened at each step."""
-    fixtures = fixtures_dir()
     photo = {
-        name: (fixtures / name).read_bytes()
-        for name in (
-            "obama.jpg",
-            "obama2.jpg",
-            "obama3.jpg",
-            "biden.jpg",
-            "Anthony_Hopkins_0001.jpg",
-        )
+        name: demo_photo(name)
+        for name in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "rose_leslie.jpg")
     }
     steps: list[dict[str, Any]] = []
 
@@ -206,7 +194,7 @@ def run_demo(settings: Settings, *, console: Console | None) -> dict[str, Any]:
         for key, value in outcome.items():
             _say(console, f"     {key}: {value}")
 
-    with Gate.open(settings=settings) as gate:
+    with Gate.open(settings=settings, create=True) as gate:
         dep_id = _go_live(gate, step)
         _lifecycle(gate, dep_id, photo, step)
     return {"deployment_id": dep_id, "steps": steps}
@@ -281,7 +269,7 @@ def _lifecycle(gate: Gate, dep_id: str, photo: dict[str, bytes], step: Step) -> 
     step("verify Joe's photo as Barack", {"decision": v.decision, "score": v.score})
     i = gate.identify(dep_id, photo["obama3.jpg"])
     step("identify a third photo of Barack", {"who": i.subject_ref, "score": i.score})
-    i = gate.identify(dep_id, photo["Anthony_Hopkins_0001.jpg"])
+    i = gate.identify(dep_id, photo["rose_leslie.jpg"])  # not enrolled here
     step("identify a stranger", {"who": i.decision})
     w = gate.withdraw_consent(dep_id, "barack")
     step("Barack withdraws: templates erased, key destroyed", w.to_dict())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from facegate import errors as e
 from facegate.cli.common import DeploymentId, Home, Json, Key, emit, gate_for, out, run
@@ -205,7 +205,10 @@ def deployment_list(home: Home = None, key: Key = None, as_json: Json = False) -
     rows = run(as_json, act)
 
     def human() -> None:
-        table = Table("id", "name", "status", "location", "jurisdiction", "threshold")
+        table = Table(
+            Column("id", no_wrap=True, overflow="ignore"),
+            "name", "status", "location", "jurisdiction", "threshold",
+        )
         for d in rows:
             table.add_row(
                 d["id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +23,7 @@ from facegate.cli.common import (
     settings_for,
     use_key,
 )
+from facegate.cli.custody import custody_app
 from facegate.cli.deployments import deployment_app, pia_app
 from facegate.cli.evidence import evidence_app, witness_app
 from facegate.cli.keys import keys_app
@@ -62,6 +64,7 @@ app.add_typer(requests_app, name="requests")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
+app.add_typer(custody_app, name="custody")
 add_regulator_commands(app)  # regulator, link, orders
 
 
@@ -84,7 +87,7 @@ def init(
     """Create the home directory: database, key store, master key, ledger."""
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with gate_for(home, create=True) as gate:
             result: dict[str, Any] = {"home": str(gate.settings.home), **gate.counts()}
             if demo:
                 from facegate.cli.demo import seed_demo
@@ -99,17 +102,31 @@ def init(
 @app.command()
 def serve(
     home: Home = None,
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8088,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [env FACEGATE_API__HOST, 127.0.0.1]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [env FACEGATE_API__PORT, 8088]")] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate: serve HTTPS (with --tls-key)")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="load demo data first if empty")] = False,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from facegate import logs
     from facegate.api.app import create_app
+    from facegate.api.serving import uvicorn_options
     from facegate.gate import Gate
 
-    gate = run(False, lambda: Gate.open(settings=settings_for(home)))
+    settings = run(False, lambda: settings_for(home))
+    options = run(
+        False,
+        lambda: uvicorn_options(settings, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key),
+    )
+    logs.configure(settings.api.log_format)
+    gate = run(False, lambda: Gate.open(settings=settings, create=demo))
     key = None
     if demo:
         from facegate.cli.demo import seed_demo
@@ -118,17 +135,19 @@ def serve(
         key = seeded.get("api_key")
     loaded = run(False, gate.warm)
     out.print(f"{loaded} protected templates loaded into the 1:N index")
-    out.print(f"facegate serving [bold]http://{host}:{port}[/]  (API docs: /docs)")
-    out.print(f"landing page: [bold]http://{host}:{port}/[/]")
+    scheme = "https" if "ssl_certfile" in options else "http"
+    out.print(f"facegate serving [bold]{scheme}://{options['host']}:{options['port']}[/]")
+    out.print(f"landing page: [bold]{scheme}://{options['host']}:{options['port']}/[/]")
     if key:
         login = seeded["login"]
+        base = f"{scheme}://{options['host']}:{options['port']}"
         out.print(f"demo operator API key (shown once): [bold]{key}[/]")
         out.print(
-            f"first console login at http://{host}:{port}/console: operator "
+            f"first console login at {base}/console: operator "
             f"[bold]{login['operator']}[/], name [bold]{login['name']}[/], "
             f"password [bold]{login['password']}[/] (shown once; change it after signing in)"
         )
-    uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(gate), **options)
 
 
 @app.command()

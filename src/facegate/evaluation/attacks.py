@@ -5,8 +5,9 @@ the transform seed of the deployment) and a public collection of other people's 
 wants an embedding that the *unprotected* system accepts as the template's owner. The
 strongest attack implemented for each scheme:
 
-* **biohash-v1**, inversion: XOR the keyed mask off, read each direction's thermometer level,
-  take the middle of its quantisation interval, rotate back. Exact up to the quantisation.
+* **biohash-v1** and **biohash-v2**, inversion: XOR the keyed mask off, read each
+  direction's thermometer level, take the middle of its quantisation interval, rotate back.
+  Exact up to the quantisation.
 * **phasefold-v1**, phase retrieval by gradient ascent: decode each feature's quarter-turn,
   then maximise ``Σ cos(w_i · y + d_i - φ_i)`` (the template's own similarity, made smooth)
   with Adam from the best-scoring starting points.
@@ -27,9 +28,14 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from facegate.templates.hazmat import biohash, hamming, phasefold
+from facegate.templates.hazmat import _mean_v2, biohash, biohash2, hamming, phasefold
 from facegate.templates.hazmat._mean import MEAN
-from facegate.templates.scheme import BioHashScheme, PhaseFoldScheme, TemplateScheme
+from facegate.templates.scheme import (
+    BioHashScheme,
+    BioHashV2Scheme,
+    PhaseFoldScheme,
+    TemplateScheme,
+)
 
 __all__ = ["AttackResult", "guesses", "invert"]
 
@@ -37,6 +43,7 @@ F64 = npt.NDArray[np.float64]
 U8 = npt.NDArray[np.uint8]
 
 _MEAN: Final = np.asarray(MEAN, dtype=np.float64)
+_MEAN_V2: Final = np.asarray(_mean_v2.MEAN, dtype=np.float64)
 #: starting points of the phase-retrieval ascent (the best-scoring candidates)
 _STARTS: Final = 8
 _STEPS: Final = 200
@@ -90,7 +97,11 @@ def invert(
         if len(faces) > 2:
             pool.append(("synthetic", _synthetic(faces, seed)))
     if isinstance(scheme, BioHashScheme):
-        pool.append(("inversion", _biohash_inverse(scheme, seed, template)[None, :]))
+        t = biohash.transform(seed, bits=scheme.bits)
+        pool.append(("inversion", _thermometer_inverse(t, template, _MEAN)[None, :]))
+    elif isinstance(scheme, BioHashV2Scheme):
+        t2 = biohash2.transform(seed)
+        pool.append(("inversion", _thermometer_inverse(t2, template, _MEAN_V2)[None, :]))
     elif isinstance(scheme, PhaseFoldScheme):
         seeds = np.vstack([c for _, c in pool])
         best = seeds[np.argsort(-_scores(scheme, seed, template, seeds))[:_STARTS]]
@@ -113,8 +124,10 @@ def _synthetic(faces: F64, seed: bytes) -> F64:
     return np.asarray(_MEAN + scale * draws)
 
 
-def _biohash_inverse(scheme: BioHashScheme, seed: bytes, template: bytes) -> F64:
-    t = biohash.transform(seed, bits=scheme.bits)
+def _thermometer_inverse(
+    t: biohash.Transform | biohash2.Transform, template: bytes, mean: F64
+) -> F64:
+    """Each direction's level gives an interval of its projection; rotate the middles back."""
     raw = np.frombuffer(template, dtype=np.uint8) ^ t.mask
     above = np.unpackbits(raw, bitorder="little").reshape(-1, biohash.LEVELS)
     level = above.sum(axis=1)  # how many thresholds each projection exceeds
@@ -130,7 +143,7 @@ def _biohash_inverse(scheme: BioHashScheme, seed: bytes, template: bytes) -> F64
     # the rotation is a stack of orthogonal blocks: least squares is the mean of R_k^T p_k
     blocks = t.rotation.shape[0] // biohash.DIM
     centred = t.rotation.T @ projections / blocks
-    return np.asarray(centred + _MEAN)
+    return np.asarray(centred + mean)
 
 
 def _phase_ascent(scheme: PhaseFoldScheme, seed: bytes, template: bytes, starts: F64) -> F64:

@@ -19,7 +19,9 @@ at that radius; no real scheme can do better against this attacker at the same a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +31,7 @@ from facegate.evaluation.attacks import guesses
 from facegate.evaluation.datasets import Comparisons
 from facegate.templates.hazmat._mean import MEAN
 
-__all__ = ["OracleFigures", "oracle_figures"]
+__all__ = ["CURVE_RADII", "OracleFigures", "oracle_bound", "oracle_curve", "oracle_figures"]
 
 Ints = npt.NDArray[np.intp]
 
@@ -74,3 +76,51 @@ def oracle_figures(
         unprotected_accuracy=unprotected_accuracy,
         stolen_key_attack_acceptance=float(np.mean(accepted)) if accepted else 0.0,
     )
+
+
+#: radii of the fine curve that :func:`oracle_bound` reads "the same accuracy" off
+CURVE_RADII: Final = tuple(round(0.30 + 0.01 * k, 2) for k in range(61))
+
+
+def oracle_curve(
+    data: Comparisons,
+    *,
+    unprotected_accuracy: float,
+    reference_threshold: float,
+    targets: Ints,
+    radii: Sequence[float] = CURVE_RADII,
+    seed: int = 0,
+) -> tuple[OracleFigures, ...]:
+    """:func:`oracle_figures` at many radii, drawing the attacker's guesses once."""
+    x = data.embeddings
+    distance = np.linalg.norm(x[data.a] - x[data.b], axis=1)
+    rng = np.random.default_rng(seed)
+    mean = np.asarray(MEAN, dtype=np.float64)
+    nearest, mean_ok = [], []
+    for target in targets:
+        tries = guesses(x[data.people != data.people[target]], rng.bytes(32))
+        nearest.append(float(np.linalg.norm(tries - x[target], axis=1).min()))
+        mean_ok.append(float(np.linalg.norm(x[target] - mean)) <= reference_threshold)
+    near, by_mean = np.asarray(nearest), np.asarray(mean_ok, dtype=bool)
+    out = []
+    for radius in radii:
+        scores = np.where(distance <= radius, -distance, _REJECTED)
+        accepted = (near <= radius) | by_mean
+        out.append(
+            OracleFigures(
+                radius=float(radius),
+                accuracy=metrics.kfold_accuracy(scores, data.same, data.folds),
+                unprotected_accuracy=unprotected_accuracy,
+                stolen_key_attack_acceptance=float(accepted.mean()) if accepted.size else 0.0,
+            )
+        )
+    return tuple(out)
+
+
+def oracle_bound(curve: Sequence[OracleFigures], accuracy: float) -> float | None:
+    """The ideal scheme's attack acceptance at ``accuracy``: at the smallest radius of the
+    curve whose accuracy reaches it (None if no radius does)."""
+    for point in sorted(curve, key=lambda f: f.radius):
+        if point.accuracy >= accuracy - 1e-12:
+            return point.stolen_key_attack_acceptance
+    return None

@@ -21,9 +21,9 @@ For every scheme, over several random deployment keys:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,11 +32,11 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from facegate.evaluation import metrics
+from facegate.evaluation import custody, metrics, scan
 from facegate.evaluation.attacks import invert
 from facegate.evaluation.datasets import Comparisons
-from facegate.evaluation.oracle import OracleFigures, oracle_figures
-from facegate.gallery import SHORTLIST, knn_hamming
+from facegate.evaluation.oracle import OracleFigures, oracle_bound, oracle_curve, oracle_figures
+from facegate.evaluation.render import render
 from facegate.templates.hazmat._mean import MEAN
 from facegate.templates.scheme import DEFAULT_SCHEME, TemplateScheme
 
@@ -69,6 +69,11 @@ JSON_KEYS: Final = (
     "stolen_key_attack_acceptance",
     "template_bytes",
     "comparisons_per_s",
+    "attack_acceptance",
+    "oracle_bound",
+    "latency_1_to_1_ms",
+    "latency_1_to_n_ms",
+    "gallery_rows",
 )
 #: the raw distance threshold used when the false-match rate cannot be measured
 DLIB_THRESHOLD: Final = 0.6
@@ -82,7 +87,6 @@ _MAX_LINK_PAIRS: Final = 20_000
 _LINK_SCORES: Final = 40_000
 _MAX_LINK_KEYS: Final = 65
 _DICTIONARY: Final = 2_000
-_SPEED_BYTES: Final = 256 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,14 @@ class SchemeFigures:
     stolen_key_attack_acceptance: float | None
     template_bytes: int
     comparisons_per_s: float | None
+    #: per attacker of :data:`facegate.evaluation.custody.ATTACKERS` (2-of-3 custody)
+    attack_acceptance: dict[str, float | None] = field(default_factory=dict)
+    #: the ideal accept/reject template's attack acceptance at this scheme's accuracy
+    oracle_bound: float | None = None
+    latency_1_to_1_ms: float | None = None
+    #: one 1:N probe over ``gallery_rows`` templates, one core
+    latency_1_to_n_ms: float | None = None
+    gallery_rows: int | None = None
     # for people, not in the JSON object
     threshold: float = 0.0
     accuracy_at_threshold: float = 0.0
@@ -154,13 +166,23 @@ class Report:
     #: what the ideal accept/reject template concedes at each of ORACLE_RADII
     #: (:mod:`facegate.evaluation.oracle`): the bound on every scheme
     bound: tuple[OracleFigures, ...] = ()
+    #: the same at every radius of ``oracle.CURVE_RADII`` (for "the same accuracy")
+    curve: tuple[OracleFigures, ...] = ()
+    #: figures of other modes (e.g. encrypted verification), by mode name, for the JSON
+    modes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def recommended(self) -> str:
         return recommend(self.schemes)
 
     def as_json(self) -> dict[str, Any]:
-        return {"default": self.default, "schemes": {s.name: s.as_json() for s in self.schemes}}
+        doc: dict[str, Any] = {
+            "default": self.default,
+            "schemes": {s.name: s.as_json() for s in self.schemes},
+        }
+        if self.modes:
+            doc["modes"] = self.modes
+        return doc
 
 
 def recommend(schemes: Sequence[SchemeFigures]) -> str:
@@ -184,19 +206,6 @@ def recommend(schemes: Sequence[SchemeFigures]) -> str:
 def key_seed(k: int) -> bytes:
     """Reproducible stand-ins for deployment transform seeds."""
     return hashlib.sha256(b"facegate bench key %d" % k).digest()
-
-
-def _pair_similarity(ta: U8, tb: U8, a: Ints, b: Ints) -> F64:
-    """1 - hamming / bits between rows ``ta[a[k]]`` and ``tb[b[k]]``, in chunks."""
-    bits = 8 * ta.shape[1]
-    wa, wb = ta.view(np.uint64), tb.view(np.uint64)
-    out = np.empty(len(a), dtype=np.float64)
-    step = max(1, 2**24 // max(1, ta.shape[1]))
-    for start in range(0, len(a), step):
-        sl = slice(start, start + step)
-        diff = np.bitwise_count(wa[a[sl]] ^ wb[b[sl]]).sum(axis=1, dtype=np.int64)
-        out[sl] = 1.0 - diff / bits
-    return out
 
 
 def _reference(data: Comparisons) -> tuple[float, float | None]:
@@ -254,35 +263,6 @@ def _link_pairs(data: Comparisons, rng: np.random.Generator) -> tuple[Ints, Ints
     return ma, mb, na[cross][:count], nb[cross][:count]
 
 
-def _speed(scheme: TemplateScheme, rows: int) -> float:
-    """Gallery templates searched per second by one 1:N probe on one core, the way the
-    service's gallery scans (:mod:`facegate.gallery`: FAISS's Hamming scan on one thread;
-    for a scheme with a search prefix, the prefixes of every row, then whole templates for
-    a shortlist)."""
-    width = scheme.template_bytes
-    rows = max(1_000, min(rows, _SPEED_BYTES // width))
-    rng = np.random.default_rng(1)
-    gallery = rng.integers(0, 256, size=(rows, width), dtype=np.uint8)
-    probe = gallery[rows // 2].copy()
-    prefix = scheme.search_prefix_bytes
-    short = None if prefix is None else np.ascontiguousarray(gallery[:, :prefix])
-
-    def search() -> None:
-        if short is None:
-            knn_hamming(probe, gallery, 1)
-            return
-        _, near = knn_hamming(probe[:prefix], short, SHORTLIST)
-        scheme.similarity_many(probe, gallery[near])
-
-    search()  # warm up
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        search()
-        best = min(best, time.perf_counter() - start)
-    return rows / best
-
-
 def scheme_figures(
     data: Comparisons,
     scheme: TemplateScheme,
@@ -301,8 +281,8 @@ def scheme_figures(
     for k in range(keys):
         t = scheme.protect_many(x, key_seed(k))
         templates.append(t)
-        scores = _pair_similarity(t, t, data.a, data.b)
-        pool = _pair_similarity(t, t, data.pool_a, data.pool_b)
+        scores = scan.pair_similarity(t, t, data.a, data.b)
+        pool = scan.pair_similarity(t, t, data.pool_a, data.pool_b)
         genuine = scores[data.same]
         accs.append(metrics.kfold_accuracy(scores, data.same, data.folds))
         eers.append(metrics.eer(genuine, pool))
@@ -323,9 +303,9 @@ def scheme_figures(
     everyone = np.arange(len(x), dtype=np.intp)
     mated, non_mated, renewed = [], [], []
     for ta, tb in itertools.pairwise(templates):
-        mated.append(_pair_similarity(ta, tb, ma, mb))
-        non_mated.append(_pair_similarity(ta, tb, na, nb))
-        renewed.append(_pair_similarity(ta, tb, everyone, everyone))
+        mated.append(scan.pair_similarity(ta, tb, ma, mb))
+        non_mated.append(scan.pair_similarity(ta, tb, na, nb))
+        renewed.append(scan.pair_similarity(ta, tb, everyone, everyone))
     link = metrics.dsys(np.concatenate(mated), np.concatenate(non_mated)) if ma.size >= 2 else None
     link_same = metrics.dsys(np.concatenate(renewed), np.concatenate(non_mated))
     renewed_rate = float(np.mean(np.concatenate(renewed) >= threshold))
@@ -344,7 +324,9 @@ def scheme_figures(
         sims.append(result.similarity)
         methods[result.method] += 1
 
-    say(f"{scheme.name}: 1:N comparison speed")
+    say(f"{scheme.name}: 1:N comparison speed, 1:1 latency, custody attackers")
+    speed, rows = scan.search_speed(scheme, options.speed_rows)
+    everything = float(np.mean(accepted)) if accepted else None
     return SchemeFigures(
         name=scheme.name,
         accuracy=float(np.mean(accs)),
@@ -354,9 +336,13 @@ def scheme_figures(
         unprotected_accuracy=unprotected.accuracy,
         dsys=link,
         renewed_match_rate=renewed_rate,
-        stolen_key_attack_acceptance=float(np.mean(accepted)) if accepted else None,
+        stolen_key_attack_acceptance=everything,
         template_bytes=scheme.template_bytes,
-        comparisons_per_s=_speed(scheme, options.speed_rows),
+        comparisons_per_s=speed,
+        attack_acceptance=custody.attack_by_attacker(everything, seed=options.seed),
+        latency_1_to_1_ms=custody.latency_1_to_1_ms(scheme, x[data.b[0]], x[data.a[0]]),
+        latency_1_to_n_ms=1e3 * rows / speed,
+        gallery_rows=rows,
         threshold=threshold,
         accuracy_at_threshold=float(np.mean(at_thr)),
         fmr_at_threshold=float(np.mean(fmrs)),
@@ -389,6 +375,16 @@ def evaluate(
         )
         for radius in ORACLE_RADII
     )
+    curve = oracle_curve(
+        data,
+        unprotected_accuracy=unprotected.accuracy,
+        reference_threshold=unprotected.reference_threshold,
+        targets=targets,
+        seed=options.seed,
+    )
+    figures = tuple(
+        dataclasses.replace(s, oracle_bound=oracle_bound(curve, s.accuracy)) for s in figures
+    )
     return Report(
         dataset=data.name,
         photos=data.photos,
@@ -400,67 +396,5 @@ def evaluate(
         unprotected=unprotected,
         schemes=figures,
         bound=bound,
+        curve=curve,
     )
-
-
-def _pct(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def render(report: Report) -> str:
-    """The figures as text for people."""
-    u = report.unprotected
-    ref = (
-        f"FMR {u.reference_fmr:g} (distance <= {u.reference_threshold:.3f})"
-        if u.reference_fmr is not None
-        else f"dlib's customary distance {u.reference_threshold} (too few impostors for FMR)"
-    )
-    lines = [
-        f"data set {report.dataset}: {report.photos} photos ({report.no_face} without a face), "
-        f"{report.genuine} genuine and {report.impostor} impostor comparisons"
-        + (f" ({report.dropped_pairs} pairs dropped)" if report.dropped_pairs else "")
-        + f", {report.pool} impostor pairs for false-accept rates",
-        f"unprotected (euclidean): 10-fold accuracy {_pct(u.accuracy)}, EER {_pct(u.eer)}, "
-        f"TAR@FAR1e-3 {_pct(u.tar_at_far_1e3)}, TAR@FAR1e-4 {_pct(u.tar_at_far_1e4)}",
-        f"reference system for attacks: {ref}; accepts {_pct(u.genuine_acceptance)} of genuine "
-        f"pairs and the public mean face for {_pct(u.mean_face_acceptance)} of people",
-        "",
-        f"{'scheme':<24} {'acc':>7} {'delta':>7} {'EER':>6} {'TAR@1e-3':>8} {'TAR@1e-4':>8} "
-        f"{'Dsys':>6} {'renew':>6} {'attack':>7} {'bytes':>6} {'Mcmp/s':>7}",
-    ]
-    for s in report.schemes:
-        speed = "n/a" if s.comparisons_per_s is None else f"{s.comparisons_per_s / 1e6:.1f}"
-        lines.append(
-            f"{s.name:<24} {_pct(s.accuracy):>7} "
-            f"{100 * (s.accuracy - s.unprotected_accuracy):>+7.2f} {_pct(s.eer):>6} "
-            f"{_pct(s.tar_at_far_1e3):>8} {_pct(s.tar_at_far_1e4):>8} "
-            f"{'n/a' if s.dsys is None else format(s.dsys, '.3f'):>6} "
-            f"{_pct(s.renewed_match_rate, 1):>6} {_pct(s.stolen_key_attack_acceptance, 1):>7} "
-            f"{s.template_bytes:>6} {speed:>7}"
-        )
-    lines.append("")
-    for s in report.schemes:
-        same_photo = "n/a" if s.dsys_same_photo is None else f"{s.dsys_same_photo:.3f}"
-        lines.append(
-            f"{s.name}: at its threshold {s.threshold:.2f}: accuracy "
-            f"{_pct(s.accuracy_at_threshold)}, FMR {_pct(s.fmr_at_threshold, 3)}, FNMR "
-            f"{_pct(s.fnmr_at_threshold)}; renewed-template match rate "
-            f"{_pct(s.renewed_match_rate, 3)} (Dsys same photo {same_photo}); attack accepted "
-            f"{_pct(s.stolen_key_attack_acceptance, 1)} vs genuine "
-            f"{_pct(u.genuine_acceptance, 1)}, best candidates {s.attack_methods}"
-        )
-    if report.bound:
-        lines.append(
-            "bound on any scheme, an ideal template revealing only accept/reject within a "
-            "radius: accuracy change / attack accepted: "
-            + ", ".join(
-                f"{b.radius:.2f}: {100 * (b.accuracy - b.unprotected_accuracy):+.2f} / "
-                f"{_pct(b.stolen_key_attack_acceptance, 0)}"
-                for b in report.bound
-            )
-        )
-    lines.append(
-        f"default scheme: {report.default}; by this data set's figures the rule picks "
-        f"{report.recommended}"
-    )
-    return "\n".join(lines)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from facegate.config import Settings, load_settings
+from facegate.errors import InvalidInput
 from facegate.evaluation import datasets
 from facegate.evaluation.embeddings import EmbeddingCache, default_cache_path
 from facegate.evaluation.report import Options, Report, evaluate
@@ -17,7 +19,14 @@ from facegate.templates.scheme import (
     get_scheme,
 )
 
-__all__ = ["default_names", "default_schemes", "embedder", "folder_report", "lfw_report"]
+__all__ = [
+    "default_names",
+    "default_schemes",
+    "embedder",
+    "folder_report",
+    "lfw_report",
+    "with_he",
+]
 
 Progress = Callable[[str], None]
 
@@ -52,13 +61,15 @@ def folder_report(
     options: Options | None = None,
     cache: EmbeddingCache,
     progress: Progress | None = None,
+    he: bool = False,
 ) -> Report:
-    """The report for a ``root/<person>/<photo>`` folder set."""
+    """The report for a ``root/<person>/<photo>`` folder set (``he``: and the encrypted
+    verification mode's figures, :mod:`facegate.evaluation.he_mode`)."""
     photos = datasets.folder_photos(root)
     embedded = cache.embed(photos.paths, progress=_ticker(progress))
     cache.save()
     data = datasets.folder_comparisons(Path(root).name, photos, embedded)
-    return evaluate(data, schemes or default_schemes(), options, progress)
+    return with_he(evaluate(data, schemes or default_schemes(), options, progress), data, he)
 
 
 def lfw_report(
@@ -69,6 +80,7 @@ def lfw_report(
     options: Options | None = None,
     cache: EmbeddingCache,
     progress: Progress | None = None,
+    he: bool = False,
 ) -> Report:
     """The report for an LFW-format set: ``images/<name>/<name>_NNNN.jpg`` and pairs.txt."""
     pairs = datasets.read_lfw_pairs(pairs_file, images)
@@ -76,7 +88,20 @@ def lfw_report(
     embedded = cache.embed(photos.paths, progress=_ticker(progress))
     cache.save()
     data = datasets.lfw_comparisons(f"lfw:{Path(pairs_file).name}", pairs, embedded)
-    return evaluate(data, schemes or default_schemes(), options, progress)
+    return with_he(evaluate(data, schemes or default_schemes(), options, progress), data, he)
+
+
+def with_he(report: Report, data: datasets.Comparisons, he: bool) -> Report:
+    """``report`` with the encrypted mode's figures added when ``he`` (tens of seconds)."""
+    if not he:
+        return report
+    from facegate.evaluation.he_mode import MODE, he_mode_figures
+    from facegate.templates.he import he_available
+
+    if not he_available():
+        raise InvalidInput("--he needs TenSEAL", advice="pip install 'facegate[he]'")
+    figures = he_mode_figures(data, report.unprotected, report.curve)
+    return dataclasses.replace(report, modes={**report.modes, MODE: figures})
 
 
 def _ticker(progress: Progress | None) -> Callable[[int, int], None] | None:

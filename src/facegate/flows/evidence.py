@@ -105,17 +105,7 @@ def export(
         )
         assert value is not None
         head = records.latest_head(s)
-        entries = records.entries_about(
-            s, subject=pseudonym, deployment=deployment_id, below=head.size
-        )
-        deployments = sorted({d for d in (_deployment_of(e.data) for e in entries) if d})
-        owners = _owners(s, deployments, operator_id)
-        if not entries or owners is None:
-            raise NotFound(
-                f"the ledger holds no event about {kind} {value}",
-                advice="Check the pseudonym (piiPrincipalId on the receipt) or deployment id.",
-            )
-        entries = _with_context(s, entries, deployments if pseudonym else [], owners, head.size)
+        entries, deployments = _scoped(s, kind, value, operator_id, head.size)
         size, completeness = _size_and_proof(
             core, s, head.size, entries[-1].index, key=key_hash(kind, value)
         )
@@ -143,6 +133,23 @@ def export(
                 completeness=completeness,
             )
         )
+
+
+def _scoped(
+    s: Session, kind: str, value: str, operator_id: str | None, below: int
+) -> tuple[list[records.StoredEntry], list[str]]:
+    """The entries about the key, with their context, and the deployments they are in; the
+    same NotFound whether nothing exists or it is not ``operator_id``'s."""
+    entries = records.entries_about(s, below=below, **{kind: value})
+    deployments = sorted({d for d in (_deployment_of(e.data) for e in entries) if d})
+    owners = _owners(s, deployments, operator_id)
+    if not entries or owners is None:
+        raise NotFound(
+            f"the ledger holds no event about {kind} {value}",
+            advice="Check the pseudonym (piiPrincipalId on the receipt) or deployment id.",
+        )
+    context = deployments if kind == "subject" else []
+    return _with_context(s, entries, context, owners, below), deployments
 
 
 def _one_snapshot(s: Session) -> None:

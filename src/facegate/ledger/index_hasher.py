@@ -31,6 +31,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from facegate.ledger.hasher import HASH_SIZE
@@ -69,6 +70,7 @@ _KEY, _CHAIN, _BUCKET, _NODE = b"\x10", b"\x11", b"\x12", b"\x13"
 _sha256 = hashlib.sha256
 
 
+@lru_cache(maxsize=1 << 16)  # deployments, and people seen again, repeat across appends
 def key_hash(kind: str, value: str) -> bytes:
     """The index key of a subject pseudonym (``kind="subject"``) or a deployment id."""
     tag = KINDS.get(kind)
@@ -136,6 +138,16 @@ def chain_next(chain: bytes, index: int, leaf_hash: bytes) -> bytes:
     if not 0 <= index < 2**64:
         raise ValueError(f"an entry index must be in [0, 2**64), got {index}")
     return _sha256(_CHAIN + chain + index.to_bytes(8, "big") + leaf_hash).digest()
+
+
+def _chain(chain: bytes, index: int, leaf_hash: bytes) -> bytes:
+    """chain_next without the checks, for inner loops over hashes this package made."""
+    return _sha256(_CHAIN + chain + index.to_bytes(8, "big") + leaf_hash).digest()
+
+
+def _bucket(key: bytes) -> int:
+    """bucket_of without the check, for inner loops over key hashes this package made."""
+    return int.from_bytes(key[:4], "big") >> (32 - DEPTH)
 
 
 def bucket_of(key: bytes) -> int:

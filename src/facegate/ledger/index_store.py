@@ -33,9 +33,10 @@ from facegate.ledger.index_hasher import (
     DEFAULTS,
     DEPTH,
     RECORD_SIZE,
+    _bucket,
+    _chain,
     bucket_hash,
     bucket_of,
-    chain_next,
     keys_of_leaf,
 )
 from facegate.ledger.index_proofs import IndexProof, index_proof
@@ -62,10 +63,9 @@ class IndexState:
 
 
 def read_state(s: Session) -> IndexState:
-    row = s.execute(
-        select(t.LedgerIndexState.size, t.LedgerIndexState.root).where(
-            t.LedgerIndexState.id == _STATE_ID
-        )
+    conn = s.connection()
+    row = conn.exec_driver_sql(
+        f"SELECT size, root FROM ledger_index_state WHERE id = {_mark(conn)}", (_STATE_ID,)
     ).first()
     return IndexState(0, DEFAULTS[DEPTH]) if row is None else IndexState(row[0], bytes(row[1]))
 
@@ -130,26 +130,23 @@ class IndexStore:
                 advice="The next append files every entry the index has not taken in yet.",
             )
         want = state.root if size == state.size else signed_index_root(s, size)
+        bucket = bucket_of(key)
         with self._lock:
             shared = self._tree
             if shared is not None and shared.size > state.size:
                 base = _rebuild(s, state)  # an append of this process is in flight
+            elif size == state.size:  # the common case: read the path under the lock
+                base = self._synced(s, state)
+                records = _read_buckets(s, [bucket]).get(bucket, b"")
+                return _checked(index_proof(key, records, base), base.root, want)
             else:
                 base = self._synced(s, state).copy()
-        bucket = bucket_of(key)
         reverted = _revert(s, base, size, state.size) if size < state.size else {}
         if bucket in reverted:
             records = reverted[bucket]
         else:
             records = _read_buckets(s, [bucket]).get(bucket, b"")
-        proof = index_proof(key, records, base)
-        if base.root != want:
-            raise LedgerTampered(
-                f"the stored index at size {size} has root {base.root.hex()}, but the head "
-                f"signed at that size commits to {want.hex()}",
-                index=None,
-            )
-        return proof
+        return _checked(index_proof(key, records, base), base.root, want)
 
     def _synced(self, s: Session, state: IndexState) -> TopTree:
         """The shared tree, brought to ``state`` (call with the lock held)."""
@@ -162,6 +159,17 @@ class IndexStore:
         return tree
 
 
+def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
+    """A proof is handed out only from a tree whose root the head at its size signed."""
+    if root != want:
+        raise LedgerTampered(
+            f"the stored index at size {proof.size} has root {root.hex()}, but the head "
+            f"signed at that size commits to {want.hex()}",
+            index=None,
+        )
+    return proof
+
+
 # --- reading and writing rows ----------------------------------------------------------------
 
 
@@ -172,20 +180,32 @@ def _mark(conn: Connection) -> str:
 @lru_cache(maxsize=16)
 def _in_sql(n: int, mark: str) -> str:
     marks = ", ".join([mark] * n)
-    return f"SELECT bucket, records FROM ledger_index_buckets WHERE bucket IN ({marks})"
+    return f"SELECT bucket, records, hash FROM ledger_index_buckets WHERE bucket IN ({marks})"
+
+
+def _stored(s: Session, buckets: Iterable[int]) -> dict[int, tuple[bytes, bytes]]:
+    """Stored (records, hash) of the given buckets (empty buckets are absent).
+
+    Read through the driver's own cursor: an append reads a row per key it files, and
+    SQLAlchemy's row objects would cost more than the query."""
+    conn = s.connection()
+    mark = _mark(conn)
+    wanted = sorted(set(buckets))
+    out: dict[int, tuple[bytes, bytes]] = {}
+    cursor = conn.connection.cursor()
+    try:
+        for lo in range(0, len(wanted), _CHUNK):
+            chunk = tuple(wanted[lo : lo + _CHUNK])
+            cursor.execute(_in_sql(len(chunk), mark), chunk)
+            out.update((b, (bytes(r), bytes(h))) for b, r, h in cursor.fetchall())
+    finally:
+        cursor.close()
+    return out
 
 
 def _read_buckets(s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
     """Stored records of the given buckets (empty buckets are absent)."""
-    conn = s.connection()
-    mark = _mark(conn)
-    wanted = sorted(set(buckets))
-    out: dict[int, bytes] = {}
-    for lo in range(0, len(wanted), _CHUNK):
-        chunk = tuple(wanted[lo : lo + _CHUNK])
-        for bucket, records in conn.exec_driver_sql(_in_sql(len(chunk), mark), chunk):
-            out[bucket] = bytes(records)
-    return out
+    return {b: records for b, (records, _) in _stored(s, buckets).items()}
 
 
 def _write(
@@ -193,21 +213,26 @@ def _write(
 ) -> None:
     conn = s.connection()
     m = _mark(conn)
-    if buckets:
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_index_buckets (bucket, records, hash) VALUES ({m}, {m}, {m}) "
-            "ON CONFLICT (bucket) DO UPDATE SET records = excluded.records, hash = excluded.hash",
-            [(b, r, h) for b, (r, h) in buckets.items()],
+    cursor = conn.connection.cursor()  # the driver's: one row per key filed, see _stored
+    try:
+        if buckets:
+            cursor.executemany(
+                f"INSERT INTO ledger_index_buckets (bucket, records, hash) VALUES ({m}, {m}, {m})"
+                " ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
+                " hash = excluded.hash",
+                [(b, r, h) for b, (r, h) in buckets.items()],
+            )
+        if undo:
+            cursor.execute(
+                f"INSERT INTO ledger_index_undo (size, records) VALUES ({m}, {m})", (size, undo)
+            )
+        cursor.execute(
+            f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
+            "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
+            (_STATE_ID, size, root),
         )
-    if undo:
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_index_undo (size, records) VALUES ({m}, {m})", (size, undo)
-        )
-    conn.exec_driver_sql(
-        f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
-        "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
-        (_STATE_ID, size, root),
-    )
+    finally:
+        cursor.close()
 
 
 def _unfiled(s: Session, start: int, end: int) -> list[Filed]:
@@ -236,34 +261,56 @@ def _join(values: dict[bytes, bytes]) -> bytes:
     return b"".join(k + values[k] for k in sorted(values) if values[k] != _NO_HISTORY)
 
 
+def _find(records: bytes, key: bytes) -> tuple[int, bool]:
+    """Where ``key`` is, or would go, in sorted bucket records (binary search), and whether
+    it is there."""
+    lo, hi = 0, len(records) // RECORD_SIZE
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if records[mid * RECORD_SIZE : mid * RECORD_SIZE + HASH_SIZE] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    pos = lo * RECORD_SIZE
+    return pos, records[pos : pos + HASH_SIZE] == key
+
+
 def _file(s: Session, tree: TopTree, todo: Sequence[Filed], new_size: int) -> bytes:
-    """Apply the entries to the buckets, the tree and the tables; return the new root."""
+    """Apply the entries to the buckets, the tree and the tables; return the new root.
+
+    The hot path of a batch append: each key's record is found by binary search and spliced
+    in place (a bucket holds its records sorted), every hash is computed once."""
     groups: dict[bytes, list[tuple[int, bytes]]] = {}
     for index, leaf, keys in todo:
         for key in keys:
-            groups.setdefault(key, []).append((index, leaf))
-    stored = _read_buckets(s, {bucket_of(k) for k in groups})
-    maps: dict[int, dict[bytes, bytes]] = {}
-    for key in groups:
-        bucket = bucket_of(key)
-        if bucket not in maps:
-            records = stored.get(bucket, b"")
-            if bucket_hash(records) != tree.bucket_hash(bucket):
-                raise LedgerTampered(
-                    f"index bucket {bucket} does not hash to the value its tree holds",
-                    index=None,
-                )
-            maps[bucket] = _split(records)
+            if key in groups:
+                groups[key].append((index, leaf))
+            else:
+                groups[key] = [(index, leaf)]
+    buckets = {_bucket(k) for k in groups}
+    stored = _stored(s, buckets)
+    changed: dict[int, bytes] = {}
+    for bucket in buckets:
+        # The records themselves are rehashed: altered records (whatever their hash column
+        # says) must not be extended and signed.
+        records = stored.get(bucket, (b"", b""))[0]
+        if bucket_hash(records) != tree.bucket_hash(bucket):
+            raise LedgerTampered(
+                f"index bucket {bucket} does not hash to the value its tree holds", index=None
+            )
+        changed[bucket] = records
     undo: list[bytes] = []
     for key, items in groups.items():
-        values = maps[bucket_of(key)]
-        value = values.get(key, _NO_HISTORY)
+        bucket = _bucket(key)
+        records = changed[bucket]
+        pos, found = _find(records, key)
+        value = records[pos + HASH_SIZE : pos + RECORD_SIZE] if found else _NO_HISTORY
         undo.append(key + value)
         count, chain = int.from_bytes(value[:8], "big"), value[8:]
         for index, leaf in items:
-            chain = chain_next(chain, index, leaf)
-        values[key] = (count + len(items)).to_bytes(8, "big") + chain
-    changed = {b: _join(values) for b, values in maps.items()}
+            chain = _chain(chain, index, leaf)
+        record = key + (count + len(items)).to_bytes(8, "big") + chain
+        changed[bucket] = records[:pos] + record + records[pos + RECORD_SIZE if found else pos :]
     hashes = {b: bucket_hash(r) for b, r in changed.items()}
     tree.set_buckets(hashes)
     tree.size = new_size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from facegate.errors import (
     ImageTooLarge,
     UnsupportedImage,
 )
+from facegate.recognition import budget
 from facegate.recognition.headers import PILLOW_FORMATS, ImageHeader, read_header
 
 __all__ = ["DecodedImage", "decode_image"]
@@ -31,6 +33,15 @@ __all__ = ["DecodedImage", "decode_image"]
 _WHITE = (255, 255, 255)
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _DEEP_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+#: Pillow's bytes per pixel by mode (the rest, RGB included, are stored 4 to a pixel)
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+#: modes Pillow cannot reduce, and what they become first
+_WIDEN_BEFORE_REDUCE = {"1": "L", "P": "RGBA", "I;16": "I", "I;16L": "I", "I;16B": "I",
+                        "I;16N": "I"}
+#: the decoder's own state (zlib windows and the like), later detection's working copy
+_SLACK = 4 * 1024 * 1024
+#: the most pixels face detection scans (the engine's retry budget)
+_SCAN_PIXELS = 4_000_000
 _TRANSPOSE_FOR_ORIENTATION = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -52,6 +63,9 @@ class DecodedImage:
     height: int
     #: hex SHA-256 of the bytes as uploaded, before any decoding
     sha256: str
+    #: width / the width the header claims: below 1 when a large photo was decoded reduced
+    #: (``decode_pixels``), so that its pixels stay within the decode budget
+    scale: float = 1.0
 
 
 def decode_image(data: bytes, *, limits: RecognitionSettings | None = None) -> DecodedImage:
@@ -82,7 +96,7 @@ def _decode(data: bytes, limits: RecognitionSettings) -> DecodedImage:
     header = read_header(data)
     _check_dimensions(header.width, header.height, header.format, limits)
     digest = hashlib.sha256(data).hexdigest()
-    pixels = _decode_with_pillow(data, header, limits)
+    pixels, scale = _decode_with_pillow(data, header, limits)  # holds its budget share
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise CorruptImage(f"the {header.format.upper()} image decoded to an unexpected shape")
     pixels.setflags(write=False)
@@ -92,6 +106,7 @@ def _decode(data: bytes, limits: RecognitionSettings) -> DecodedImage:
         width=int(pixels.shape[1]),
         height=int(pixels.shape[0]),
         sha256=digest,
+        scale=scale,
     )
 
 
@@ -113,7 +128,8 @@ def _check_dimensions(width: int, height: int, fmt: str, limits: RecognitionSett
 
 def _decode_with_pillow(
     data: bytes, header: ImageHeader, limits: RecognitionSettings
-) -> npt.NDArray[np.uint8]:
+) -> tuple[npt.NDArray[np.uint8], float]:
+    """The upright RGB pixels, and their scale (decoded width / the image's width)."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # someone flipped Pillow's global; a truncated photo would then decode half grey
         raise ConfigError(
@@ -121,18 +137,30 @@ def _decode_with_pillow(
             advice="Remove the code that sets LOAD_TRUNCATED_IMAGES; facegate needs it off.",
         )
     name = header.format.upper()
+    pool = budget.shared(limits.decode_budget_mb, limits.decode_wait_s)
     try:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[header.format]]) as im:
             if im.size != (header.width, header.height):
                 # e.g. a GIF frame that grows the canvas: judge what the decoder will allocate
                 _check_dimensions(im.width, im.height, header.format, limits)
-            im.load()  # decode now, inside this guard, so truncation surfaces here
-            rgb = _to_rgb(im)
-            transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(im))
-            if transpose is not None:
-                rgb = rgb.transpose(transpose)
-            # copy out while the file is open: a closed Pillow image has no pixels
-            return np.array(rgb, dtype=np.uint8, order="C")
+            claimed = im.width
+            if im.format == "JPEG":  # the decoder itself scales by 1/2, 1/4 or 1/8
+                factor = _reduction(im.width, im.height, limits.decode_pixels)
+                im.draft(None, (-(-im.width // factor), -(-im.height // factor)))
+            factor = _reduction(im.width, im.height, limits.decode_pixels)
+            with pool.reserve(_peak_bytes(im, factor)) as lease:
+                im.load()  # decode now, inside this guard, so truncation surfaces here
+                # after load: a PNG's EXIF may follow its pixels, and reading it decodes them
+                transpose = _TRANSPOSE_FOR_ORIENTATION.get(_orientation(im))
+                rgb = _to_rgb(_reduced(im, factor))
+                scale = rgb.width / claimed
+                if transpose is not None:
+                    rgb = rgb.transpose(transpose)
+                # one copy out (the image's bytes, viewed read-only), while the file is open
+                pixels: npt.NDArray[np.uint8] = np.asarray(rgb, dtype=np.uint8)
+                # kept until the pixels are freed: they and the detection that runs on them
+                lease.keep(pixels, pixels.nbytes + _detection_bytes(rgb.width * rgb.height))
+                return pixels, scale
     except FacegateError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -146,6 +174,49 @@ def _decode_with_pillow(
         raise CorruptImage(f"the {name} image is damaged: {exc}") from exc
     except (OSError, SyntaxError, EOFError, IndexError, TypeError, KeyError) as exc:
         raise CorruptImage(f"the {name} image is damaged or truncated: {exc}") from exc
+
+
+def _reduction(width: int, height: int, max_pixels: int) -> int:
+    """The smallest integer factor that brings ``width`` x ``height`` to ``max_pixels``."""
+    factor = max(1, math.isqrt(width * height // max_pixels))
+    while -(-width // factor) * -(-height // factor) > max_pixels:
+        factor += 1
+    return factor
+
+
+def _reduced(im: Image.Image, factor: int) -> Image.Image:
+    """``im`` box-reduced by ``factor``; the full-size pixels are freed at once."""
+    if factor == 1:
+        return im
+    wide = _WIDEN_BEFORE_REDUCE.get(im.mode)
+    if wide == "RGBA" and "transparency" not in im.info:
+        wide = "RGB"
+    source = im.convert(wide) if wide else im
+    small = source.reduce(factor)
+    small.info = dict(im.info)
+    im.close()  # frees the decoder's buffer now rather than when the file closes
+    return small
+
+
+def _peak_bytes(im: Image.Image, factor: int) -> int:
+    """The most bytes decoding ``im`` holds at once, from its header: the decoder's buffer
+    (and a widened copy) while reducing, then the reduced image, its RGB conversion, a
+    rotated copy (EXIF is only read once decoded, so one is always counted) and the
+    output array."""
+    full = im.width * im.height
+    small = -(-im.width // factor) * -(-im.height // factor)
+    decoded = full * _BYTES_PER_PIXEL.get(im.mode, 4)
+    reducing = decoded + full * 4 * (im.mode in _WIDEN_BEFORE_REDUCE) + small * 4
+    conversion = 0 if im.mode == "RGB" else 9 if im.mode in _DEEP_MODES else 8
+    after = small * (4 + conversion + 4 + 3)
+    return (reducing if factor > 1 else decoded) + after + _SLACK + _detection_bytes(small)
+
+
+def _detection_bytes(pixels: int) -> int:
+    """What face detection on a photo of ``pixels`` holds: dlib's HOG scan takes ~10 bytes
+    per pixel scanned (measured: 41 MB for its largest, a 4-megapixel retry), and the scan
+    is capped by the engine at 4 megapixels (a working copy, upsampled at most 4 times)."""
+    return 10 * min(_SCAN_PIXELS, 4 * pixels) + _SLACK
 
 
 def _orientation(im: Image.Image) -> int:
@@ -176,11 +247,18 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 
 def _deep_to_8bit(values: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8]:
-    """Scale 16-bit or 32-bit greyscale to 0..255 (values already in 0..255 are kept)."""
-    wide = values.astype(np.float64)
-    if values.dtype.kind == "f" and wide.size and float(np.nanmax(wide)) <= 1.0:
-        wide = wide * 255.0  # floating point images are usually in 0..1
-    elif wide.size and float(np.nanmax(wide)) > 255.0:
-        wide = wide * (255.0 / 65535.0)
-    out: npt.NDArray[np.uint8] = np.clip(np.nan_to_num(np.rint(wide)), 0, 255).astype(np.uint8)
+    """Scale 16-bit or 32-bit greyscale to 0..255 (values already in 0..255 are kept).
+
+    float32 and in place: exact for 16-bit values, and 4 bytes a pixel rather than the
+    8 of float64 and its temporaries (this runs on the reduced image, see _peak_bytes)."""
+    wide = values.astype(np.float32)
+    top = float(np.nanmax(wide)) if wide.size else 0.0
+    if values.dtype.kind == "f" and top <= 1.0:
+        wide *= 255.0  # floating point images are usually in 0..1
+    elif top > 255.0:
+        wide *= 255.0 / 65535.0
+    np.nan_to_num(wide, copy=False)
+    np.rint(wide, out=wide)
+    np.clip(wide, 0, 255, out=wide)
+    out: npt.NDArray[np.uint8] = wide.astype(np.uint8)
     return out

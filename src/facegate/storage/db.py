@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, exc, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from facegate.errors import ConfigError
+from facegate.errors import ConfigError, InvalidInput
 from facegate.storage.tables import KeyStoreBase
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,16 +42,48 @@ def _sqlite_pragmas(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+#: the range of a BIGINT on both backends
+_INT64 = range(-(2**63), 2**63)
+
+
+def _check_parameters(engine: Engine) -> None:
+    """Refuse, as :class:`InvalidInput`, a value no column can hold, before the driver
+    turns it into a 500: a NUL in text (PostgreSQL rejects it; SQLite would store it, so
+    both refuse it alike) or an integer outside 64 bits (an overflow on both)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(
+        _conn: Any, _cur: Any, _stmt: str, params: Any, _ctx: Any, executemany: bool
+    ) -> None:
+        for row in params if executemany else (params,):
+            values = row.values() if isinstance(row, dict) else (row or ())
+            for value in values:
+                kind = type(value)
+                if kind is str and "\x00" in value:
+                    raise InvalidInput(
+                        "text with a NUL character cannot be stored",
+                        advice="Remove the NUL (\\0) characters and send the text again.",
+                    )
+                if kind is int and value not in _INT64:
+                    raise InvalidInput(
+                        f"the number {value} is out of range (at most 2**63-1)",
+                        advice="Send a smaller number.",
+                    )
+
+
 def make_engine(url: str, *, wal: bool = True) -> Engine:
     """An engine configured for facegate's needs on either backend."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _sqlite_pragmas(engine, wal=wal)
+        _check_parameters(engine)
         return engine
     if url.startswith("postgresql"):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        _check_parameters(engine)
+        return engine
     raise ConfigError(
         f"unsupported database URL {url.split(':', 1)[0]!r}",
         advice="Use sqlite:///PATH or postgresql://USER@HOST:PORT/DB.",
@@ -59,21 +91,68 @@ def make_engine(url: str, *, wal: bool = True) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the main database to the newest schema with Alembic."""
+    """Bring the main database to the newest schema with Alembic; a damaged or unreachable
+    database is a :class:`ConfigError` saying so, not a traceback."""
     from alembic import command
     from alembic.config import Config
 
+    from facegate.storage.home import damaged_database, unreachable_database
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except exc.OperationalError as error:
+        raise unreachable_database(engine.url.render_as_string(), error) from None
+    except exc.DatabaseError as error:
+        raise damaged_database(engine.url.render_as_string(), error) from None
 
 
 def create_keystore(engine: Engine) -> None:
     """The key store has one table; it is created directly, never migrated with data."""
     if not inspect(engine).has_table("data_keys"):
         KeyStoreBase.metadata.create_all(engine)
+
+
+def open_keystore(path: Path, *, create: bool) -> Database:
+    """The key store database at ``path`` (SQLite, rollback journal, not WAL: once a key is
+    destroyed no earlier copy of its page lingers in a log file beside it).
+
+    Only ``create`` (a new installation) makes it. A missing or damaged key store is a
+    :class:`ConfigError`: made anew it would be empty, and every enrolled person would read
+    as erased.
+    """
+    from facegate.storage.home import create_private_file, damaged_database
+
+    if not path.exists():
+        if not create:
+            raise ConfigError(
+                f"the key store {path} is missing",
+                advice="It holds every enrolled person's key: restore it from your backup "
+                "(with master.key and the database of the same date).\nfacegate will not "
+                "start without it, because an empty key store would erase everyone.",
+            )
+        create_private_file(path)  # 0600 before SQLite writes; its journal gets that mode
+    engine = make_engine(f"sqlite:///{path}", wal=False)
+    try:
+        has_table = inspect(engine).has_table("data_keys")
+        if not has_table and create and path.stat().st_size == 0:
+            KeyStoreBase.metadata.create_all(engine)
+        elif not has_table:
+            raise ConfigError(
+                f"the key store {path} holds no key table",
+                advice="It is damaged or is not facegate's key store: restore it from your "
+                "backup.",
+            )
+    except exc.DatabaseError as error:
+        engine.dispose()
+        raise damaged_database(str(path), error) from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(engine)
 
 
 class Database:
@@ -88,14 +167,27 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One atomic unit: everything inside commits together or not at all."""
-        with self._factory() as session, session.begin():
+        """One atomic unit: everything inside commits together or not at all. A value the
+        database refuses as data (class 22, e.g. a bad encoding) is :class:`InvalidInput`."""
+        with _data_errors_are_bad_input(), self._factory() as session, session.begin():
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._reader() as session:
+        with _data_errors_are_bad_input(), self._reader() as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _data_errors_are_bad_input() -> Iterator[None]:
+    # the backstop behind _check_parameters: whatever else the database calls bad data
+    try:
+        yield
+    except exc.DataError as error:
+        raise InvalidInput(
+            "the database refused a value as invalid data",
+            advice="Check the text and numbers sent: printable UTF-8, numbers in range.",
+        ) from error

@@ -19,6 +19,7 @@ from facegate.templates.protector import (
 from facegate.templates.scheme import (
     DEFAULT_SCHEME,
     BioHashScheme,
+    BioHashV2Scheme,
     PhaseFoldScheme,
     TemplateScheme,
     available_schemes,
@@ -28,6 +29,7 @@ from facegate.templates.scheme import (
 __all__ = [
     "DEFAULT_SCHEME",
     "BioHashScheme",
+    "BioHashV2Scheme",
     "MasterKey",
     "PhaseFoldScheme",
     "TemplateProtector",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from facegate.errors import ConfigError, InvalidInput
-from facegate.policy import DeploymentFacts
+from facegate.policy import Declarations, DeploymentFacts
 from facegate.reports import render
 from facegate.reports.art30 import build_art30
 from facegate.reports.document import TO_COMPLETE, Report
@@ -39,7 +39,7 @@ def _facts(**kw: object) -> ReportFacts:
         threshold=0.8,
         scheme="biohash-v1",
         model_version="dlib-resnet-v1",
-        status="active",
+        status="live",
         created_at=datetime(2025, 9, 1, tzinfo=UTC),
         notice_version=2,
         event_id="",
@@ -58,7 +58,26 @@ def _facts(**kw: object) -> ReportFacts:
             alternative="key card",
             signage=True,
             jurisdiction="cn",
+            purpose_sha256="",
+            scope="application",
             capabilities=frozenset({"verify"}),
+            capture=None,
+            retention_days=180,
+            purpose_ends_at=None,
+            egress=False,
+            alternative_enabled=True,
+            status="live",
+            controller="Acme Property",
+            controller_contact="",
+            dpo="",
+            method_sha256="",
+            pia=None,
+            declarations=Declarations.from_dict(
+                {"alternative_penalty": False, "law_enforcement": False}
+            ),
+            public_security=None,
+            scheme="biohash-v1",
+            threshold=0.8,
         ),
         notice_version=2,
         notice_sha256="ab" * 32,
@@ -89,6 +108,8 @@ def _facts(**kw: object) -> ReportFacts:
             confirmed_by="Li Lei, DPO",
             completed_at=datetime(2025, 8, 30, tzinfo=UTC),
             keep_until=datetime(2028, 8, 30, tzinfo=UTC),
+            signed_by="pr_li_lei",
+            signed_at=datetime(2025, 8, 30, tzinfo=UTC),
             current=True,
         ),
     )
@@ -110,7 +131,10 @@ def test_pia_states_what_cn_fr_9_and_gdpr_35_ask() -> None:
     assert "180 days" in values["Retention"]
     assert "with a stored template: 4" in values["Scale now"]
     assert "1 withdrawals" in values["Rights exercised so far"]
-    assert values["Confirmed by"] == "Li Lei, DPO on 2025-08-30"
+    # signed by a principal with the dpo role (no longer a typed "confirmed by" name)
+    assert (
+        values["Signed by the DPO"] == "Li Lei, DPO (principal pr_li_lei, role dpo) on 2025-08-30"
+    )
     assert values["Still valid"].startswith("yes")
     assert values["Keep this report until at least"] == "2028-10-09"
     titles = [s.title_zh for s in report.sections]
@@ -138,6 +162,9 @@ def test_a_refusal_and_a_stale_assessment_are_stated() -> None:
     assert values["Result"] == "REFUSED: CN-FR-9: no assessment"
     assert values["Still valid"].startswith("NO")
     assert _values(build_pia(_facts(assessment=None)))["Assessment"] == TO_COMPLETE
+    # while no DPO has signed, the report says the signature is still owed
+    unsigned = replace(_facts().assessment, signed_by=None, signed_at=None)  # type: ignore[type-var]
+    assert _values(build_pia(_facts(assessment=unsigned)))["Signed by the DPO"] == TO_COMPLETE
 
 
 def test_the_digest_follows_the_content() -> None:

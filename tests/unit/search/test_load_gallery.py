@@ -21,13 +21,21 @@ def store(tmp_path: Path) -> Iterator[tuple[Gate, str, dict[str, bytes]]]:
     """A store with 40 subjects of one template each: #0's key is destroyed (shredded),
     #1's template has expired; plus one template of another deployment."""
     rng = np.random.default_rng(8)
-    with Gate.open(tmp_path / "home") as gate:
+    with Gate.open(tmp_path / "home", create=True) as gate:
         deps = [
+            # a draft is enough here: the gallery is loaded straight from the store
             gate.create_deployment(
                 name=name,
                 purpose="Staff pass the turnstile by face",
                 location="office",
                 alternative="staff badge",
+                jurisdiction="cn",
+                legal_basis="consent",
+                retention_days=365,
+                capabilities=["verify", "identify"],
+                capture="on_request",
+                signage=True,
+                alternative_penalty=False,
             ).id
             for name in ("Lobby", "Garage")
         ]

@@ -14,6 +14,8 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import GateDep, OperatorDep
+from facegate.api.ledger_schemas import EntryOut
+from facegate.api.validation import IndexPath, SafeId
 from facegate.ledger.scoping import own_entry, public_problem
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
@@ -36,25 +38,25 @@ def verify(gate: GateDep, _op: OperatorDep) -> dict[str, Any]:
 
 
 @router.get("/entries/{index}")
-def entry(index: int, gate: GateDep, op: OperatorDep) -> dict[str, Any]:
+def entry(index: IndexPath, gate: GateDep, op: OperatorDep) -> EntryOut:
     """Entry ``index`` if it is one of this operator's events: the exact leaf bytes (base64)
     and their RFC 9162 leaf hash. Any other index is a 404 that names nothing."""
     e = own_entry(gate, index, op.id)
-    return {
-        "index": e.index,
-        "event_id": e.event_id,
-        "kind": e.kind,
-        "leaf": base64.b64encode(e.data).decode(),
-        "leaf_hash": e.leaf_hash.hex(),
-    }
+    return EntryOut(
+        index=e.index,
+        event_id=e.event_id,
+        kind=e.kind,
+        leaf=base64.b64encode(e.data).decode(),
+        leaf_hash=e.leaf_hash.hex(),
+    )
 
 
 @router.get("/evidence")
 async def evidence(
     gate: GateDep,
     op: OperatorDep,
-    deployment: Annotated[str | None, Query(description="a deployment id")] = None,
-    pseudonym: Annotated[str | None, Query(description="a person's ledger pseudonym")] = None,
+    deployment: Annotated[SafeId | None, Query(description="a deployment id")] = None,
+    pseudonym: Annotated[SafeId | None, Query(description="a person's ledger pseudonym")] = None,
 ) -> dict[str, Any]:
     """An evidence bundle for one of this operator's deployments or one person in them;
     check it offline with ``facegate evidence verify``."""

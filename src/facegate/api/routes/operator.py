@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import ActingGate
-from facegate.api.openapi import AUTHED, errors
+from facegate.api.errors import documented
 from facegate.results import (
     ConsentReceipt,
     DeploymentInfo,
@@ -98,23 +98,27 @@ class EventOut(BaseModel):
     event_id: str
 
 
-@router.post("", status_code=201, response_model=DeploymentInfo, responses=errors(*AUTHED))
+@router.post(
+    "", status_code=201, response_model=DeploymentInfo, responses=documented(401, 403, 404)
+)
 def create_deployment(body: DeploymentSpec, gate: ActingGate) -> Any:
     """Register a draft deployment; refused citing the rule if the law forbids it."""
     return gate.create_deployment(body)
 
 
-@router.get("", response_model=list[DeploymentInfo], responses=errors(401))
+@router.get("", response_model=list[DeploymentInfo], responses=documented(401))
 def list_deployments(gate: ActingGate) -> Any:
     return gate.list_deployments()
 
 
-@router.get("/{deployment_id}", response_model=DeploymentInfo, responses=errors(*AUTHED))
+@router.get("/{deployment_id}", response_model=DeploymentInfo, responses=documented(401, 403, 404))
 def get_deployment(deployment_id: DeploymentId, gate: ActingGate) -> Any:
     return gate.get_deployment(deployment_id)
 
 
-@router.patch("/{deployment_id}", response_model=DeploymentInfo, responses=errors(*AUTHED, 409))
+@router.patch(
+    "/{deployment_id}", response_model=DeploymentInfo, responses=documented(401, 403, 404, 409)
+)
 def change_deployment(
     deployment_id: DeploymentId, body: DeploymentChangeIn, gate: ActingGate
 ) -> Any:
@@ -122,26 +126,32 @@ def change_deployment(
     return gate.change_deployment(deployment_id, **body.model_dump(exclude_unset=True))
 
 
-@router.post("/{deployment_id}/end", response_model=EndReceipt, responses=errors(*AUTHED, 409))
+@router.post(
+    "/{deployment_id}/end", response_model=EndReceipt, responses=documented(401, 403, 404, 409)
+)
 def end_deployment(deployment_id: DeploymentId, body: EndIn, gate: ActingGate) -> Any:
     """The purpose is met: everyone is erased, with a receipt each."""
     return gate.end_deployment(deployment_id, reason=body.reason)
 
 
-@router.get("/{deployment_id}/pia", response_model=PiaView, responses=errors(*AUTHED))
+@router.get("/{deployment_id}/pia", response_model=PiaView, responses=documented(401, 403, 404))
 def show_pia(deployment_id: DeploymentId, gate: ActingGate) -> Any:
     return gate.pia(deployment_id)
 
 
 @router.post(
-    "/{deployment_id}/pia/sign", response_model=DeploymentInfo, responses=errors(*AUTHED, 409)
+    "/{deployment_id}/pia/sign",
+    response_model=DeploymentInfo,
+    responses=documented(401, 403, 404, 409),
 )
 def sign_pia(deployment_id: DeploymentId, body: SignIn, gate: ActingGate) -> Any:
     """The DPO (role dpo) signs the impact assessment; the deployment goes live."""
     return gate.sign_pia(deployment_id, necessity=body.necessity, answers=body.answers)
 
 
-@router.get("/{deployment_id}/notice", response_model=NoticeInfo, responses=errors(*AUTHED))
+@router.get(
+    "/{deployment_id}/notice", response_model=NoticeInfo, responses=documented(401, 403, 404)
+)
 def get_notice(
     deployment_id: DeploymentId, gate: ActingGate, language: Literal["en", "zh-CN"] = "en"
 ) -> Any:
@@ -152,7 +162,7 @@ def get_notice(
     "/{deployment_id}/consents",
     status_code=201,
     response_model=ConsentReceipt,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def give_consent(deployment_id: DeploymentId, body: ConsentIn, gate: ActingGate) -> Any:
     terms = ConsentTerms(**body.model_dump(exclude={"subject_ref"}))
@@ -163,7 +173,7 @@ def give_consent(deployment_id: DeploymentId, body: ConsentIn, gate: ActingGate)
     "/{deployment_id}/refusals",
     status_code=201,
     response_model=RefusalOut,
-    responses=errors(*AUTHED),
+    responses=documented(401, 403, 404),
 )
 def record_refusal(deployment_id: DeploymentId, body: RefusalIn, gate: ActingGate) -> Any:
     """Someone refused: recorded anonymously; the non-face alternative stays open."""
@@ -174,14 +184,16 @@ def record_refusal(deployment_id: DeploymentId, body: RefusalIn, gate: ActingGat
 @router.post(
     "/{deployment_id}/consents/withdraw",
     response_model=ErasureReceipt,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def withdraw_consent(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
     return gate.withdraw_consent(deployment_id, body.subject_ref)
 
 
 @router.post(
-    "/{deployment_id}/erase", response_model=ErasureReceipt, responses=errors(*AUTHED, 409)
+    "/{deployment_id}/erase",
+    response_model=ErasureReceipt,
+    responses=documented(401, 403, 404, 409),
 )
 def erase(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
     return gate.erase(deployment_id, body.subject_ref, reason=body.reason)
@@ -190,14 +202,16 @@ def erase(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any
 @router.post(
     "/{deployment_id}/purpose-ended",
     response_model=ErasureReceipt,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def purpose_ended(deployment_id: DeploymentId, body: SubjectIn, gate: ActingGate) -> Any:
     """This person's purpose ended (they left): their face data is erased now."""
     return gate.end_purpose(deployment_id, body.subject_ref)
 
 
-@router.post("/{deployment_id}/holds", response_model=EventOut, responses=errors(*AUTHED, 409))
+@router.post(
+    "/{deployment_id}/holds", response_model=EventOut, responses=documented(401, 403, 404, 409)
+)
 def hold(deployment_id: DeploymentId, body: HoldIn, gate: ActingGate) -> Any:
     """Keep a person's data past an erasure request on a legal ground (decided by the packs)."""
     return EventOut(event_id=gate.hold(deployment_id, body.subject_ref, ground=body.ground))
@@ -207,7 +221,7 @@ def hold(deployment_id: DeploymentId, body: HoldIn, gate: ActingGate) -> Any:
     "/{deployment_id}/enroll",
     status_code=201,
     response_model=EnrollResult,
-    responses=errors(*AUTHED, 409, 413, 415),
+    responses=documented(401, 403, 404, 409, 413, 415),
 )
 async def enroll(
     deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
@@ -219,7 +233,7 @@ async def enroll(
 @router.post(
     "/{deployment_id}/verify",
     response_model=VerifyResult,
-    responses=errors(*AUTHED, 413, 415),
+    responses=documented(401, 403, 404, 413, 415),
 )
 async def verify(
     deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
@@ -231,7 +245,7 @@ async def verify(
 @router.post(
     "/{deployment_id}/identify",
     response_model=IdentifyResult,
-    responses=errors(*AUTHED, 413, 415),
+    responses=documented(401, 403, 404, 413, 415),
 )
 async def identify(deployment_id: DeploymentId, image: Image, gate: ActingGate) -> Any:
     """1:N; a refusal is a 403 citing the rule (never "unknown"), and carries no score."""
@@ -264,7 +278,7 @@ class RequestOut(BaseModel):
 ops = APIRouter(prefix="/v1", tags=["operator"])
 
 
-@ops.get("/identifications", responses=errors(401, 403))
+@ops.get("/identifications", responses=documented(401, 403))
 def pending_reviews(gate: ActingGate) -> list[dict[str, Any]]:
     """Remote-identification matches awaiting two reviewers (nobody is named)."""
     return gate.pending_reviews()
@@ -273,14 +287,14 @@ def pending_reviews(gate: ActingGate) -> list[dict[str, Any]]:
 @ops.post(
     "/identifications/{identification_id}/reviews",
     response_model=ReviewResult,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def review_identification(identification_id: ItemId, body: ReviewIn, gate: ActingGate) -> Any:
     """The acting reviewer confirms or rejects a pending match (two reviewers name it)."""
     return gate.review_identification(identification_id, confirm=body.confirm)
 
 
-@ops.get("/requests", response_model=list[RequestOut], responses=errors(401, 403))
+@ops.get("/requests", response_model=list[RequestOut], responses=documented(401, 403))
 def open_requests(gate: ActingGate) -> Any:
     """People's open requests and complaints, soonest deadline first."""
     return gate.open_requests()
@@ -289,7 +303,7 @@ def open_requests(gate: ActingGate) -> Any:
 @ops.post(
     "/requests/{request_id}/answer",
     response_model=RequestOut,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def answer_request(request_id: ItemId, body: AnswerIn, gate: ActingGate) -> Any:
     return gate.answer_request(

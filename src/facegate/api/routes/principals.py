@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from facegate.actors import Role
 from facegate.api.deps import ActingGate
-from facegate.api.openapi import AUTHED, errors
+from facegate.api.errors import documented
 from facegate.results import (
     ApiKeyInfo,
     IssuedApiKey,
@@ -51,24 +51,27 @@ class DeletedOut(BaseModel):
     event_id: str
 
 
-@router.get("/operator", response_model=OperatorInfo, responses=errors(401))
+@router.get("/operator", response_model=OperatorInfo, responses=documented(401))
 def get_operator(gate: ActingGate) -> Any:
     return gate.operator()
 
 
-@router.put("/operator", response_model=OperatorInfo, responses=errors(*AUTHED))
+@router.put("/operator", response_model=OperatorInfo, responses=documented(401, 403, 404))
 def set_operator(body: OperatorProfile, gate: ActingGate) -> Any:
     """Name, contact, DPO, e-mail, address, web site: what notices and receipts say."""
     return gate.set_operator(**body.model_dump(exclude_unset=True))
 
 
-@router.get("/principals", response_model=list[PrincipalInfo], responses=errors(401, 403))
+@router.get("/principals", response_model=list[PrincipalInfo], responses=documented(401, 403))
 def list_principals(gate: ActingGate) -> Any:
     return gate.list_principals()
 
 
 @router.post(
-    "/principals", status_code=201, response_model=NewPrincipal, responses=errors(*AUTHED, 409)
+    "/principals",
+    status_code=201,
+    response_model=NewPrincipal,
+    responses=documented(401, 403, 404, 409),
 )
 def create_principal(body: PrincipalIn, gate: ActingGate) -> Any:
     """A principal with one role, and its first key (shown once)."""
@@ -78,29 +81,33 @@ def create_principal(body: PrincipalIn, gate: ActingGate) -> Any:
 @router.post(
     "/principals/{principal_id}/revoke",
     response_model=PrincipalInfo,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def revoke_principal(principal_id: ItemId, gate: ActingGate) -> Any:
     return gate.revoke_principal(principal_id)
 
 
-@router.get("/apikeys", response_model=list[ApiKeyInfo], responses=errors(401))
+@router.get("/apikeys", response_model=list[ApiKeyInfo], responses=documented(401))
 def list_keys(gate: ActingGate) -> Any:
     return gate.list_api_keys()
 
 
-@router.post("/apikeys", status_code=201, response_model=IssuedApiKey, responses=errors(*AUTHED))
+@router.post(
+    "/apikeys", status_code=201, response_model=IssuedApiKey, responses=documented(401, 403, 404)
+)
 def issue_key(body: KeyIn, gate: ActingGate) -> Any:
     """A new key (shown once); scoped to one deployment when ``deployment_id`` is given."""
     return gate.issue_api_key(**body.model_dump())
 
 
-@router.post("/apikeys/{key_id}/revoke", response_model=ApiKeyInfo, responses=errors(*AUTHED))
+@router.post(
+    "/apikeys/{key_id}/revoke", response_model=ApiKeyInfo, responses=documented(401, 403, 404)
+)
 def revoke_key(key_id: ItemId, gate: ActingGate) -> Any:
     return gate.revoke_api_key(key_id)
 
 
-@router.post("/selfcheck", response_model=SelfCheckReport, responses=errors(401, 403))
+@router.post("/selfcheck", response_model=SelfCheckReport, responses=documented(401, 403))
 def self_check(gate: ActingGate) -> Any:
     """Measure every security control now (CN-FR-14); ledgered."""
     return gate.self_check(watching_intrusions=True)
@@ -109,7 +116,7 @@ def self_check(gate: ActingGate) -> Any:
 @router.post(
     "/deployments/{deployment_id}/pia/{version}/delete",
     response_model=DeletedOut,
-    responses=errors(*AUTHED, 409),
+    responses=documented(401, 403, 404, 409),
 )
 def delete_pia(
     deployment_id: ItemId, version: Annotated[int, Path(ge=1, le=10**6)], gate: ActingGate
@@ -121,7 +128,7 @@ def delete_pia(
 @router.post(
     "/deployments/{deployment_id}/identification-logs/purge",
     response_model=DeletedOut,
-    responses=errors(*AUTHED),
+    responses=documented(401, 403, 404),
 )
 def purge_logs(deployment_id: ItemId, body: PurgeIn, gate: ActingGate) -> Any:
     """Delete remote-identification logs older than a date, once kept six months (EU-AI-19)."""

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from facegate.api.deps import GateDep
-from facegate.api.openapi import errors
+from facegate.api.errors import documented
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 
 
-@router.get("/deployments/{deployment_id}", responses=errors(404))
+@router.get("/deployments/{deployment_id}", responses=documented(404))
 def public_deployment(
     deployment_id: Annotated[str, Path(max_length=40)], gate: GateDep
 ) -> dict[str, Any]:

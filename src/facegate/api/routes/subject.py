@@ -10,18 +10,25 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from facegate.api.deps import GateDep
-from facegate.api.ratelimit import RateLimiter
+from facegate.api.ratelimit import SubjectLimiter
+from facegate.api.validation import SafeId
+from facegate.config import ApiSettings
 
 router = APIRouter(prefix="/v1/subject", tags=["subject"])
 
 
-def limiter() -> RateLimiter:
-    """One per app: 10 requests a minute per client address, bursts of 10."""
-    return RateLimiter(rate=10, per=60.0)
+def limiter(api: ApiSettings | None = None) -> SubjectLimiter:
+    """One per app: per client address and per access code (ratelimit.py says why)."""
+    api = api if api is not None else ApiSettings()
+    return SubjectLimiter(
+        per_address=(api.subject_rate_per_address, 60), per_code=(api.subject_rate_per_code, 60)
+    )
 
 
-def _code(request: Request, x_access_code: Annotated[str, Header()]) -> str:
-    request.app.state.subject_limiter.hit(request.client.host if request.client else "unknown")
+def _code(request: Request, x_access_code: Annotated[SafeId, Header()]) -> str:
+    # request.client is the TCP peer, or the forwarded client when the peer is a trusted proxy
+    address = request.client.host if request.client else "unknown"
+    request.app.state.subject_limiter.hit(address, x_access_code)
     return x_access_code
 
 

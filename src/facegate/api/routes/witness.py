@@ -8,18 +8,22 @@ its cosignature back. Proofs are hashes only; entries themselves stay behind an 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import GateDep
+from facegate.api.ledger_schemas import ConsistencyOut, CosignatureOut, InclusionOut
+from facegate.api.validation import IndexPath, bad_text, index_query
 from facegate.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/ledger", tags=["witness"])
 
-Size = Annotated[int | None, Query(ge=1, description="tree size (default: the latest signed)")]
+Size = Annotated[
+    int | None, index_query(ge=1, description="tree size (default: the latest signed)")
+]
 
 
 @router.get("/key", response_class=PlainTextResponse)
@@ -30,7 +34,7 @@ def key(gate: GateDep) -> str:
 
 
 @router.get("/checkpoint/{size}", response_class=PlainTextResponse)
-def checkpoint_at(size: int, gate: GateDep) -> str:
+def checkpoint_at(size: IndexPath, gate: GateDep) -> str:
     """The checkpoint signed at ``size``, with the witness cosignatures received for it."""
     return gate.checkpoint_at(size)
 
@@ -38,38 +42,49 @@ def checkpoint_at(size: int, gate: GateDep) -> str:
 @router.get("/consistency")
 def consistency(
     gate: GateDep,
-    old: Annotated[int, Query(ge=0, description="the smaller size")],
+    old: Annotated[int, index_query(description="the smaller size")],
     new: Size = None,
-) -> dict[str, Any]:
+) -> ConsistencyOut:
     """RFC 9162 proof that the tree of size ``new`` extends the tree of size ``old``."""
     proof = gate.consistency_proof(old, new)
-    return {
-        "old_size": proof.old_size,
-        "new_size": proof.new_size,
-        "hashes": [h.hex() for h in proof.hashes],
-    }
+    return ConsistencyOut(
+        old_size=proof.old_size,
+        new_size=proof.new_size,
+        hashes=[h.hex() for h in proof.hashes],
+    )
 
 
 @router.get("/inclusion")
 def inclusion(
-    gate: GateDep, index: Annotated[int, Query(ge=0, description="leaf index")], size: Size = None
-) -> dict[str, Any]:
+    gate: GateDep, index: Annotated[int, index_query(description="leaf index")], size: Size = None
+) -> InclusionOut:
     """RFC 9162 audit path of leaf ``index`` in the tree of ``size`` (hashes leaf end first)."""
     proof = gate.inclusion_proof(index, size)
-    return {"index": proof.index, "size": proof.size, "hashes": [h.hex() for h in proof.hashes]}
+    return InclusionOut(index=proof.index, size=proof.size, hashes=[h.hex() for h in proof.hashes])
 
 
-@router.post("/cosignatures")
-async def add_cosignature(request: Request, gate: GateDep) -> dict[str, Any]:
+@router.post(
+    "/cosignatures",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def add_cosignature(request: Request, gate: GateDep) -> CosignatureOut:
     """A registered witness hands back a checkpoint it cosigned (the whole note as text/plain).
     Cosignatures from witnesses the operator has not registered are refused (403)."""
     try:
         note = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("the cosigned checkpoint is not UTF-8 text") from None
+    why = bad_text(note)
+    if why is not None:
+        raise InvalidInput(f"the cosigned checkpoint is not acceptable text: {why}")
     accepted = await run_in_threadpool(gate.add_cosignature, note)
-    return {
-        "size": accepted.size,
-        "witnesses": list(accepted.witnesses),
-        "timestamps": list(accepted.timestamps),
-    }
+    return CosignatureOut(
+        size=accepted.size,
+        witnesses=list(accepted.witnesses),
+        timestamps=list(accepted.timestamps),
+    )

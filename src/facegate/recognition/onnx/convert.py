@@ -349,8 +349,7 @@ def ensure_onnx_model(
     if target.is_file():
         return target
     model = convert_dat(dat)
-    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cache.chmod(0o700)  # inside the home, which is private (mkdir's mode is masked by umask)
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)  # in the home: owner only
     fd, tmp = tempfile.mkstemp(dir=cache, prefix=".tmp-", suffix=".onnx")
     try:
         with os.fdopen(fd, "wb") as fh:

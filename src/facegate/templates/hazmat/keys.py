@@ -439,6 +439,31 @@ class MasterKey:
         return master
 
     @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        env_value: str | None = None,
+        passphrase: str | bytes | None = None,
+    ) -> Self:
+        """The key from ``env_value`` (base64) if set, else from the file at ``path``.
+
+        Never creates one: a missing or unreadable key file is a :class:`ConfigError` saying
+        to restore it, because a new key would open none of the keys the old one wrapped.
+        """
+        if env_value:
+            return cls.from_base64(env_value)
+        path = Path(path).expanduser()
+        if not path.exists():
+            raise ConfigError(
+                f"the master key file {path} is missing",
+                advice="Every deployment key and the ledger key are wrapped by it: restore "
+                "master.key from your backup (mode 0600), or set FACEGATE_MASTER_KEY to the "
+                "key.\nfacegate will not make a new one: it would open nothing.",
+            )
+        return cls.from_file(path, passphrase=passphrase)
+
+    @classmethod
     def load_or_create(
         cls,
         path: Path,
@@ -448,7 +473,8 @@ class MasterKey:
         entropy: Entropy = system_entropy,
     ) -> Self:
         """The key from ``env_value`` (base64) if set, else from ``path``, creating it there
-        on first use."""
+        if there is none. Only for a new installation (``facegate init``): opening an
+        existing one uses :meth:`load`, which never creates."""
         if env_value:
             return cls.from_base64(env_value)
         path = Path(path).expanduser()

@@ -1,0 +1,129 @@
+"""The edge check every request passes before a route sees it.
+
+Two layers, so that no route can forget one:
+
+* :class:`EdgeGuard` (middleware, every route): the path and the query string, percent-
+  decoded, may hold no control character (NUL included) and must be UTF-8. A bad one is a
+  400 in the documented error shape before any route, database or log line sees it.
+* shared types for route parameters: :data:`IndexPath`, :func:`index_query` (integers in
+  0..2**63-1, the range of the BIGINT columns on both databases, so 2**63 is a 422 and not
+  an overflow deep in a driver) and :data:`SafeText` / :data:`SafeId` (text fields,
+  JSON bodies and headers included, without control characters other than tab and line
+  breaks).
+
+The database layer (``storage/db.py``) backs both up: a NUL or an out-of-range integer
+that still reaches a statement becomes :class:`facegate.errors.InvalidInput` (400).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Annotated, Any, Final
+from urllib.parse import unquote_to_bytes
+
+from fastapi import Path, Query
+from pydantic import AfterValidator, StringConstraints
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+__all__ = [
+    "MAX_INDEX",
+    "EdgeGuard",
+    "IndexPath",
+    "SafeId",
+    "SafeText",
+    "bad_text",
+    "check_text",
+    "index_query",
+]
+
+#: the largest value of a signed 64-bit integer, the type of every index and size column
+MAX_INDEX: Final = 2**63 - 1
+#: control characters a multi-line text field may hold
+_ALLOWED_CONTROLS: Final = frozenset("\t\n\r")
+
+
+def bad_text(value: str) -> str | None:
+    """Why ``value`` is not acceptable text (None if it is): a control character other
+    than tab and line breaks, or a lone surrogate, which no database stores."""
+    for ch in value:
+        if ch in _ALLOWED_CONTROLS:
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return f"it holds the control character U+{ord(ch):04X}"
+        if category == "Cs":
+            return f"it holds the unpaired surrogate U+{ord(ch):04X}"
+    return None
+
+
+def check_text(value: str) -> str:
+    """Pydantic validator form of :func:`bad_text`."""
+    why = bad_text(value)
+    if why is not None:
+        raise ValueError(f"not acceptable text: {why}")
+    return value
+
+
+#: text without control characters; add bounds with ``Annotated[SafeText, Field(...)]``
+SafeText = Annotated[str, AfterValidator(check_text)]
+#: an id or reference: 1 to 200 characters of :data:`SafeText`
+SafeId = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(check_text)]
+
+
+IndexPath = Annotated[int, Path(ge=0, le=MAX_INDEX, description="0 to 2**63-1")]
+
+
+def index_query(*, ge: int = 0, description: str) -> Any:
+    """An integer query parameter in ``ge``..2**63-1."""
+    return Query(ge=ge, le=MAX_INDEX, description=description)
+
+
+class EdgeGuard:
+    """Refuse a request whose path or query string holds a control character or is not
+    UTF-8 (after percent-decoding), with 400 and the documented error body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = _problem(scope)
+            if problem is not None:
+                await _refuse(send, problem)
+                return
+        await self.app(scope, receive, send)
+
+
+def _problem(scope: Scope) -> str | None:
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogatepass")
+    for where, raw in (("path", raw_path), ("query string", scope.get("query_string", b""))):
+        try:
+            text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return f"the {where} is not UTF-8"
+        why = bad_text(text)
+        if why is not None:
+            return f"the {where} is not acceptable: {why}"
+    return None
+
+
+async def _refuse(send: Send, problem: str) -> None:
+    body = json.dumps(
+        {
+            "error": "invalid_request",
+            "message": problem,
+            "advice": "Send text without control characters (NUL included), UTF-8 encoded.",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,124 @@
+"""Issue 12 item 5: integers past 2**63 and control characters are refused at the edge with
+the documented error shape (never a 500), and a NUL that reaches the domain layer is
+InvalidInput on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from facegate.api.app import create_app
+from facegate.errors import InvalidInput
+from facegate.gate import Gate
+
+BIG = 2**63
+Client = tuple[TestClient, dict[str, str]]
+
+
+@pytest.fixture
+def client(gate: Gate) -> Iterator[Client]:
+    key = gate.issue_api_key("op_local", label="test").key
+    # raise_server_exceptions=False: a 500 must show up as a 500 here, not as a raise
+    with TestClient(create_app(gate), raise_server_exceptions=False) as c:
+        yield c, {"Authorization": f"Bearer {key}"}
+
+
+def _documented(r: object, status: int) -> dict[str, object]:
+    assert r.status_code == status, r.text  # type: ignore[attr-defined]
+    body = r.json()  # type: ignore[attr-defined]
+    assert {"error", "message", "advice"} <= body.keys(), body
+    return body  # type: ignore[no-any-return]
+
+
+def _deployment(c: TestClient, auth: dict[str, str], name: str = "Lobby") -> object:
+    return c.post(
+        "/v1/deployments",
+        headers=auth,
+        json={
+            "name": name,
+            "purpose": "Staff pass the lobby turnstile by face",
+            "location": "office",
+            "alternative": "badge",
+        },
+    )
+
+
+def test_indexes_past_int64_are_422_not_500(client: Client) -> None:
+    c, auth = client
+    for url, headers in (
+        (f"/v1/ledger/checkpoint/{BIG}", {}),
+        (f"/v1/ledger/checkpoint/{BIG * 10**20}", {}),
+        (f"/v1/ledger/entries/{BIG}", auth),
+        (f"/v1/ledger/inclusion?index={BIG}", {}),
+        (f"/v1/ledger/inclusion?index=0&size={BIG}", {}),
+        (f"/v1/ledger/consistency?old={BIG}", {}),
+        ("/v1/ledger/checkpoint/-1", {}),
+    ):
+        assert _documented(c.get(url, headers=headers), 422)["error"] == "invalid_request"
+    # the largest allowed value is a plain "not there"
+    assert c.get(f"/v1/ledger/checkpoint/{BIG - 1}").status_code == 404
+    assert c.get(f"/v1/ledger/entries/{BIG - 1}", headers=auth).status_code == 404
+    assert c.get(f"/v1/ledger/inclusion?index={BIG - 1}").status_code in (400, 404)
+
+
+def test_control_characters_in_paths_and_queries_are_400(client: Client) -> None:
+    c, auth = client
+    for url in (
+        "/v1/deployments/dep%00x",
+        "/v1/deployments/dep%01x/notice",
+        "/v1/ledger/evidence?deployment=a%00b",
+        "/v1/ledger/evidence?pseudonym=%1b[31m",
+        "/v1/ledger/evidence?deployment=%ff%fe",  # not UTF-8
+    ):
+        body = _documented(c.get(url, headers=auth), 400)
+        assert body["error"] == "invalid_request"
+
+
+def test_nul_in_a_body_field_is_400_on_both_databases(client: Client, gate: Gate) -> None:
+    c, auth = client
+    before = gate.counts()
+    body = _documented(_deployment(c, auth, name="Lob\x00by"), 400)  # type: ignore[arg-type]
+    assert body["error"] == "invalid_input"
+    assert gate.counts() == before  # nothing was written
+    dep = _deployment(c, auth).json()["id"]  # type: ignore[attr-defined]
+    code = gate.give_consent(dep, "alice").access_code
+    r = c.post(
+        "/v1/subject/me/complaints",
+        headers={"X-Access-Code": code},
+        json={"text": "my data was shown to my neighbour \x00 please act"},
+    )
+    assert r.status_code in (400, 422), r.text
+    _documented(r, r.status_code)
+    assert gate.open_requests() == []
+
+
+def test_cosignature_with_control_characters_is_400(client: Client) -> None:
+    c, _ = client
+    r = c.post("/v1/ledger/cosignatures", content=b"facegate.local/ledger\n\x00\n")
+    _documented(r, 400)
+
+
+def test_the_domain_layer_turns_nul_into_invalid_input(gate: Gate) -> None:
+    dep = gate.create_deployment(
+        name="Lobby",
+        purpose="Staff pass the turnstile by face",
+        location="office",
+        alternative="staff badge",
+    ).id
+    code = gate.give_consent(dep, "bob").access_code
+    before = gate.counts()
+    with pytest.raises(InvalidInput, match="NUL"):
+        gate.create_deployment(
+            name="Lob\x00by",
+            purpose="Staff pass the turnstile by face",
+            location="office",
+            alternative="staff badge",
+        )
+    with pytest.raises(InvalidInput, match="NUL"):
+        gate.subject_complaint(code, "bad \x00 data here")
+    with pytest.raises(InvalidInput):
+        gate.ledger_entry(BIG)
+    assert gate.counts() == before
+    assert gate.open_requests() == []
