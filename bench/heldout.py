@@ -25,12 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from protection import default_faces, folder_set, in_the_wild, lfw_format  # noqa: E402
-
 from facegate.evaluation import metrics, scan  # noqa: E402
 from facegate.evaluation.report import key_seed  # noqa: E402
 from facegate.evaluation.runs import embedder  # noqa: E402
 from facegate.templates import get_scheme  # noqa: E402
+from protection import default_faces, folder_set, in_the_wild, lfw_format  # noqa: E402
 
 SCHEMES = ("biohash-v1:4096", "biohash-v2")
 
