@@ -85,6 +85,25 @@ class ApiSettings(BaseModel):
     log_format: Literal["json", "text"] = Field(
         "json", description="'facegate serve' logs: one JSON object a line, or plain text"
     )
+    public_url: str | None = Field(
+        None,
+        description="the address people reach this service at (e.g. https://gate.example): "
+        "QR codes on signs and receipts point there; default: the address of each request",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"public_url {value!r} must be an http(s) address with a host")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"public_url {value!r} must have no query, fragment or user")
+        return value.strip().rstrip("/")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -102,6 +121,26 @@ class ApiSettings(BaseModel):
         return value
 
 
+class HsmSettings(BaseModel):
+    """The master key in a PKCS#11 token (:mod:`facegate.hsm`); off unless ``module`` is set."""
+
+    module: Path | None = Field(None, description="the PKCS#11 library, e.g. libsofthsm2.so")
+    token: str = Field("facegate", description="the token's label")
+    pin: str | None = Field(None, description="the token's user PIN")
+    label: str = Field("facegate-master", description="the label of the master key in it")
+    previous_labels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="labels of older master keys, comma-separated (a rotation in progress)",
+    )
+
+    @field_validator("previous_labels", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
 class Settings(BaseSettings):
     """All of facegate's configuration. Construct with keywords to override anything."""
 
@@ -116,6 +155,16 @@ class Settings(BaseSettings):
     master_key: str | None = Field(
         None, description="base64 master key; default is the key file in the home directory"
     )
+    keystore_url: str | None = Field(
+        None,
+        description="where the data keys live: default keys.db in the home with SQLite, the "
+        "main PostgreSQL database (schema keystore_schema) with PostgreSQL; a postgresql:// "
+        "URL here gives them their own credential",
+    )
+    keystore_schema: str = Field(
+        "facegate_keys", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="PostgreSQL schema"
+    )
+    hsm: HsmSettings = Field(default_factory=HsmSettings)
     retention_sweep_minutes: int = Field(
         60, ge=1, description="how often 'facegate serve' runs the retention sweeper"
     )

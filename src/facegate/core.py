@@ -3,9 +3,11 @@ Policy decisions go through one door, :mod:`facegate.flows.enforce`."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,10 @@ from facegate.recognition import FaceEngine
 from facegate.storage import tables as t
 from facegate.storage.db import Database
 
+if TYPE_CHECKING:
+    from facegate.liveness import PassiveLiveness
+    from facegate.sync.follower import Follower
+
 
 @dataclass
 class Core:
@@ -33,7 +39,17 @@ class Core:
     entropy: Entropy
     galleries: Galleries
     engine_: FaceEngine | None = None
+    #: applies the change feed to the galleries (:mod:`facegate.sync`)
+    follower: Follower | None = None
+    #: passive liveness, created on first use like the engine (tests may pass their own)
+    liveness_: PassiveLiveness | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.follower is None:
+            from facegate.sync.follower import Follower
+
+            self.follower = Follower(self)  # from the feed's position now
 
     @property
     def engine(self) -> FaceEngine:
@@ -42,6 +58,27 @@ class Core:
             if self.engine_ is None:
                 self.engine_ = engine_for(self.settings)
             return self.engine_
+
+    @property
+    def liveness(self) -> PassiveLiveness:
+        """Passive liveness (MiniFASNet), created on first use; its models load lazily."""
+        with self._lock:
+            if self.liveness_ is None:
+                from facegate.liveness import PassiveLiveness
+
+                self.liveness_ = PassiveLiveness()
+            return self.liveness_
+
+    def caught_up(self) -> None:
+        """Apply every committed gallery change, this process's and others', in feed order
+        (after a flow's commit, before a search). A failure is logged, not raised: the
+        change is committed, and the feed's follower applies it on its next round."""
+        if self.follower is None:
+            return
+        try:
+            self.follower.catch_up()
+        except Exception:
+            logging.getLogger("facegate.sync").exception("could not apply the change feed")
 
     # --- ledger ---
 

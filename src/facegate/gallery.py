@@ -343,12 +343,9 @@ class Gallery:
 
 
 class Galleries:
-    """One gallery per deployment, each loaded from the store on first use.
-
-    A gallery remembers the deployment key it was loaded under: after the key is revoked
-    (possibly by another process: the CLI, another API worker), the next ``get`` with the
-    deployment's current key id drops the old templates and loads the store again.
-    """
+    """One gallery per deployment, loaded from the store on first use, kept in step with
+    other processes by the change feed (:mod:`facegate.sync`); a ``get`` with a key id other
+    than the one a gallery was loaded under (a revocation) drops it and loads the store again."""
 
     def __init__(self, load: Callable[[str], Gallery]) -> None:
         self._load = load
@@ -356,8 +353,7 @@ class Galleries:
         self._lock = threading.Lock()
 
     def get(self, deployment_id: str, *, key_id: str | None = None) -> Gallery:
-        """The deployment's gallery; ``key_id``, the deployment's key now, reloads one
-        loaded under another key."""
+        """The deployment's gallery (reloaded if loaded under a key other than ``key_id``)."""
         with self._lock:
             gallery = self._loaded.get(deployment_id)
             stale = (
@@ -370,27 +366,35 @@ class Galleries:
                 self._loaded[deployment_id] = gallery
             return gallery
 
+    def loaded(self, deployment_id: str) -> Gallery | None:
+        """The deployment's gallery if this process has loaded it (None: not yet)."""
+        with self._lock:
+            return self._loaded.get(deployment_id)
+
+    def drop_all(self) -> None:
+        """Forget every gallery (each is loaded again from the store when next searched)."""
+        for deployment_id in list(self._loaded):
+            self.drop(deployment_id)
+
     def add(self, deployment_id: str, template_id: str, subject_id: str, template: bytes) -> None:
         """Keep a loaded gallery in step with a commit (an unloaded one reads the store)."""
-        with self._lock:
-            gallery = self._loaded.get(deployment_id)
+        gallery = self.loaded(deployment_id)
         if gallery is not None:
             gallery.add(template_id, subject_id, template)
 
     def remove_subject(self, deployment_id: str, subject_id: str) -> None:
-        with self._lock:
-            gallery = self._loaded.get(deployment_id)
+        gallery = self.loaded(deployment_id)
         if gallery is not None:
             gallery.remove_subject(subject_id)
 
     def remove_templates(self, deployment_id: str, template_ids: Iterable[str]) -> None:
-        """Keep a loaded gallery in step with templates deleted from the store."""
-        with self._lock:
-            gallery = self._loaded.get(deployment_id)
+        gallery = self.loaded(deployment_id)
         if gallery is not None:
             gallery.remove_many(template_ids)
 
     def drop(self, deployment_id: str) -> None:
-        """Forget a deployment's gallery (it ended: nothing of it may be searched again)."""
+        """Forget a deployment's gallery (ended, or its key revoked), zeroing its rows."""
         with self._lock:
-            self._loaded.pop(deployment_id, None)
+            gallery = self._loaded.pop(deployment_id, None)
+        if gallery is not None:
+            gallery.remove_many(list(gallery._template_ids))

@@ -31,7 +31,6 @@ from facegate.flows import (
     consents,
     deployments,
     erasure,
-    identify,
     operators,
     pia,
     principals,
@@ -47,8 +46,10 @@ from facegate.flows import evidence as evidence_flow
 from facegate.flows.retention import SweepReport
 from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
+from facegate.gate_console import ConsoleMethods
 from facegate.gate_keys import KeyMethods
 from facegate.gate_ledger import LedgerMethods
+from facegate.gate_recognition import RecognitionMethods
 from facegate.keyring import Keyring
 from facegate.ledger.store import LedgerStore
 from facegate.recognition import FaceEngine
@@ -57,9 +58,7 @@ from facegate.results import (
     ConsentReceipt,
     DeploymentInfo,
     EndReceipt,
-    EnrollResult,
     ErasureReceipt,
-    IdentifyResult,
     IssuedApiKey,
     NewPrincipal,
     NoticeInfo,
@@ -68,17 +67,17 @@ from facegate.results import (
     PrincipalInfo,
     ReviewResult,
     SelfCheckReport,
-    VerifyResult,
 )
 from facegate.specs import ConsentTerms, DeploymentSpec, OperatorProfile, PiaAnswers, build
 from facegate.storage.db import Database, make_engine, migrate
 from facegate.storage.home import prepare as prepare_home
 from facegate.storage.home import undo_on_failure
+from facegate.storage.keystore import keystore_place
 
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
 
-class Gate(LedgerMethods, KeyMethods):
+class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods):
     """One facegate installation: its store, keys, ledger and face engine, and the principal
     acting through it."""
 
@@ -94,8 +93,9 @@ class Gate(LedgerMethods, KeyMethods):
         self.settings = settings
         home = settings.home.expanduser()
         # only create=True makes a home or any part of one (storage/home.py says why)
-        fresh = prepare_home(home, settings.resolved_database_url(), create=create)
-        keyring = Keyring.open(home, env_value=settings.master_key, entropy=entropy, create=fresh)
+        place = keystore_place(home, settings)  # keys.db, or a schema beside PostgreSQL
+        fresh = prepare_home(home, settings.resolved_database_url(), create=create, keystore=place)
+        keyring = Keyring.for_settings(home, settings, place, entropy=entropy, create=fresh)
         db = Database(make_engine(settings.resolved_database_url()))
         migrate(db.engine)
         ledger = LedgerStore(
@@ -325,19 +325,7 @@ class Gate(LedgerMethods, KeyMethods):
     def release_hold(self, deployment_id: str, subject_ref: str) -> str:
         return erasure.release_hold(self._core, self._actor, deployment_id, subject_ref)
 
-    # --- recognition -----------------------------------------------------------------------
-
-    def enroll(self, deployment_id: str, subject_ref: str, image: bytes) -> EnrollResult:
-        """Store a protected template of the one face in ``image``."""
-        return biometrics.enroll(self._core, self._actor, deployment_id, subject_ref, image)
-
-    def verify(self, deployment_id: str, subject_ref: str, image: bytes) -> VerifyResult:
-        """1:1: is the largest face in ``image`` this enrolled person?"""
-        return biometrics.verify(self._core, self._actor, deployment_id, subject_ref, image)
-
-    def identify(self, deployment_id: str, image: bytes) -> IdentifyResult:
-        """1:N within one deployment; ``"unknown"`` when nobody reaches the threshold."""
-        return identify.identify(self._core, self._actor, deployment_id, image)
+    # --- recognition (enroll, verify, identify, detect ...: gate_recognition.py) ----------
 
     def review_identification(self, identification_id: str, *, confirm: bool) -> ReviewResult:
         """The acting reviewer confirms or rejects a pending remote-identification match; the

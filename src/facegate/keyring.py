@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select
@@ -30,15 +30,13 @@ from facegate._internal.clock import Entropy
 from facegate.errors import ConfigError, InvalidTemplate, NotFound
 from facegate.storage import tables as t
 from facegate.storage.db import Database
-from facegate.storage.keystore import KeyStore
-from facegate.templates import (
-    MasterKey,
-    TemplateProtector,
-    TemplateScheme,
-    get_scheme,
-    new_deployment_key,
-)
+from facegate.storage.keystore import KeyStore, KeyStorePlace
+from facegate.templates import MasterKey, TemplateProtector, TemplateScheme, get_scheme
 from facegate.templates.hazmat import aead, keys
+
+if TYPE_CHECKING:
+    from facegate.config import HsmSettings, Settings
+    from facegate.hsm import HsmMaster
 
 __all__ = [
     "LEDGER_KEY",
@@ -63,11 +61,11 @@ STAGED_SUFFIX: Final = "~"
 class Keyring:
     def __init__(
         self,
-        master: MasterKey,
+        master: MasterKey | HsmMaster,
         keystore: KeyStore,
         *,
         entropy: Entropy,
-        previous: Sequence[MasterKey] = (),
+        previous: Sequence[MasterKey | HsmMaster] = (),
         home: Path | None = None,
         keystore_db: Database | None = None,
     ) -> None:
@@ -79,6 +77,8 @@ class Keyring:
         self._entropy = entropy
         self._protectors: dict[str, TemplateProtector] = {}
         self._lock = threading.RLock()
+        #: where the key store is (set by :meth:`open`)
+        self.keystore_place: KeyStorePlace | None = None
 
     @classmethod
     def open(
@@ -89,6 +89,8 @@ class Keyring:
         entropy: Entropy,
         previous_env_value: str | None = None,
         create: bool = False,
+        place: KeyStorePlace | None = None,
+        hsm: HsmSettings | None = None,
     ) -> Keyring:
         """The keyring of the installation in ``home``.
 
@@ -96,24 +98,51 @@ class Keyring:
         see :mod:`facegate.storage.home`): a missing or damaged one is a
         :class:`ConfigError`, never replaced by a new, empty one. The old master key of a
         rotation in progress is read from ``master.key.previous`` and from
-        ``previous_env_value`` (default: ``$FACEGATE_PREVIOUS_MASTER_KEY``).
+        ``previous_env_value`` (default: ``$FACEGATE_PREVIOUS_MASTER_KEY``). ``place`` is
+        where the key store is (default ``keys.db`` in the home); with ``hsm`` (its module
+        set) the master key is the HSM's and never leaves it (:mod:`facegate.hsm`).
         """
-        from facegate.storage.db import open_keystore
         from facegate.storage.home import KEYSTORE_FILE
+        from facegate.storage.keystore import open_place
 
-        path = home / keys.MASTER_KEY_FILENAME
-        if create:
-            master = MasterKey.load_or_create(path, env_value=env_value, entropy=entropy)
+        master: MasterKey | HsmMaster
+        previous: list[MasterKey | HsmMaster] = []
+        if hsm is not None and hsm.module is not None:
+            from facegate.hsm import open_hsm
+
+            master, older = open_hsm(hsm, create=create)
+            previous.extend(older)
         else:
-            master = MasterKey.load(path, env_value=env_value)
-        if previous_env_value is None:
-            previous_env_value = os.environ.get(PREVIOUS_ENV) or None
-        previous = _key_files(home, PREVIOUS_SUFFIX, NEXT_SUFFIX)
-        if previous_env_value:
-            previous.append(MasterKey.from_base64(previous_env_value))
-        db = open_keystore(home / KEYSTORE_FILE, create=create)
-        return cls(
+            path = home / keys.MASTER_KEY_FILENAME
+            if create:
+                master = MasterKey.load_or_create(path, env_value=env_value, entropy=entropy)
+            else:
+                master = MasterKey.load(path, env_value=env_value)
+            if previous_env_value is None:
+                previous_env_value = os.environ.get(PREVIOUS_ENV) or None
+            previous.extend(_key_files(home, PREVIOUS_SUFFIX, NEXT_SUFFIX))
+            if previous_env_value:
+                previous.append(MasterKey.from_base64(previous_env_value))
+        place = place or KeyStorePlace(f"sqlite:///{home / KEYSTORE_FILE}")
+        db = open_place(place, create=create)
+        keyring = cls(
             master, KeyStore(db), entropy=entropy, previous=previous, home=home, keystore_db=db
+        )
+        keyring.keystore_place = place
+        return keyring
+
+    @classmethod
+    def for_settings(
+        cls, home: Path, settings: Settings, place: KeyStorePlace, *, entropy: Entropy, create: bool
+    ) -> Keyring:
+        """:meth:`open` with the master key and key store the settings name."""
+        return cls.open(
+            home,
+            env_value=settings.master_key,
+            entropy=entropy,
+            create=create,
+            place=place,
+            hsm=settings.hsm,
         )
 
     def close(self) -> None:
@@ -133,7 +162,7 @@ class Keyring:
     def home(self) -> Path | None:
         return self._home
 
-    def _masters(self) -> Iterator[MasterKey]:
+    def _masters(self) -> Iterator[MasterKey | HsmMaster]:
         yield self._master
         yield from self._previous
 
@@ -146,7 +175,7 @@ class Keyring:
         for attempt in range(2):
             for master in self._masters():
                 with contextlib.suppress(InvalidTemplate):
-                    return keys.unwrap_key(master.key, blob, context=context)
+                    return _unwrap(master, blob, context)
             if attempt == 0 and not self._reload():
                 break
         raise InvalidTemplate()
@@ -154,13 +183,15 @@ class Keyring:
     def opens_with_current(self, blob: bytes, *, context: str) -> bool:
         """Whether the current master key alone opens ``blob`` (rotation bookkeeping)."""
         try:
-            keys.unwrap_key(self._master.key, blob, context=context)
+            _unwrap(self._master, blob, context)
         except InvalidTemplate:
             return False
         return True
 
     def wrap_with_master(self, key: bytes, *, context: str) -> bytes:
-        return keys.wrap_key(self._master.key, key, context=context, entropy=self._entropy)
+        if isinstance(self._master, MasterKey):
+            return keys.wrap_key(self._master.key, key, context=context, entropy=self._entropy)
+        return self._master.wrap(key, context=context, entropy=self._entropy)  # in the HSM
 
     def _reload(self) -> bool:
         """Pick up master keys another process installed in the home; True if any is new."""
@@ -219,9 +250,7 @@ class Keyring:
 
     def new_deployment(self, deployment_id: str, scheme: str) -> tuple[TemplateProtector, bytes]:
         """A protector for a new deployment and its wrapped key (the only form to store)."""
-        key, wrapped = new_deployment_key(
-            self._master, deployment_id=deployment_id, entropy=self._entropy
-        )
+        key, wrapped = self._new_deployment_key(deployment_id)
         protector = TemplateProtector(deployment_id, key, get_scheme(scheme), entropy=self._entropy)
         with self._lock:
             self._protectors[deployment_id] = protector
@@ -230,8 +259,13 @@ class Keyring:
     def replacement_key(self, dep: t.Deployment) -> tuple[TemplateProtector, bytes]:
         """A fresh key for ``dep`` (revocation): its protector and wrapped form. Nothing is
         cached until :meth:`install` is called after the change is committed."""
-        key, wrapped = new_deployment_key(self._master, deployment_id=dep.id, entropy=self._entropy)
+        key, wrapped = self._new_deployment_key(dep.id)
         return TemplateProtector(dep.id, key, _scheme_of(dep), entropy=self._entropy), wrapped
+
+    def _new_deployment_key(self, deployment_id: str) -> tuple[bytes, bytes]:
+        key = keys.new_key(self._entropy)
+        context = keys.deployment_key_context(deployment_id)
+        return key, self.wrap_with_master(key, context=context)
 
     def install(self, protector: TemplateProtector) -> None:
         with self._lock:
@@ -371,6 +405,12 @@ def _scheme_of(dep: t.Deployment) -> TemplateScheme:
             "Restore the facegate version the deployment was created with.",
         )
     return scheme
+
+
+def _unwrap(master: MasterKey | HsmMaster, blob: bytes, context: str) -> bytes:
+    if isinstance(master, MasterKey):
+        return keys.unwrap_key(master.key, blob, context=context)
+    return master.unwrap(blob, context=context)  # inside the HSM
 
 
 def _key_files(home: Path, *suffixes: str) -> list[MasterKey]:

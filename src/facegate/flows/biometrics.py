@@ -27,6 +27,8 @@ from facegate.core import Core, aware, packs_of
 from facegate.errors import Conflict, NotFound
 from facegate.flows.enforce import enforce, require
 from facegate.flows.facts import consent_facts, scale_facts
+from facegate.flows.liveness import check_passive, liveness_details, use_challenge
+from facegate.flows.quality import check_quality
 from facegate.gallery import Gallery
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
@@ -35,6 +37,7 @@ from facegate.policy.retention import template_expiry
 from facegate.recognition import decode_image
 from facegate.results import EnrollResult, VerifyResult
 from facegate.storage import tables as t
+from facegate.sync import feed
 
 MAX_TEMPLATES_PER_SUBJECT = 5
 
@@ -93,8 +96,15 @@ def sha256_of_upload(image: bytes) -> str:
 
 
 def enroll(
-    core: Core, actor: Actor, deployment_id: str, subject_ref: str, image: bytes
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    subject_ref: str,
+    image: bytes,
+    *,
+    challenge_id: str | None = None,
 ) -> EnrollResult:
+    digest = sha256_of_upload(image)
     dep, subject, rules = _admit(
         core,
         actor,
@@ -102,10 +112,16 @@ def enroll(
         subject_ref,
         act=Act.ENROLL,
         kind=Kind.ENROLLED,
-        input_sha256=sha256_of_upload(image),
+        input_sha256=digest,
     )
+    challenge = use_challenge(core, dep, subject.id, "enroll", challenge_id, digest)
     decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_for_enrollment(decoded)
+    # liveness, then quality, before anything is stored (issue 17)
+    live = check_passive(
+        core, actor, dep, decoded, extraction.box, act=Kind.ENROLLED, subject=subject.pseudonym
+    )
+    quality = check_quality(core.settings.recognition, decoded, extraction.box)
     protector = core.keyring.protector(dep)
     template = protector.protect(extraction.embedding)
     template_id = new_id("tpl", core.entropy)
@@ -150,6 +166,7 @@ def enroll(
                 expires_at=expires,
             )
         )
+        feed.template_added(s, dep.id, template_id, subject.id)
         recorded = core.record(
             s,
             Event(
@@ -166,10 +183,12 @@ def enroll(
                     "model_version": extraction.model_version,
                     "scheme": dep.scheme,
                     "faces_found": extraction.faces_found,
+                    "quality": quality.to_dict(),
+                    **liveness_details(live, challenge),
                 },
             ),
         )
-    core.galleries.add(dep.id, template_id, subject.id, template)
+    core.caught_up()  # this and every earlier change, in feed order, into the galleries
     _filing_after_enroll(core, dep.operator_id)
     return EnrollResult(
         deployment_id=dep.id,
@@ -194,8 +213,15 @@ def _filing_after_enroll(core: Core, operator_id: str) -> None:
 
 
 def verify(
-    core: Core, actor: Actor, deployment_id: str, subject_ref: str, image: bytes
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    subject_ref: str,
+    image: bytes,
+    *,
+    challenge_id: str | None = None,
 ) -> VerifyResult:
+    digest = sha256_of_upload(image)
     dep, subject, rules = _admit(
         core,
         actor,
@@ -203,8 +229,9 @@ def verify(
         subject_ref,
         act=Act.VERIFY,
         kind=Kind.VERIFIED,
-        input_sha256=sha256_of_upload(image),
+        input_sha256=digest,
     )
+    challenge = use_challenge(core, dep, subject.id, "verify", challenge_id, digest)
     now = core.clock()
     with core.db.read() as s:
         rows = s.execute(
@@ -219,6 +246,9 @@ def verify(
         )
     decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_probe(decoded)
+    live = check_passive(
+        core, actor, dep, decoded, extraction.box, act=Kind.VERIFIED, subject=subject.pseudonym
+    )
     protector = core.keyring.protector(dep)
     probe = protector.protect(extraction.embedding)
     data_key = core.keyring.data_key(dep, subject.id)
@@ -252,6 +282,7 @@ def verify(
                     "score": score,
                     "threshold": dep.threshold,
                     "model_version": extraction.model_version,
+                    **liveness_details(live, challenge),
                 },
             ),
         )

@@ -42,6 +42,7 @@ from facegate.recognition import MODEL_VERSION
 from facegate.results import DeploymentInfo, EndReceipt, NoticeInfo
 from facegate.specs import DeploymentSpec, build, missing_for
 from facegate.storage import tables as t
+from facegate.sync import feed
 from facegate.templates import get_scheme
 
 
@@ -190,6 +191,7 @@ def end_deployment(core: Core, actor: Actor, deployment_id: str, *, reason: str)
     with core.db.transaction() as s:
         row = core.deployment(s, deployment_id, actor.operator_id)
         row.status, row.ended_at = "ended", now
+        feed.deployment_ended(s, deployment_id)
         recorded = core.record(
             s,
             replace(
@@ -205,6 +207,7 @@ def end_deployment(core: Core, actor: Actor, deployment_id: str, *, reason: str)
             ),
         )
     core.galleries.drop(deployment_id)
+    core.caught_up()
     return EndReceipt(
         deployment_id=deployment_id,
         people_erased=len(people),

@@ -23,6 +23,7 @@ from facegate.policy import Act
 from facegate.policy.facts import ERASURE_EXEMPTIONS
 from facegate.results import ErasureReceipt
 from facegate.storage import tables as t
+from facegate.sync import feed
 
 #: why a person was erased, as the ledger says it (free text is kept only as a hash)
 REASONS = {
@@ -136,6 +137,7 @@ def erase_subject(
         )
         pseudonym = subject.pseudonym
         s.delete(subject)  # consents and templates go with it (ON DELETE CASCADE)
+        feed.subject_removed(s, deployment_id, subject_id)
         details: dict[str, object] = {
             "templates_erased": n,
             "reason": reason if reason in SYSTEM_REASONS else REASONS.get(act, str(act)),
@@ -158,7 +160,8 @@ def erase_subject(
             ),
         )
     destroyed = core.keyring.keystore.destroy(subject_id)
-    core.galleries.remove_subject(deployment_id, subject_id)
+    core.galleries.remove_subject(deployment_id, subject_id)  # at once, whatever the feed
+    core.caught_up()
     return ErasureReceipt(
         deployment_id=deployment_id,
         templates_erased=n,

@@ -10,24 +10,35 @@ nearest enrolled person came). A remote-identification match waits for two revie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core
 from facegate.flows.biometrics import consent_of, sha256_of_upload
+from facegate.flows.candidates import (
+    Named,
+    check_top,
+    more_candidates,
+    record_alert,
+    record_candidates,
+)
 from facegate.flows.enforce import enforce, require
 from facegate.flows.facts import capabilities_of
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.policy.facts import REMOTE_IDENTIFICATION
 from facegate.recognition import decode_image
-from facegate.results import IdentifyResult
+from facegate.results import Candidate, IdentifyResult
 from facegate.storage import tables as t
 
 
-def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> IdentifyResult:
+def identify(
+    core: Core, actor: Actor, deployment_id: str, image: bytes, *, top: int = 1
+) -> IdentifyResult:
     require(actor, "process_faces", "identify faces")
+    check_top(top)
     input_sha256 = sha256_of_upload(image)
     now = core.clock()
     with core.db.read() as s:
@@ -43,10 +54,11 @@ def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> Iden
         scan = enforce(core, s, dep, Act.SCAN, event, now=now)
         s.expunge(dep)
     decoded = decode_image(image, limits=core.settings.recognition)
+    core.caught_up()  # every change committed before this search, by any process
     gallery = core.galleries.get(dep.id, key_id=dep.key_id)
     extraction = core.engine.extract_probe(decoded)
     probe = core.keyring.protector(dep).protect(extraction.embedding)
-    hits = gallery.search(probe, top=1)
+    hits = gallery.search(probe, top=top)
     matched = hits[0] if hits and hits[0].score >= dep.threshold else None
     rules = scan.rule_ids
     subject_ref: str | None = None
@@ -71,6 +83,11 @@ def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> Iden
                 subject_ref = core.keyring.open_ref(dep, subject)
                 pseudonym = subject.pseudonym
     top_score = round(matched.score, 6) if matched is not None and subject_ref else None
+    extra = (
+        more_candidates(core, actor, dep, hits[1:], now=now, input_sha256=input_sha256)
+        if top > 1 and subject_ref and not capabilities_of(dep) & REMOTE_IDENTIFICATION
+        else []
+    )
     return _record_identification(
         core,
         actor,
@@ -84,6 +101,7 @@ def identify(core: Core, actor: Actor, deployment_id: str, image: bytes) -> Iden
         subject_id=matched.subject_id if matched is not None else None,
         score=top_score,
         rules=rules,
+        candidates=extra,
     )
 
 
@@ -101,6 +119,7 @@ def _record_identification(
     subject_id: str | None,
     score: float | None,
     rules: tuple[str, ...],
+    candidates: Sequence[Named] = (),
 ) -> IdentifyResult:
     """Ledger the search. A stranger's search keeps no score (it would say how close the
     nearest enrolled person came); a remote-identification match waits for two reviewers."""
@@ -155,6 +174,12 @@ def _record_identification(
                 details=details,
             ),
         )
+        record_candidates(core, s, actor, dep, candidates, at=at, details=details)
+        if decision == "unknown":
+            record_alert(
+                core, s, actor, dep, recorded[0], at=at, input_sha256=input_sha256, rules=rules
+            )
+    first = [Candidate(subject_ref, score)] if subject_ref and score is not None else []
     return IdentifyResult(
         deployment_id=dep.id,
         decision=decision,
@@ -166,4 +191,5 @@ def _record_identification(
         gallery_size=gallery_size,
         event_id=recorded[0].event_id,
         identification_id=identification_id,
+        candidates=tuple(first + [c.candidate for c in candidates]),
     )

@@ -24,6 +24,7 @@ from facegate.flows.erasure import erase_subject
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.storage import tables as t
+from facegate.sync import feed
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _expire_templates(core: Core, now: datetime) -> tuple[int, list[str]]:
                 n = int(getattr(gone, "rowcount", 0) or 0)
                 if not n:
                     continue
+                feed.templates_removed(s, dep_id, template_ids)
                 count += n
                 events += [
                     r.event_id
@@ -120,6 +122,7 @@ def _expire_templates(core: Core, now: datetime) -> tuple[int, list[str]]:
                 ]
         for template_ids in people.values():
             core.galleries.remove_templates(dep_id, template_ids)
+        core.caught_up()
     return count, events
 
 

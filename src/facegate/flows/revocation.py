@@ -20,6 +20,7 @@ from facegate.keyring import (
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.storage import tables as t
+from facegate.sync import feed
 
 __all__ = ["campaign", "revoke_deployment_key"]
 
@@ -91,6 +92,7 @@ def revoke_deployment_key(
             s.scalars(select(t.Template.id).where(t.Template.deployment_id == dep.id))
         )
         s.execute(delete(t.Template).where(t.Template.deployment_id == dep.id))
+        feed.key_changed(s, dep.id)
         for x in carried:
             subject = s.get(t.Subject, x.id)
             if subject is None:  # erased meanwhile
@@ -130,6 +132,7 @@ def revoke_deployment_key(
     kr.swap_data_keys(staged, destroy=())  # the old data keys are overwritten: shredded
     kr.install(new)
     core.galleries.remove_templates(dep.id, template_ids)
+    core.caught_up()
     return KeyRevocation(
         deployment_id=dep.id,
         old_key_id=old.key_id,

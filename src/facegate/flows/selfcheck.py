@@ -214,9 +214,13 @@ def _authorisation(core: Core) -> tuple[bool, str]:
 
 def _keys_apart(core: Core, home: Path) -> bool:
     url = core.settings.resolved_database_url()
+    place = core.keyring.keystore_place
+    if place is not None and place.schema is not None:  # PostgreSQL: a schema of its own
+        master_apart = core.settings.hsm.module is not None or private(home / MASTER_KEY_FILE)
+        return place.schema not in ("public", "") and master_apart
     keystore_file = home / "keys.db"
     separate = keystore_file.exists() and str(keystore_file) not in url
-    return separate and private(home / MASTER_KEY_FILE)
+    return separate and (core.settings.hsm.module is not None or private(home / MASTER_KEY_FILE))
 
 
 def _installation(packs: list[str]) -> DeploymentFacts:

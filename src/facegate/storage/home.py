@@ -26,7 +26,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -64,12 +64,13 @@ def init_advice(home: Path) -> str:
     )
 
 
-def prepare(home: Path, database_url: str, *, create: bool) -> bool:
+def prepare(home: Path, database_url: str, *, create: bool, keystore: Any = None) -> bool:
     """Check ``home`` before anything in it is opened; make it when ``create`` allows.
 
     Returns True when no part of an installation exists yet and ``create`` was asked, i.e.
     the caller may make the key store, the master key and the database; False when every
-    part must already be there (the key ring then refuses a missing one).
+    part must already be there (the key ring then refuses a missing one). ``keystore`` is a
+    :class:`~facegate.storage.keystore.KeyStorePlace` (default: ``keys.db`` in the home).
     """
     if not home.is_dir():
         if home.exists():
@@ -79,9 +80,12 @@ def prepare(home: Path, database_url: str, *, create: bool) -> bool:
         home.mkdir(parents=True, mode=HOME_MODE)
     secure_tree(home)
     initialised = database_initialised(database_url)
-    keystore = home / KEYSTORE_FILE
+    if keystore is None:
+        from facegate.storage.keystore import KeyStorePlace
+
+        keystore = KeyStorePlace(f"sqlite:///{home / KEYSTORE_FILE}")
     # a 0-byte key store is what an interrupted first init leaves; it holds no key
-    has_keystore = keystore.exists() and keystore.stat().st_size > 0
+    has_keystore = keystore.exists()
     if not initialised and not has_keystore:
         if create:
             db_file = sqlite_path(database_url)
@@ -91,7 +95,7 @@ def prepare(home: Path, database_url: str, *, create: bool) -> bool:
         raise ConfigError(f"{home} holds no facegate installation", advice=init_advice(home))
     if not initialised:
         raise ConfigError(
-            f"the key store {keystore} exists but the database "
+            f"the key store {keystore.describe()} exists but the database "
             f"{_shown(database_url)} holds no facegate installation",
             advice="The database was lost or FACEGATE_DATABASE_URL points elsewhere: restore "
             "the database from your backup, or correct the URL.\nTo start a new "

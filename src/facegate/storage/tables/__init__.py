@@ -9,6 +9,8 @@ from facegate.storage.tables.base import Base as Base
 from facegate.storage.tables.core import *  # noqa: F403
 from facegate.storage.tables.documents import *  # noqa: F403
 from facegate.storage.tables.ledger_index import *  # noqa: F403
+from facegate.storage.tables.liveness import *  # noqa: F403
 from facegate.storage.tables.principals import *  # noqa: F403
 from facegate.storage.tables.regulator_link import *  # noqa: F403
+from facegate.storage.tables.scale import *  # noqa: F403
 from facegate.storage.tables.web import *  # noqa: F403
