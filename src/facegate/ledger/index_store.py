@@ -64,9 +64,14 @@ class IndexState:
 
 def read_state(s: Session) -> IndexState:
     conn = s.connection()
-    row = conn.exec_driver_sql(
-        f"SELECT size, root FROM ledger_index_state WHERE id = {_mark(conn)}", (_STATE_ID,)
-    ).first()
+    cursor = conn.connection.cursor()  # the driver's: read once per append, see _stored
+    try:
+        cursor.execute(
+            f"SELECT size, root FROM ledger_index_state WHERE id = {_mark(conn)}", (_STATE_ID,)
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     return IndexState(0, DEFAULTS[DEPTH]) if row is None else IndexState(row[0], bytes(row[1]))
 
 

@@ -34,6 +34,7 @@ __all__ = ["BUCKETS", "IndexBuilder", "TopTree"]
 BUCKETS: Final = 1 << DEPTH
 _NONE: Final = (0, EMPTY_CHAIN)
 _NODE: Final = b"\x13"  # see index_hasher.node_hash
+_FEW: Final = 4  # up to this many changed buckets, paths are walked one by one
 
 
 class TopTree:
@@ -82,15 +83,22 @@ class TopTree:
 
     def set_buckets(self, hashes: Mapping[int, bytes]) -> None:
         """Replace some bucket hashes and rehash their paths (each shared parent once)."""
-        dirty = set()
-        level0 = self.levels[0]
+        levels, level0 = self.levels, self.levels[0]
         for bucket, h in hashes.items():
             _check_bucket(bucket)
             level0[bucket] = bytes(h)
-            dirty.add(bucket >> 1)
         sha256, prefix = hashlib.sha256, _NODE  # node_hash, inlined: ~4,000 a batch append
+        if len(hashes) <= _FEW:  # one or two paths: walk each up (a few parents twice)
+            for bucket in hashes:
+                i = bucket >> 1
+                for level in range(DEPTH):
+                    below = levels[level]
+                    levels[level + 1][i] = sha256(prefix + below[2 * i] + below[2 * i + 1]).digest()
+                    i >>= 1
+            return
+        dirty = {bucket >> 1 for bucket in hashes}
         for level in range(DEPTH):
-            below, above = self.levels[level], self.levels[level + 1]
+            below, above = levels[level], levels[level + 1]
             for i in dirty:
                 above[i] = sha256(prefix + below[2 * i] + below[2 * i + 1]).digest()
             dirty = {i >> 1 for i in dirty}

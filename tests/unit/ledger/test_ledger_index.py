@@ -103,11 +103,13 @@ def test_the_tree_equals_the_naive_definition() -> None:
     hashes = {rng.randrange(BUCKETS): rng.randbytes(32) for _ in range(50)}
     built = TopTree.from_buckets(hashes.items(), size=3)
     assert built.root == _naive_root(hashes) and built.size == 3
-    stepwise = TopTree()
+    stepwise, one_by_one = TopTree(), TopTree()
     items = list(hashes.items())
     stepwise.set_buckets(dict(items[:20]))
     stepwise.set_buckets(dict(items[20:]))
-    assert stepwise.root == built.root
+    for n in range(0, len(items), 2):  # paths walked one by one (a few buckets at a time)
+        one_by_one.set_buckets(dict(items[n : n + 2]))
+    assert stepwise.root == built.root == one_by_one.root
     twin = built.copy()
     twin.set_buckets({0: ROOT})
     assert built.root == _naive_root(hashes) != twin.root
