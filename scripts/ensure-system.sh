@@ -3,8 +3,9 @@
 # and HarfBuzz's subsetter (makes PDF rendering ~6x faster); Chromium for the web pages' tests. Installs only what is missing.
 set -euo pipefail
 need=()
-# chromium: the browser tests; golang-go + golang-golang-x-mod-dev: the ledger's Go interop test
-for pkg in fonts-noto-cjk libharfbuzz-subset0 chromium golang-go golang-golang-x-mod-dev; do
+# chromium: the browser tests; golang-go + golang-golang-x-mod-dev: the ledger's Go interop test;
+# softhsm2: the PKCS#11 master-key tests (tests/integration/test_hsm.py)
+for pkg in fonts-noto-cjk libharfbuzz-subset0 chromium golang-go golang-golang-x-mod-dev softhsm2; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

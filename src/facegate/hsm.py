@@ -35,6 +35,9 @@ _WRAP_AD: Final = "facegate/v1/wrapped-key"  # as templates.hazmat.keys
 _CHECK_AD: Final = b"facegate/v1/hsm-key-check"
 _ID_PREFIX: Final = b"facegate/v1/hsm-key-id\x00"
 _NONCE: Final = 12
+#: the open session (and its lock) of each (module, token) in this process
+_OPEN: dict[tuple[str, str], tuple[Any, threading.Lock]] = {}
+_OPEN_LOCK = threading.Lock()
 
 
 class HsmMaster:
@@ -110,17 +113,23 @@ def open_hsm(settings: HsmSettings, *, create: bool) -> tuple[HsmMaster, list[Hs
             advice="pip install python-pkcs11",
         ) from None
     where = f"token {settings.token!r} of {settings.module}"
-    try:
-        lib = pkcs11.lib(str(settings.module))
-        token = lib.get_token(token_label=settings.token)
-        session = token.open(rw=True, user_pin=settings.pin)
-    except (PKCS11Error, RuntimeError, OSError) as exc:
-        raise ConfigError(
-            f"cannot open the HSM {where}: {type(exc).__name__} {exc}".strip(),
-            advice="Check FACEGATE_HSM__MODULE (the PKCS#11 library), __TOKEN (its label) and "
-            "__PIN; for SoftHSM2, 'softhsm2-util --show-slots' lists the tokens.",
-        ) from None
-    lock = threading.Lock()
+    with _OPEN_LOCK:
+        # PKCS#11 logs a whole process in to a token: one session per token, shared
+        opened = _OPEN.get((str(settings.module), settings.token))
+        if opened is None:
+            try:
+                lib = pkcs11.lib(str(settings.module))
+                token = lib.get_token(token_label=settings.token)
+                opened = (token.open(rw=True, user_pin=settings.pin), threading.Lock())
+            except (PKCS11Error, RuntimeError, OSError) as exc:
+                raise ConfigError(
+                    f"cannot open the HSM {where}: {type(exc).__name__} {exc}".strip(),
+                    advice="Check FACEGATE_HSM__MODULE (the PKCS#11 library), __TOKEN (its "
+                    "label) and __PIN; for SoftHSM2, 'softhsm2-util --show-slots' lists the "
+                    "tokens.",
+                ) from None
+            _OPEN[(str(settings.module), settings.token)] = opened
+    session, lock = opened
 
     def find(label: str, make: bool) -> HsmMaster:
         try:
