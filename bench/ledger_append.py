@@ -13,11 +13,17 @@ Two modes, reported separately because they measure different things:
   durability is the same (nothing is acknowledged before its commit's fsync), the fsync and
   the checkpoint signature are shared by the batch.
 
+* ``clients``: 1, 16 and 64 concurrent clients (threads), each appending one enrollment at a
+  time and waiting for its acknowledgement, through the group commit
+  (:mod:`facegate.ledger.group`): concurrent single appends share one durable transaction.
+  Run on SQLite and, with ``--postgres URL`` (default: a temporary database on the local
+  server, if one answers), on PostgreSQL.
+
 At the end the whole ledger is re-verified (not timed), so the figures are for honest writes.
 
 Usage:
     PYTHONPATH=src python bench/ledger_append.py [--quick] [--json] [--dir DIR]
-        [--per-tx N] [--batched N] [--batch N]
+        [--per-tx N] [--batched N] [--batch N] [--clients 1,16,64] [--postgres URL|none]
 
 Human-readable figures and the command go to stdout (to stderr with --json); the last
 line on stdout is always one JSON object with every figure.
@@ -33,6 +39,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +52,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from sqlalchemy import text  # noqa: E402
 
 from facegate.ledger.events import Event, Kind  # noqa: E402
+from facegate.ledger.group import GroupCommit  # noqa: E402
 from facegate.ledger.store import LedgerStore  # noqa: E402
 from facegate.storage import tables as t  # noqa: E402
 from facegate.storage.db import Database, make_engine, migrate  # noqa: E402
@@ -170,6 +178,134 @@ def run_mode(
     }
 
 
+def run_clients(
+    db: Database,
+    store: LedgerStore,
+    people: list[tuple[str, str]],
+    *,
+    clients: int,
+    events: int,
+    start: int,
+) -> dict[str, Any]:
+    """``clients`` threads, each appending one enrollment at a time through the group commit
+    and waiting for its acknowledgement; returns the acknowledged rate and ack latencies."""
+    group = GroupCommit(db, store, entropy=os.urandom)
+    per_client = -(-events // clients)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    acked: list[int] = [0] * clients
+    clock = time.perf_counter
+
+    def client(c: int) -> None:
+        for j in range(per_client):
+            n = start + c * per_client + j
+            row, event = enrollment(n, *people[n % len(people)])
+
+            def work(s: Any, row: t.Template = row, event: Event = event) -> list[Event]:
+                s.add(row)
+                return [event]
+
+            t0 = clock()
+            group.submit(work)
+            latencies[c].append(clock() - t0)
+            acked[c] += 1
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    began = clock()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = clock() - began
+    ms = sorted(x * 1000 for lat in latencies for x in lat)
+    total = sum(acked)
+    return {
+        "clients": clients,
+        "events": total,
+        "seconds": round(elapsed, 3),
+        "events_per_s": round(total / elapsed),
+        "transactions": group.transactions,
+        "events_per_transaction": round(group.jobs / max(group.transactions, 1), 1),
+        "ack_ms": {
+            "p50": round(statistics.median(ms), 3),
+            "p99": round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 3),
+        },
+    }
+
+
+def _postgres(arg: str | None) -> tuple[str | None, Any]:
+    """The PostgreSQL URL to measure, and how to drop it afterwards (a temporary database
+    on the local server unless one was given; None if no server answers)."""
+    if arg == "none":
+        return None, lambda: None
+    if arg:
+        return arg, lambda: None
+    import uuid
+
+    import psycopg
+
+    admin = os.environ.get(
+        "FACEGATE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"facegate_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None, lambda: None
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def clients_on(url: str, counts: list[int], events: int, say: Any) -> tuple[dict[str, Any], bool]:
+    """Every client count on the database at ``url`` (fresh schema), then a full verify."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    store = LedgerStore(origin="bench.facegate/ledger", signing_key=key, clock=lambda: T0)
+    setup(db, 5000)
+    with db.read() as s:
+        people = list(s.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id")).all())
+    out: dict[str, Any] = {}
+    start = 0
+    for n in counts:
+        res = run_clients(db, store, people, clients=n, events=events, start=start)
+        start += res["events"]
+        out[str(n)] = res
+        say(
+            f"  {n:>3} clients: {res['events_per_s']:>7,} acknowledged appends/s, "
+            f"{res['events_per_transaction']} per transaction; ack p50 "
+            f"{res['ack_ms']['p50']} ms, p99 {res['ack_ms']['p99']} ms"
+        )
+    ok = store.verify(db, key.public_key().public_bytes_raw()).ok
+    say(f"  ledger re-verified: ok={ok}")
+    db.dispose()
+    return out, ok
+
+
+def concurrent_runs(args: Any, tmp: Path, say: Any) -> tuple[dict[str, Any], bool]:
+    """The client-count runs on SQLite (in ``tmp``) and PostgreSQL (if there is one)."""
+    counts = [int(c) for c in args.clients.split(",") if c]
+    client_events = args.client_events or (4_000 if args.quick else 20_000)
+    say(f"group commit, SQLite: {client_events:,} events per client count ...")
+    concurrent: dict[str, Any] = {}
+    concurrent["sqlite"], ok = clients_on(
+        f"sqlite:///{tmp / 'clients.db'}", counts, client_events, say
+    )
+    pg_url, drop = _postgres(args.postgres)
+    if pg_url is not None:
+        say(f"group commit, PostgreSQL: {client_events:,} events per client count ...")
+        try:
+            concurrent["postgresql"], ok_pg = clients_on(pg_url, counts, client_events, say)
+            ok = ok and ok_pg
+        finally:
+            drop()
+    return concurrent, ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer events (under a minute)")
@@ -178,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-tx", type=int, help="events appended one per transaction")
     parser.add_argument("--batched", type=int, help="events appended in batches")
     parser.add_argument("--batch", type=int, default=500, help="events per batched transaction")
+    parser.add_argument("--clients", default="1,16,64", help="concurrent clients to measure")
+    parser.add_argument("--client-events", type=int, help="events per client-count run")
+    parser.add_argument("--postgres", help="PostgreSQL URL for the client runs ('none': skip)")
     args = parser.parse_args(argv)
     per_tx = args.per_tx or (3_000 if args.quick else 20_000)
     batched = args.batched or (30_000 if args.quick else 200_000)
@@ -231,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         db_bytes = sum(f.stat().st_size for f in Path(tmp).iterdir())
         db.dispose()
+        concurrent, ok_clients = concurrent_runs(args, Path(tmp), say)
     out = {
         "bench": "ledger_append",
         "command": command,
@@ -239,16 +379,22 @@ def main(argv: list[str] | None = None) -> int:
         "sqlite": pragmas,
         "per_transaction": results["per_transaction"],
         "batched": results["batched"],
-        "verified": report.ok,
+        "concurrent_clients": concurrent,
+        "verified": report.ok and ok_clients,
         "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "cpus": os.cpu_count(),
         "verify_s": round(verify_s, 2),
         "db_bytes": db_bytes,
         "target_events_per_s": TARGET_EVENTS_PER_S,
         "met": {k: v["events_per_s"] >= TARGET_EVENTS_PER_S for k, v in results.items()},
+        "met_64_clients": {
+            backend: runs["64"]["events_per_s"] >= TARGET_EVENTS_PER_S
+            for backend, runs in concurrent.items()
+            if "64" in runs
+        },
     }
     print(json.dumps(out, sort_keys=True), flush=True)
-    return 0 if report.ok else 1
+    return 0 if out["verified"] else 1
 
 
 if __name__ == "__main__":

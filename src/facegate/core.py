@@ -25,6 +25,7 @@ from facegate.storage import tables as t
 from facegate.storage.db import Database
 
 if TYPE_CHECKING:
+    from facegate.ledger.group import GroupCommit
     from facegate.liveness import PassiveLiveness
     from facegate.sync.follower import Follower
 
@@ -41,6 +42,8 @@ class Core:
     engine_: FaceEngine | None = None
     #: applies the change feed to the galleries (:mod:`facegate.sync`)
     follower: Follower | None = None
+    #: shares one transaction among concurrent single appends (:mod:`facegate.ledger.group`)
+    group: GroupCommit | None = None
     #: passive liveness, created on first use like the engine (tests may pass their own)
     liveness_: PassiveLiveness | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,6 +53,10 @@ class Core:
             from facegate.sync.follower import Follower
 
             self.follower = Follower(self)  # from the feed's position now
+        if self.group is None:
+            from facegate.ledger.group import GroupCommit
+
+            self.group = GroupCommit(self.db, self.ledger, entropy=self.entropy)
 
     @property
     def engine(self) -> FaceEngine:
@@ -86,6 +93,12 @@ class Core:
         """Append to the ledger inside the caller's transaction."""
         return self.ledger.append(s, events, entropy=self.entropy)
 
+    def record_alone(self, *events: Event) -> list[Recorded]:
+        """Append events that record no other change, in a transaction shared with the
+        concurrent appends of this process (group commit); returns after the commit."""
+        assert self.group is not None
+        return self.group.append(*events)
+
     def record_denial(self, err: PolicyDenied, event: Event) -> str:
         """A refusal is evidence too: record it in a transaction of its own."""
         denied = Event(
@@ -98,8 +111,7 @@ class Core:
             details={"act": str(event.kind), **event.details},
             by=event.by,
         )
-        with self.db.transaction() as s:
-            return self.record(s, denied)[0].event_id
+        return self.record_alone(denied)[0].event_id
 
     # --- lookups ---
 

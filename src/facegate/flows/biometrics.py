@@ -16,6 +16,7 @@ import gc
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -35,8 +36,9 @@ from facegate.policy import Act
 from facegate.policy.facts import ConsentFacts
 from facegate.policy.retention import template_expiry
 from facegate.recognition import decode_image
-from facegate.results import EnrollResult, VerifyResult
+from facegate.results import EnrollResult, FaceBoxOut, VerifyResult
 from facegate.storage import tables as t
+from facegate.transfers.watch import watch_probe
 from facegate.sync import feed
 
 MAX_TEMPLATES_PER_SUBJECT = 5
@@ -114,9 +116,12 @@ def enroll(
         kind=Kind.ENROLLED,
         input_sha256=digest,
     )
-    challenge = use_challenge(core, dep, subject.id, "enroll", challenge_id, digest)
+    challenge = use_challenge(
+        core, dep, subject.id, challenge_id, act="enroll", image_sha256=digest
+    )
     decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_for_enrollment(decoded)
+    watch_probe(core, actor, dep, extraction.embedding, Act.ENROLL, subject=subject.pseudonym)
     # liveness, then quality, before anything is stored (issue 17)
     live = check_passive(
         core, actor, dep, decoded, extraction.box, act=Kind.ENROLLED, subject=subject.pseudonym
@@ -231,7 +236,9 @@ def verify(
         kind=Kind.VERIFIED,
         input_sha256=digest,
     )
-    challenge = use_challenge(core, dep, subject.id, "verify", challenge_id, digest)
+    challenge = use_challenge(
+        core, dep, subject.id, challenge_id, act="verify", image_sha256=digest
+    )
     now = core.clock()
     with core.db.read() as s:
         rows = s.execute(
@@ -246,6 +253,7 @@ def verify(
         )
     decoded = decode_image(image, limits=core.settings.recognition)
     extraction = core.engine.extract_probe(decoded)
+    watch_probe(core, actor, dep, extraction.embedding, Act.VERIFY, subject=subject.pseudonym)
     live = check_passive(
         core, actor, dep, decoded, extraction.box, act=Kind.VERIFIED, subject=subject.pseudonym
     )
@@ -265,27 +273,25 @@ def verify(
         6,
     )
     decision: Literal["match", "no_match"] = "match" if score >= dep.threshold else "no_match"
-    with core.db.transaction() as s:
-        recorded = core.record(
-            s,
-            Event(
-                Kind.VERIFIED,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=subject.pseudonym,
-                rule_ids=rules,
-                by=actor.principal_id,
-                details={
-                    "input_sha256": decoded.sha256,
-                    "decision": decision,
-                    "score": score,
-                    "threshold": dep.threshold,
-                    "model_version": extraction.model_version,
-                    **liveness_details(live, challenge),
-                },
-            ),
-        )
+    recorded = core.record_alone(
+        Event(
+            Kind.VERIFIED,
+            now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            subject=subject.pseudonym,
+            rule_ids=rules,
+            by=actor.principal_id,
+            details={
+                "input_sha256": decoded.sha256,
+                "decision": decision,
+                "score": score,
+                "threshold": dep.threshold,
+                "model_version": extraction.model_version,
+                **liveness_details(live, challenge),
+            },
+        ),
+    )
     return VerifyResult(
         deployment_id=dep.id,
         decision=decision,
@@ -294,6 +300,7 @@ def verify(
         model_version=extraction.model_version,
         faces_ignored=extraction.others_ignored,
         event_id=recorded[0].event_id,
+        box=FaceBoxOut(*astuple(extraction.box)),
     )
 
 

@@ -1,0 +1,136 @@
+"""Issue 15 item 4: group commit. Concurrent single appends share one durable transaction;
+a failing one fails alone; and under kill -9 no acknowledged append is lost and the ledger
+still verifies (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from facegate.ledger.events import Event, Kind
+from facegate.ledger.group import GroupCommit
+from facegate.ledger.store import LedgerStore
+from facegate.storage import tables as t
+from facegate.storage.db import Database, make_engine, migrate
+
+KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+def _store() -> LedgerStore:
+    return LedgerStore(origin="test.facegate/ledger", signing_key=KEY, clock=lambda: T0)
+
+
+def _event(n: int) -> Event:
+    return Event(Kind.VERIFIED, T0, operator="op", deployment="dep", details={"n": n})
+
+
+def test_concurrent_appends_share_transactions_and_a_bad_one_fails_alone(url: str) -> None:
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    store = _store()
+    group = GroupCommit(db, store, entropy=os.urandom)
+    ids: list[str] = []
+    failures: list[BaseException] = []
+
+    def client(c: int) -> None:
+        for j in range(20):
+            if c == 0 and j == 10:  # a job whose work fails: only its caller sees it
+                with pytest.raises(ZeroDivisionError):
+                    group.submit(lambda _s: [_event(1 // 0)])
+                continue
+            try:
+                ids.extend(r.event_id for r in group.append(_event(c * 100 + j)))
+            except BaseException as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not failures
+    assert len(ids) == 16 * 20 - 1
+    assert group.transactions < group.jobs, "some appends shared a transaction"
+    with db.read() as s:
+        stored = set(s.scalars(select(t.LedgerEntry.event_id)))
+    assert stored == set(ids)
+    assert store.verify(db, KEY.public_key().public_bytes_raw()).ok
+    db.dispose()
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys, threading
+    from datetime import UTC, datetime
+    sys.path.insert(0, {src!r})
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from facegate.ledger.events import Event, Kind
+    from facegate.ledger.group import GroupCommit
+    from facegate.ledger.store import LedgerStore
+    from facegate.storage.db import Database, make_engine
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    db = Database(make_engine({url!r}))
+    store = LedgerStore(origin="test.facegate/ledger", signing_key=key, clock=lambda: t0)
+    group = GroupCommit(db, store, entropy=os.urandom)
+    out = threading.Lock()
+    def client(c):
+        n = 0
+        while True:
+            n += 1
+            event = Event(Kind.VERIFIED, t0, operator="op", details={{"c": c, "n": n}})
+            (rec,) = group.append(event)
+            with out:
+                os.write(1, f"ACK {{rec.event_id}}\\n".encode())
+    for c in range(32):
+        threading.Thread(target=client, args=(c,), daemon=True).start()
+    threading.Event().wait()
+    """
+)
+
+
+def test_kill_9_during_concurrent_appends_loses_no_acknowledged_one(url: str) -> None:
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD.format(src=str(SRC), url=url)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    acked: list[str] = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        acked.append(line.decode().split()[1])
+        if len(acked) >= 400:
+            break
+    os.kill(child.pid, signal.SIGKILL)  # mid-flight: other batches are committing
+    rest, err = child.communicate(timeout=30)
+    acked += [line.split()[1] for line in rest.decode().splitlines() if line.startswith("ACK ")]
+    assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
+    with db.read() as s:
+        stored = set(s.scalars(select(t.LedgerEntry.event_id)))
+    missing = set(acked) - stored
+    assert not missing, f"{len(missing)} acknowledged appends lost"
+    report = _store().verify(db, KEY.public_key().public_bytes_raw())
+    assert report.ok, report.problem
+    assert report.size >= len(acked)
+    db.dispose()
