@@ -75,7 +75,7 @@ def _agree(home: Path) -> dict[str, int]:
 @pytest.mark.slow
 def test_kill_9_during_erasures_leaves_store_and_keys_agreeing(tmp_path: Path) -> None:
     home = tmp_path / "h"
-    with Gate.open(settings=Settings(home=home)) as gate:
+    with Gate.open(settings=Settings(home=home), create=True) as gate:
         dep = live(gate).id
         for i in range(PEOPLE):
             consent(gate, dep, f"p{i}")

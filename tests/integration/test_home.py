@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import fg
+from lawful import consent, live
 
 from facegate.config import Settings
 from facegate.errors import ConfigError
@@ -21,12 +22,7 @@ from facegate.storage import tables as t
 
 
 def _deployment(gate: Gate) -> str:
-    return gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the turnstile by face",
-        location="office",
-        alternative="staff badge",
-    ).id
+    return live(gate, name="Lobby").id
 
 
 def _snapshot(home: Path) -> dict[str, bytes]:
@@ -50,7 +46,7 @@ def test_a_missing_key_store_is_never_recreated(
 ) -> None:
     with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
         dep = _deployment(gate)
-        gate.give_consent(dep, "alice")
+        consent(gate, dep, "alice")
         gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))  # type: ignore[operator]
     keys_db = settings.home / "keys.db"
     keys_db.rename(settings.home.parent / "keys.db.bak")
@@ -182,7 +178,7 @@ def test_home_and_files_are_private_from_creation(
     settings = Settings(home=tmp_path / "home")
     with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
         dep = _deployment(gate)
-        gate.give_consent(dep, "alice")
+        consent(gate, dep, "alice")
         gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))  # type: ignore[operator]
         modes = _modes(settings.home)  # while open: the WAL and shared-memory files exist
     assert {"facegate.db-wal", "facegate.db-shm", "keys.db", "master.key"} <= set(modes)

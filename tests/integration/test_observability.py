@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cli_runner import SRC, fg
 from fastapi.testclient import TestClient
+from lawful import consent, live
 
 from facegate.api.app import create_app
 from facegate.api.serving import uvicorn_options
@@ -32,7 +33,7 @@ Photo = Callable[[str], bytes]
 
 @pytest.fixture
 def client(gate: Gate) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    key = gate.issue_api_key("op_local", label="test").key
+    key = gate.issue_api_key(label="test").key
     with TestClient(create_app(gate)) as c:
         yield c, {"Authorization": f"Bearer {key}"}
 
@@ -52,19 +53,14 @@ def test_metrics_count_requests_decisions_refusals_and_sizes(
     client: tuple[TestClient, dict[str, str]], gate: Gate, photo: Photo
 ) -> None:
     c, auth = client
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the turnstile by face",
-        location="office",
-        alternative="staff badge",
-    ).id
+    dep = live(gate, name="Lobby").id
     files = {"image": ("a.jpg", photo("fixtures/obama.jpg"), "image/jpeg")}
     refused = c.post(
         f"/v1/deployments/{dep}/enroll", headers=auth, data={"subject_ref": "alice"}, files=files
     )
     assert refused.status_code == 403, refused.text
     rule = refused.json()["rule_id"]
-    gate.give_consent(dep, "alice")
+    consent(gate, dep, "alice")
     assert (
         c.post(
             f"/v1/deployments/{dep}/enroll",
@@ -112,13 +108,8 @@ def test_request_ids_and_log_lines_hold_nothing_personal(
     client: tuple[TestClient, dict[str, str]], gate: Gate, caplog: pytest.LogCaptureFixture
 ) -> None:
     c, _ = client
-    dep = gate.create_deployment(
-        name="Lobby",
-        purpose="Staff pass the turnstile by face",
-        location="office",
-        alternative="staff badge",
-    ).id
-    code = gate.give_consent(dep, "alice-smith-1984").access_code
+    dep = live(gate, name="Lobby").id
+    code = consent(gate, dep, "alice-smith-1984").access_code
     with caplog.at_level(logging.INFO, logger="facegate"):
         r = c.get(
             "/v1/subject/me?debug=alice-smith-1984",

@@ -7,9 +7,11 @@ Two layers, so that no route can forget one:
   400 in the documented error shape before any route, database or log line sees it.
 * shared types for route parameters: :data:`IndexPath`, :func:`index_query` (integers in
   0..2**63-1, the range of the BIGINT columns on both databases, so 2**63 is a 422 and not
-  an overflow deep in a driver) and :data:`SafeText` / :data:`SafeId` (text fields,
-  JSON bodies and headers included, without control characters other than tab and line
-  breaks).
+  an overflow deep in a driver), :data:`SafeText` / :data:`SafeId` (text fields, JSON
+  bodies, forms and headers included, without control characters other than tab and line
+  breaks) and :data:`IdPath` (an id in the path: 1 to 40 characters of :data:`SafeId`).
+  ``SafeId`` states its rule as a pattern too, so the OpenAPI document (and a fuzzer reading
+  it) knows that a control character is refused.
 
 The database layer (``storage/db.py``) backs both up: a NUL or an out-of-range integer
 that still reaches a statement becomes :class:`facegate.errors.InvalidInput` (400).
@@ -29,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 __all__ = [
     "MAX_INDEX",
     "EdgeGuard",
+    "IdPath",
     "IndexPath",
     "SafeId",
     "SafeText",
@@ -67,8 +70,15 @@ def check_text(value: str) -> str:
 
 #: text without control characters; add bounds with ``Annotated[SafeText, Field(...)]``
 SafeText = Annotated[str, AfterValidator(check_text)]
-#: an id or reference: 1 to 200 characters of :data:`SafeText`
-SafeId = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(check_text)]
+#: an id or reference: 1 to 200 characters, none of them a control character (C0, DEL, C1;
+#: the pattern says so in the OpenAPI document, check_text also refuses lone surrogates)
+SafeId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"),
+    AfterValidator(check_text),
+]
+#: an id in the path (deployment, principal, key, request, identification): ids are short
+IdPath = Annotated[SafeId, Path(max_length=40, description="an id facegate returned")]
 
 
 IndexPath = Annotated[int, Path(ge=0, le=MAX_INDEX, description="0 to 2**63-1")]

@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import ActingGate
 from facegate.api.errors import documented
+from facegate.api.people_schemas import RequestOut
+from facegate.api.validation import IdPath, SafeId
+from facegate.policy.facts import CONSENT_METHODS, ERASURE_EXEMPTIONS, METHOD_ALIASES
 from facegate.results import (
     ConsentReceipt,
     DeploymentInfo,
@@ -30,9 +33,9 @@ from facegate.specs import ConsentTerms, DeploymentSpec, PiaAnswers, PublicSecur
 router = APIRouter(prefix="/v1/deployments", tags=["operator"])
 
 Image = Annotated[UploadFile, File(description="a JPEG, PNG, WebP, GIF or PGM photo")]
-SubjectRef = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-DeploymentId = Annotated[str, Path(max_length=40)]
-ItemId = Annotated[str, Path(max_length=40)]
+SubjectRef = Annotated[SafeId, Form(description="the operator's reference for the person")]
+DeploymentId = IdPath
+ItemId = IdPath
 
 
 class _In(BaseModel):
@@ -41,6 +44,9 @@ class _In(BaseModel):
 
 class DeploymentChangeIn(_In):
     """Only the fields given change; every change makes the deployment a draft again."""
+
+    # an empty change is refused: the document says so (minProperties)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     purpose: Annotated[Text, Field(min_length=1, max_length=2000)] | None = None
     capabilities: list[Annotated[Text, Field(max_length=40)]] | None = None
@@ -73,6 +79,15 @@ class EndIn(_In):
 
 class ConsentIn(ConsentTerms):
     subject_ref: Annotated[Text, Field(min_length=1, max_length=200)]
+    # the methods the flow knows, listed in the document (an unknown one is a 400)
+    method: Annotated[
+        Text,
+        Field(
+            max_length=40,
+            description=ConsentTerms.model_fields["method"].description,
+            json_schema_extra={"enum": sorted(CONSENT_METHODS | set(METHOD_ALIASES))},
+        ),
+    ]
 
 
 class SubjectIn(_In):
@@ -82,7 +97,9 @@ class SubjectIn(_In):
 
 class HoldIn(_In):
     subject_ref: Annotated[Text, Field(min_length=1, max_length=200)]
-    ground: Annotated[Text, Field(max_length=40)]
+    ground: Annotated[
+        Text, Field(max_length=40, json_schema_extra={"enum": sorted(ERASURE_EXEMPTIONS)})
+    ]
 
 
 class RefusalIn(_In):
@@ -261,18 +278,6 @@ class AnswerIn(_In):
     reason: Annotated[Text, Field(min_length=1, max_length=5000)]
     refuse: bool = False
     exemption: Annotated[Text, Field(max_length=40)] = ""
-
-
-class RequestOut(BaseModel):
-    request_id: str
-    kind: str
-    status: str
-    received_at: str
-    due_at: str
-    reason: str
-    event_id: str
-    deployment_id: str | None = None
-    text: str | None = None
 
 
 ops = APIRouter(prefix="/v1", tags=["operator"])

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from facegate.actors import Role
 from facegate.api.deps import ActingGate
 from facegate.api.errors import documented
+from facegate.api.validation import IdPath
 from facegate.results import (
     ApiKeyInfo,
     IssuedApiKey,
@@ -23,7 +24,7 @@ from facegate.results import (
 from facegate.specs import OperatorProfile, Text
 
 router = APIRouter(prefix="/v1", tags=["principals"])
-ItemId = Annotated[str, Path(max_length=40)]
+ItemId = IdPath
 
 
 class _In(BaseModel):

@@ -5,13 +5,17 @@ once served, so they are cacheable for a year; the checkpoint is not cached.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse, Response
 
 from facegate.api.deps import GateDep
+from facegate.api.errors import documented
 from facegate.ledger.tiles import parse_tile_path, read_tile
 
-router = APIRouter(tags=["tlog-tiles"])
+#: a tile beyond the log, or a malformed tile path, is a documented 404
+router = APIRouter(tags=["tlog-tiles"], responses=documented(404))
 
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
@@ -26,8 +30,12 @@ def checkpoint(gate: GateDep) -> PlainTextResponse:
     )
 
 
+#: any text without control characters; the grammar is checked by parse_tile_path (a 404)
+TilePath = Annotated[str, Path(pattern=r"^[^\x00-\x1f\x7f-\x9f]+$", max_length=200)]
+
+
 @router.get("/tile/{path:path}")
-def tile(path: str, gate: GateDep) -> Response:
+def tile(path: TilePath, gate: GateDep) -> Response:
     """A hash tile ``<L>/<N>[.p/<W>]`` or an entry bundle ``entries/<N>[.p/<W>]``."""
     wanted = parse_tile_path(path)
     with gate.db.read() as s:
