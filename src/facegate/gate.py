@@ -50,6 +50,7 @@ from facegate.gate_console import ConsoleMethods
 from facegate.gate_keys import KeyMethods
 from facegate.gate_ledger import LedgerMethods
 from facegate.gate_recognition import RecognitionMethods
+from facegate.gate_transfers import TransferMethods
 from facegate.keyring import Keyring
 from facegate.ledger.store import LedgerStore
 from facegate.recognition import FaceEngine
@@ -77,7 +78,7 @@ from facegate.storage.keystore import keystore_place
 DEFAULT_OPERATOR = operators.LOCAL_OPERATOR
 
 
-class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods):
+class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods, TransferMethods):
     """One facegate installation: its store, keys, ledger and face engine, and the principal
     acting through it."""
 

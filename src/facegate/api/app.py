@@ -16,6 +16,7 @@ from facegate.api.metrics import Metrics
 from facegate.api.observe import Observe
 from facegate.api.ratelimit import trust_proxies
 from facegate.api.routes import ledger, operator, principals, public, subject, tiles, witness
+from facegate.api.routes.transfers import router as transfers_router
 from facegate.api.validation import EdgeGuard
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
@@ -66,6 +67,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.include_router(witness.router, responses=errors.documented(403, 404, 409, 503))
     app.include_router(metrics.router)
     app.include_router(tiles.router)  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
+    app.include_router(transfers_router)  # recipients, share, export, trace, alerts
     web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
     @app.get("/healthz", tags=["meta"], responses=errors.documented())

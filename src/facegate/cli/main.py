@@ -34,6 +34,7 @@ from facegate.cli.principals import apikey_app, operator_app, principal_app, sel
 from facegate.cli.regulator import register_commands as add_regulator_commands
 from facegate.cli.reports import filing_app, incident_app, report_app
 from facegate.cli.rights import requests_app, retention_app, review_app
+from facegate.cli.transfers import register_commands as add_transfer_commands
 
 app = typer.Typer(
     name="facegate",
@@ -66,6 +67,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(custody_app, name="custody")
 add_regulator_commands(app)  # regulator, link, orders
+add_transfer_commands(app)  # recipient, share, export, trace, alert
 
 
 # --- set-up and service ----------------------------------------------------------------------

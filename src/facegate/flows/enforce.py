@@ -22,12 +22,13 @@ from facegate.ledger.events import Event
 from facegate.policy import Act, Context, Decision, decide, parse_jurisdiction, rules_for
 from facegate.policy.rules import DEPLOYMENT_LEVEL
 from facegate.storage import tables as t
+from facegate.transfers.watch import gatekeeper as _watch
 
 #: a check run at the door before the packs; raises PolicyDenied (or returns None)
-Gatekeeper = Callable[[Session, t.Deployment, Act], None]
+Gatekeeper = Callable[[Core, Session, t.Deployment, Act, Event], None]
 
 
-def _orders(s: Session, dep: t.Deployment, act: Act) -> None:
+def _orders(_core: Core, s: Session, dep: t.Deployment, act: Act, _event: Event) -> None:
     """A regulator's stop order in force stops every act that touches a face (and new
     consents), citing the order; people's rights stay open."""
     if act in DEPLOYMENT_LEVEL or act is Act.GIVE_CONSENT:
@@ -36,7 +37,8 @@ def _orders(s: Session, dep: t.Deployment, act: Act) -> None:
         check_orders(s, dep.id)
 
 
-_GATEKEEPERS: tuple[Gatekeeper, ...] = (_orders,)
+#: regulator orders; then harvesting and attacks (hill-climbing, sweeps: facegate.transfers)
+_GATEKEEPERS: tuple[Gatekeeper, ...] = (_orders, _watch)
 
 
 def enforce(
@@ -53,7 +55,7 @@ def enforce(
     ctx = facts.context(s, dep, act, now or core.clock(), **act_facts)
     try:
         for check in _GATEKEEPERS:
-            check(s, dep, act)
+            check(core, s, dep, act, event)
     except PolicyDenied as err:
         core.record_denial(err, event)
         raise

@@ -32,6 +32,7 @@ from facegate.policy.facts import REMOTE_IDENTIFICATION
 from facegate.recognition import decode_image
 from facegate.results import Candidate, IdentifyResult
 from facegate.storage import tables as t
+from facegate.transfers.watch import watch_probe
 
 
 def identify(
@@ -57,6 +58,7 @@ def identify(
     core.caught_up()  # every change committed before this search, by any process
     gallery = core.galleries.get(dep.id, key_id=dep.key_id)
     extraction = core.engine.extract_probe(decoded)
+    watch_probe(core, actor, dep, extraction.embedding, Act.SCAN)
     probe = core.keyring.protector(dep).protect(extraction.embedding)
     hits = gallery.search(probe, top=top)
     matched = hits[0] if hits and hits[0].score >= dep.threshold else None

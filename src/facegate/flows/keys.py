@@ -43,6 +43,7 @@ from facegate.ledger.events import Event, Kind
 from facegate.storage import tables as t
 from facegate.templates import MasterKey
 from facegate.templates.hazmat import keys
+from facegate.transfers.keys import rewrap_export_keys
 
 __all__ = [
     "Campaign",
@@ -181,7 +182,8 @@ def _rewrap(core: Core, s: Session) -> tuple[int, int]:
             raw = kr.unwrap_with_master(row.value, context=LEDGER_KEY)
             row.value = kr.wrap_with_master(raw, context=LEDGER_KEY)
             rewrapped += 1
-    return rewrapped, current
+    exports = rewrap_export_keys(core, s)  # the keys of exports made for recipients
+    return rewrapped + exports[0], current + exports[1]
 
 
 def rotate_master(core: Core, new: MasterKey | None = None) -> MasterRotation:

@@ -23,6 +23,7 @@ from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.results import ErasureReceipt
 from facegate.storage import tables as t
+from facegate.transfers.records import transfers_of
 
 #: days an operator has to answer a request, by pack. GDPR Art 12(3) gives one month; PIPL
 #: Art 50 says "promptly" with no number, so the stricter 15 days of GB/T 35273-2020 8.7 is
@@ -182,6 +183,7 @@ def what_is_held(core: Core, code: str) -> dict[str, object]:
             )
             or 0
         )
+        transfers = transfers_of(s, h.pseudonym)  # shares and exports that carried them
     assert dep is not None and op is not None and consent is not None
     record = _log(core, h, kind="access", status="answered", reason="answered at once")
     return {
@@ -214,6 +216,7 @@ def what_is_held(core: Core, code: str) -> dict[str, object]:
             "key store and is destroyed when you withdraw or ask for erasure",
         },
         "earlier_requests": uses,
+        "transfers": transfers,
     }
 
 

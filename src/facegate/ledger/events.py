@@ -63,6 +63,17 @@ class Kind(StrEnum):
     REGULATOR_ORDER = "regulator.order"
     REGULATOR_RECEIPT = "regulator.receipt"
     WITNESS_ALARM = "witness.alarm"
+    # when face data leaves (issue 14): recipients, consents to them, shares and exports
+    # (one event per act and one per person carried), traces of leaked copies, alerts
+    RECIPIENT_ADDED = "recipient.added"
+    RECIPIENT_REVOKED = "recipient.revoked"
+    TRANSFER_CONSENT = "consent.transfer"
+    SHARED = "share"
+    EXPORTED = "export"
+    TRANSFERRED = "transfer.person"
+    TRACED = "trace"
+    ABUSE_ALERT = "alert.abuse"
+    ALERT_CLEARED = "alert.cleared"
 
 
 @dataclass(frozen=True)

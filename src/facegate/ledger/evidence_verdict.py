@@ -47,6 +47,9 @@ def _describe(ev: ProvenEvent) -> str:
         return f"{erased} template(s) erased, key destroyed: {shredded}"
     if ev.kind == "policy.denied":
         return f"{d.get('act')} refused under {', '.join(ev.rules)}"
+    if ev.kind == "transfer.person":  # a share or export that carried the person (issue 14)
+        where = f"{d.get('destination')}{', abroad' if d.get('cross_border') else ''}"
+        return f"{d.get('act')} {d.get('export_id')} to {d.get('recipient_id')} in {where}"
     return ", ".join(f"{k} {v}" for k, v in list(d.items())[:3])
 
 

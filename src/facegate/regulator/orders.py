@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 ORDER_KINDS: Final = ("stop", "resume", "rectify")
-INBOX_KINDS: Final = ("filing", "incident", "order_ack")
+#: "alert": harvesting or an attack an operator detected and stopped (facegate.transfers)
+INBOX_KINDS: Final = ("filing", "incident", "order_ack", "alert")
 MAX_DOCUMENT: Final = 256 * 1024
 MAX_REASON: Final = 2000
 

@@ -26,6 +26,7 @@ from facegate.policy.registration import notice_draft
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
 from facegate.supervision.metrics import DeploymentCounts, deployment_counts
+from facegate.transfers.records import RecipientRecord, recipient_records
 
 #: ledger kinds (or kind prefixes) that mean data left the deployment for a recipient
 RECIPIENT_KINDS = ("share", "export", "transfer")
@@ -95,6 +96,8 @@ class ReportFacts:
     assessment: AssessmentRecord | None = None
     #: the last PIA report issued for this deployment: (event id, content sha256, when)
     last_pia: tuple[str, str, str] | None = None
+    #: the recipients recorded for this deployment and what each received (issue 14)
+    recipient_records: tuple[RecipientRecord, ...] = ()
 
     @property
     def packs(self) -> list[str]:
@@ -142,6 +145,7 @@ def gather(
             policy=policy_facts(facts, shown, jurisdiction=dep.jurisdiction, now=now),
             assessment=assessment_record(s, dep.id, facts),
             last_pia=latest_report_event(s, report="pia", deployment_id=dep.id),
+            recipient_records=recipient_records(s, dep),
         )
 
 

@@ -13,4 +13,5 @@ from facegate.storage.tables.liveness import *  # noqa: F403
 from facegate.storage.tables.principals import *  # noqa: F403
 from facegate.storage.tables.regulator_link import *  # noqa: F403
 from facegate.storage.tables.scale import *  # noqa: F403
+from facegate.storage.tables.transfers import *  # noqa: F403
 from facegate.storage.tables.web import *  # noqa: F403
