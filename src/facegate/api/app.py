@@ -21,6 +21,7 @@ from facegate.api.validation import EdgeGuard
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 from facegate.regulator import link_service
+from facegate.sync.serve import follow
 
 
 def create_app(gate: Gate | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -34,9 +35,11 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
         sweeper = asyncio.create_task(_sweep_periodically(the_gate))
         checker = asyncio.create_task(_self_check_daily(the_gate))
         link_service.follow(sweeper, the_gate)  # witness pushes, orders (regulator)
+        changes = follow(the_gate)  # other workers' and hosts' changes (facegate.sync)
         try:
             yield
         finally:
+            changes.stop()
             sweeper.cancel()
             checker.cancel()
             if owned:

@@ -113,6 +113,9 @@ def serve(
     ] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="load demo data first if empty")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes, each with its own Gate and galleries")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -149,6 +152,11 @@ def serve(
             f"[bold]{login['operator']}[/], name [bold]{login['name']}[/], "
             f"password [bold]{login['password']}[/] (shown once; change it after signing in)"
         )
+    if workers > 1:  # each worker opens its own Gate; the change feed keeps them one
+        from facegate.sync.serve import run_workers
+
+        run_workers(gate, settings, options, workers)
+        return
     uvicorn.run(create_app(gate), **options)
 
 
