@@ -11,7 +11,7 @@ memory to protect templates; the master key does not.
 ``facegate init`` makes the key in the token when no key has the label; afterwards a missing
 key is a :class:`ConfigError`, never replaced. A rotation names the new key's label in
 ``__LABEL`` and the old ones in ``__PREVIOUS_LABELS`` (accepted for unwrapping only), then
-runs ``facegate keys rotate``. Tested against SoftHSM2 (tests/integration/test_hsm.py).
+runs ``facegate keys rotate-master``. Tested against SoftHSM2 (tests/integration/test_hsm.py).
 
 The token's session is used under a lock: PKCS#11 sessions are not for concurrent use.
 """

@@ -45,6 +45,7 @@ log = logging.getLogger("facegate.sync")
 class Follower:
     def __init__(self, core: Core) -> None:
         self._core = core
+        self.core = core
         self._lock = threading.Lock()
         with core.db.read() as s:
             #: the id of the last feed row applied (or reflected by every later gallery load)

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Final
 
 import psycopg
 from sqlalchemy import Engine
 
 from facegate.sync.feed import CHANNEL
-from facegate.sync.follower import Follower
+from facegate.sync.follower import Follower, prune
 
 __all__ = ["POLL_S", "FeedListener"]
 
 #: the longest a change waits for a process that missed its notification (the stated bound
 #: of docs/operations.md: under one second)
 POLL_S: Final = 0.5
+
+#: how often a listener deletes feed rows older than a day (see facegate.sync.follower.prune)
+PRUNE_EVERY_S: Final = 3600.0
 
 log = logging.getLogger("facegate.sync")
 
@@ -42,6 +46,7 @@ class FeedListener:
                 hide_password=False
             )
         self.notifications = 0
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
         self._thread = threading.Thread(target=self._run, name="facegate-feed", daemon=True)
 
     def start(self) -> FeedListener:
@@ -74,6 +79,9 @@ class FeedListener:
                 self._catch_up()  # on a notification, or at the end of a poll period
 
     def _catch_up(self) -> None:
+        if time.monotonic() >= self._next_prune:  # rows every process has long applied
+            self._next_prune = time.monotonic() + PRUNE_EVERY_S
+            prune(self._follower.core)
         applied = self._follower.catch_up()
         if applied:
             log.debug("applied %d gallery changes from the feed", applied)
