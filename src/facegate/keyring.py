@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -28,6 +27,7 @@ from sqlalchemy import delete, select
 
 from facegate._internal.clock import Entropy
 from facegate.errors import ConfigError, InvalidTemplate, NotFound
+from facegate.masters import key_files, open_masters, unwrap_with
 from facegate.storage import tables as t
 from facegate.storage.db import Database
 from facegate.storage.keystore import KeyStore, KeyStorePlace
@@ -105,24 +105,16 @@ class Keyring:
         from facegate.storage.home import KEYSTORE_FILE
         from facegate.storage.keystore import open_place
 
-        master: MasterKey | HsmMaster
-        previous: list[MasterKey | HsmMaster] = []
-        if hsm is not None and hsm.module is not None:
-            from facegate.hsm import open_hsm
-
-            master, older = open_hsm(hsm, create=create)
-            previous.extend(older)
-        else:
-            path = home / keys.MASTER_KEY_FILENAME
-            if create:
-                master = MasterKey.load_or_create(path, env_value=env_value, entropy=entropy)
-            else:
-                master = MasterKey.load(path, env_value=env_value)
-            if previous_env_value is None:
-                previous_env_value = os.environ.get(PREVIOUS_ENV) or None
-            previous.extend(_key_files(home, PREVIOUS_SUFFIX, NEXT_SUFFIX))
-            if previous_env_value:
-                previous.append(MasterKey.from_base64(previous_env_value))
+        master, previous = open_masters(
+            home,
+            env_value=env_value,
+            previous_env_value=previous_env_value,
+            previous_env=PREVIOUS_ENV,
+            suffixes=(PREVIOUS_SUFFIX, NEXT_SUFFIX),
+            hsm=hsm,
+            entropy=entropy,
+            create=create,
+        )
         place = place or KeyStorePlace(f"sqlite:///{home / KEYSTORE_FILE}")
         db = open_place(place, create=create)
         keyring = cls(
@@ -175,7 +167,7 @@ class Keyring:
         for attempt in range(2):
             for master in self._masters():
                 with contextlib.suppress(InvalidTemplate):
-                    return _unwrap(master, blob, context)
+                    return unwrap_with(master, blob, context)
             if attempt == 0 and not self._reload():
                 break
         raise InvalidTemplate()
@@ -183,7 +175,7 @@ class Keyring:
     def opens_with_current(self, blob: bytes, *, context: str) -> bool:
         """Whether the current master key alone opens ``blob`` (rotation bookkeeping)."""
         try:
-            _unwrap(self._master, blob, context)
+            unwrap_with(self._master, blob, context)
         except InvalidTemplate:
             return False
         return True
@@ -197,7 +189,7 @@ class Keyring:
         """Pick up master keys another process installed in the home; True if any is new."""
         if self._home is None:
             return False
-        found = _key_files(self._home, "", PREVIOUS_SUFFIX, NEXT_SUFFIX)
+        found = key_files(self._home, "", PREVIOUS_SUFFIX, NEXT_SUFFIX)
         with self._lock:
             known = set(self._masters())
             fresh = [k for k in found if k not in known]
@@ -405,24 +397,3 @@ def _scheme_of(dep: t.Deployment) -> TemplateScheme:
             "Restore the facegate version the deployment was created with.",
         )
     return scheme
-
-
-def _unwrap(master: MasterKey | HsmMaster, blob: bytes, context: str) -> bytes:
-    if isinstance(master, MasterKey):
-        return keys.unwrap_key(master.key, blob, context=context)
-    return master.unwrap(blob, context=context)  # inside the HSM
-
-
-def _key_files(home: Path, *suffixes: str) -> list[MasterKey]:
-    """The master keys in ``master.key<suffix>`` files of ``home`` that exist."""
-    found = []
-    for suffix in suffixes:
-        path = home / (keys.MASTER_KEY_FILENAME + suffix)
-        if path.exists():
-            try:
-                found.append(MasterKey.from_file(path))
-            except (ConfigError, InvalidTemplate):
-                if suffix == "":
-                    raise
-                # a half-written staging file is not a key; the rotation will redo it
-    return found
