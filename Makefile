@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	bash scripts/ensure-system.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,he]'
+	$(BIN)/python -m pip install -q -e '.[dev,he,ray,load]'
 	$(BIN)/python -m facegate.web.build  # web pages: scripts from npm (pinned), catalogues
 	touch $(STAMP)
 
