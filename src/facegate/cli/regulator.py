@@ -38,6 +38,7 @@ Origin = Annotated[str, typer.Option("--origin", help="the log's origin line")]
 
 def register_commands(app: typer.Typer) -> None:
     """Add ``regulator``, ``link`` and ``orders`` to the main command line."""
+    from facegate.cli import regulator_login  # noqa: F401  (its command joins regulator_app)
     from facegate.cli.link import link_app, orders_app
 
     app.add_typer(regulator_app, name="regulator")

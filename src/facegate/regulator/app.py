@@ -29,6 +29,7 @@ from facegate import __version__
 from facegate.api.errors import install as install_errors
 from facegate.api.limits import BodyLimit
 from facegate.errors import InvalidInput
+from facegate.regulator import web as console
 from facegate.regulator.common import WitnessRefused
 from facegate.regulator.node import Regulator
 from facegate.regulator.protocol import AUTH_HEADER, ORIGIN_HEADER, SIZE_CONTENT_TYPE
@@ -71,6 +72,7 @@ def create_regulator_app(reg: Regulator, *, sweep_seconds: float = 60.0) -> Fast
     _witness_routes(app, reg)
     _link_routes(app, reg)
     _official_routes(app, reg)
+    console.mount(app, reg)  # the officials' pages: /console (facegate.regulator.web)
     return app
 
 

@@ -8,8 +8,10 @@ at build time (:mod:`facegate.web.build`) and served from ``/static``.
 * ``/``: what this installation is, who runs it, the public checkpoint;
 * ``/d/{deployment}``: a deployment's public notice page, with a QR code for the signs;
 * ``/portal``: a person's portal, opened with the access code on their receipt;
-* ``/console``: the operator console (sign-in now; its pages follow);
-* ``/regulator``: the regulator console (charts of the ledger now);
+* ``/console``: the operator console: deployments, consent desk, enrollment and
+  verification, review, requests, ledger, reports, principals (``console_*.py``);
+* ``/regulator``: public supervision figures of this operator's ledger (the regulator's own
+  console is served by the regulator node, :mod:`facegate.regulator.web`);
 * ``/docs``, ``/redoc``: the API documentation, offline.
 
 ``create_app`` calls :func:`mount` once.
@@ -36,7 +38,20 @@ STATIC: Final = Path(__file__).resolve().parent / "static"
 def mount(app: FastAPI, *, principals: object | None = None) -> None:
     """Serve the pages from ``app`` (whose ``state.gate`` is set). ``principals`` replaces
     the Gate's principal directory (see :mod:`facegate.web.auth`)."""
-    from facegate.web import auth, build, console, docs, pages, portal
+    from facegate.web import (
+        auth,
+        build,
+        console,
+        console_admin,
+        console_deployments,
+        console_desk,
+        console_faces,
+        console_people,
+        console_records,
+        docs,
+        pages,
+        portal,
+    )
     from facegate.web.security import SecurityHeaders
     from facegate.web.sessions import SessionCodec
 
@@ -48,7 +63,16 @@ def mount(app: FastAPI, *, principals: object | None = None) -> None:
     docs.drop_cdn_pages(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for routes in (pages.routes, portal.routes, console.routes, docs.routes):
+    consoles = (
+        console.routes,
+        console_deployments.routes,
+        console_desk.routes,
+        console_faces.routes,
+        console_people.routes,
+        console_records.routes,
+        console_admin.routes,
+    )
+    for routes in (pages.routes, portal.routes, *consoles, docs.routes):
         app.include_router(routes)
     app.add_exception_handler(StarletteHTTPException, _not_found_page)
     missing = build.missing_assets()

@@ -9,9 +9,12 @@ escaped here: this is the one place outside the templates that builds markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from facegate.web.stats import Figures
 
 INK: Final = "#1a1a1a"
 BLUE: Final = "#1d4e89"
@@ -130,3 +133,35 @@ def hbars(
     if not points:
         parts.append(f'<text x="{pad}" y="{pad + 14}" fill="{INK}" {_FONT}>0</text>')
     return _frame(chart_id, title, desc, "".join(parts), width=width, height=height)
+
+
+def supervision_charts(figures: Figures, language: str) -> dict[str, object]:
+    """The three charts of a supervision page (events per day, consents and withdrawals,
+    refusals by rule) and the days as people of ``language`` write them."""
+    from facegate.web import i18n
+
+    _ = i18n.gettext_for(language)
+    short = [d.strftime("%m-%d") for d in figures.days]
+    return {
+        "figures": figures,
+        "days": [i18n.when(d.isoformat(), language, date_only=True) for d in figures.days],
+        "events_chart": bars(
+            "events",
+            _("Ledger events per day"),
+            _("Events written to the ledger on each of the last %(n)d days.", n=len(short)),
+            list(zip(short, figures.events_per_day, strict=True)),
+        ),
+        "consents_chart": bars(
+            "consents",
+            _("Consents and withdrawals per day"),
+            _("Solid bars: consents given; outlined bars: consents withdrawn."),
+            list(zip(short, figures.consents_per_day, strict=True)),
+            second=figures.withdrawals_per_day,
+        ),
+        "refusals_chart": hbars(
+            "refusals",
+            _("Refusals by rule"),
+            _("How often each legal rule refused a request, most frequent first."),
+            list(figures.refusals_by_rule),
+        ),
+    }

@@ -49,7 +49,7 @@ async def landing(request: Request) -> Response:
 async def deployment_page(request: Request, deployment_id: str) -> Response:
     gate = gate_of(request)
     dep = await run_in_threadpool(public.public_deployment, gate, deployment_id)
-    url = qr.deployment_url(str(request.base_url), dep.id)
+    url = qr.deployment_url(qr.public_base(request), dep.id)
     language = i18n.negotiate(request)
     _ = i18n.gettext_for(language)
     ordered = sorted(dep.notices, key=lambda n: n.language != language)
@@ -72,7 +72,7 @@ async def deployment_qr(request: Request, deployment_id: str) -> Response:
     """The QR code alone, to print on the signs on site."""
     gate = gate_of(request)
     dep = await run_in_threadpool(public.public_deployment, gate, deployment_id)
-    url = qr.deployment_url(str(request.base_url), dep.id)
+    url = qr.deployment_url(qr.public_base(request), dep.id)
     return Response(
         qr.svg_document(url, title=f"{dep.name}: {url}"),
         media_type="image/svg+xml",
@@ -82,40 +82,14 @@ async def deployment_qr(request: Request, deployment_id: str) -> Response:
 
 @routes.get("/regulator", response_class=HTMLResponse)
 async def regulator(request: Request) -> Response:
-    """The regulator console's first page: its layout, and charts of this operator's own
-    ledger until the regulator node serves its risk view."""
+    """Public supervision figures of this operator's ledger, and where the regulator's own
+    console is. Public on purpose: they are counts of ledger entries that anyone may already
+    read (the tlog-tiles at ``/tile/entries/...`` serve every entry), naming no person and
+    no deployment; what only officials may see (findings, filings, incidents, orders) is on
+    the regulator node's console, behind its own login."""
     state = request.app.state
     if getattr(state, "web_figures", None) is None:
         state.web_figures = LedgerFigures(gate_of(request))
     figures = await run_in_threadpool(state.web_figures.figures)
-    language = i18n.negotiate(request)
-    _ = i18n.gettext_for(language)
-    days = [i18n.when(d.isoformat(), language, date_only=True) for d in figures.days]
-    short = [d.strftime("%m-%d") for d in figures.days]
-    return page(
-        request,
-        "regulator.html",
-        {
-            "figures": figures,
-            "days": days,
-            "events_chart": charts.bars(
-                "events",
-                _("Ledger events per day"),
-                _("Events written to the ledger on each of the last %(n)d days.", n=len(short)),
-                list(zip(short, figures.events_per_day, strict=True)),
-            ),
-            "consents_chart": charts.bars(
-                "consents",
-                _("Consents and withdrawals per day"),
-                _("Solid bars: consents given; outlined bars: consents withdrawn."),
-                list(zip(short, figures.consents_per_day, strict=True)),
-                second=figures.withdrawals_per_day,
-            ),
-            "refusals_chart": charts.hbars(
-                "refusals",
-                _("Refusals by rule"),
-                _("How often each legal rule refused a request, most frequent first."),
-                list(figures.refusals_by_rule),
-            ),
-        },
-    )
+    context = charts.supervision_charts(figures, i18n.negotiate(request))
+    return page(request, "regulator.html", context)

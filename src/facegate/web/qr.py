@@ -12,6 +12,7 @@ import io
 
 import segno
 from markupsafe import Markup
+from starlette.requests import Request
 
 
 def svg(data: str, *, title: str, scale: int = 4) -> Markup:
@@ -31,6 +32,14 @@ def svg_document(data: str, *, title: str, scale: int = 8) -> bytes:
         out, kind="svg", scale=scale, border=4, dark="#000", light="#fff", title=title
     )
     return out.getvalue()
+
+
+def public_base(request: Request) -> str:
+    """Where people reach this service: ``FACEGATE_API__PUBLIC_URL`` when it is set (a QR
+    code on a sign must not carry whatever Host header the printing request came with),
+    otherwise the address of this request."""
+    configured: str | None = request.app.state.gate.settings.api.public_url
+    return configured if configured else str(request.base_url).rstrip("/")
 
 
 def deployment_url(base_url: str, deployment_id: str) -> str:

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 
 from facegate import __version__
 from facegate.errors import FacegateError
-from facegate.web import i18n, sessions
+from facegate.web import i18n, labels, sessions
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 
@@ -37,7 +37,17 @@ def environment(language: str) -> Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["when"] = lambda v, date_only=False: i18n.when(v, language, date_only=date_only)
     env.globals.update(
-        LANGUAGES=i18n.LANGUAGES, NAMES=i18n.NAMES, version=__version__, lang=language
+        LANGUAGES=i18n.LANGUAGES,
+        NAMES=i18n.NAMES,
+        version=__version__,
+        lang=language,
+        STATUS=labels.STATUS,
+        ROLES=labels.ROLES,
+        PIA_LABELS=labels.PIA_LABELS,
+        REQUEST_KINDS=labels.REQUEST_KINDS,
+        METHOD_NAMES=labels.METHOD_NAMES,
+        place_name=lambda name: labels.place_name(name, language),
+        span=lambda delta: labels.span(delta, language),
     )
     return env
 

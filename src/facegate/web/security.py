@@ -5,6 +5,8 @@ and no inline script anywhere: a value that slipped past the templates' escaping
 cannot run. No page may be framed (``frame-ancestors 'none'``, and ``X-Frame-Options`` for
 older browsers), forms post only here, and no referrer leaves the site (``same-origin``).
 The camera is allowed to this origin alone (the console's enrollment page asks for it).
+HSTS is sent over HTTPS only: TLS served here, or a TLS proxy named in
+``FACEGATE_API__TRUSTED_PROXIES`` that says ``X-Forwarded-Proto: https``.
 
 ReDoc's bundle injects its styles at run time, so ``/redoc`` alone also allows inline
 *styles* (never scripts) and the blob: worker it searches with.
@@ -51,7 +53,6 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        https = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,7 +60,11 @@ class SecurityHeaders:
                 headers["Content-Security-Policy"] = CSP_REDOC if path == "/redoc" else CSP
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if https:
+                # read when the answer starts, not when the request came in: behind a
+                # trusted proxy (FACEGATE_API__TRUSTED_PROXIES) uvicorn's proxy middleware,
+                # further in, sets the scheme from X-Forwarded-Proto; from anyone else that
+                # header changes nothing
+                if scope.get("scheme") == "https":
                     headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 

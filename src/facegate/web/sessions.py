@@ -1,7 +1,7 @@
 """Sealed session cookies and CSRF tokens for the web pages.
 
 A session lives entirely in one cookie, sealed with AES-256-GCM under a key derived (HKDF)
-from the installation's own keys, never a constant: the browser can neither read it (the
+from a secret the master key wraps, never a constant: the browser can neither read it (the
 person's access code travels in it) nor forge it. The cookie is ``HttpOnly``, ``Secure``,
 ``SameSite=Strict`` and short-lived; the seal carries when it was issued, and each kind of
 session has its own maximum age.
@@ -44,6 +44,7 @@ MAX_AGE: Final[Mapping[str, int]] = {
     "anon": 2 * 3600,  # a visitor filling in a form
     "portal": 15 * 60,  # a person signed in with their access code: short on purpose
     "console": 8 * 3600,  # a principal's working day
+    "regulator": 8 * 3600,  # an official's working day, on the regulator node
 }
 _AD: Final = b"facegate/web/session/v1"
 _MAX_COOKIE = 3800  # browsers keep cookies up to ~4 KiB
@@ -97,9 +98,12 @@ class SessionCodec:
 
     @classmethod
     def for_gate(cls, gate: Gate) -> SessionCodec:
-        """Keys derived from the installation's ledger signing key (wrapped by the master key
-        at rest); every process serving the same installation derives the same ones."""
-        return cls(gate.core.ledger.signing_key.private_bytes_raw() + b"facegate-web")
+        """Keys derived from the installation's own session secret, which only the master
+        key unwraps (:mod:`facegate.web.session_key`): every process serving the
+        installation derives the same ones, and nothing else is keyed with them."""
+        from facegate.web.session_key import session_secret
+
+        return cls(session_secret(gate))
 
     def new(self, kind: str = "anon", **data: str) -> Session:
         if kind not in MAX_AGE:
