@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from lawful import CN_SPEC, NECESSITY, OPERATOR, consent, live
 from sqlalchemy import select, update
 
 from facegate.gate import Gate
+from facegate.ledger.documents import documents_named
 from facegate.ledger.evidence_verify import BundleInvalid, verify_bundle
 from facegate.storage import tables as t
 
@@ -161,3 +163,21 @@ def test_a_bundle_proves_at_the_cosigned_head(gate: Gate, photo: Photo, tmp_path
     assert verdict.completeness.count == 3 and verdict.completeness.size == seen.size
     deployment_bundle = gate.export_evidence(deployment_id=dep)  # carol's events: the newest
     assert verify_bundle(deployment_bundle, log_key=gate.ledger_key()).size == latest
+
+
+def test_a_new_operator_is_committed_from_its_first_event(gate: Gate) -> None:
+    gate.create_operator("Acme Lobby Services", contact="privacy@acme.example")
+    with gate.db.read() as s:
+        op = s.scalar(select(t.Operator).where(t.Operator.name == "Acme Lobby Services"))
+        assert op is not None
+        rows = s.scalars(select(t.LedgerEntry).order_by(t.LedgerEntry.idx)).all()
+        created = [
+            json.loads(r.data)
+            for r in rows
+            if json.loads(r.data)["kind"] == "operator.created"
+            and json.loads(r.data).get("operator") == op.id
+        ]
+        assert len(created) == 1
+        docs = documents_named(s, [created[0]["details"]["record_sha256"]])
+    assert [d["kind"] for d in docs] == ["operator"]
+    assert json.dumps(docs).count("privacy@acme.example") == 1

@@ -8,6 +8,8 @@ by hash whenever it changes.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from facegate._internal.ids import new_id
@@ -38,7 +40,7 @@ def ensure_local_operator(core: Core) -> None:
         if s.get(t.Operator, LOCAL_OPERATOR) is None:
             s.add(t.Operator(id=LOCAL_OPERATOR, name="local operator", contact="", created_at=now))
             s.flush()
-            core.record(s, Event(Kind.OPERATOR_CREATED, now, operator=LOCAL_OPERATOR))
+            _record_created(core, s, s.get(t.Operator, LOCAL_OPERATOR), now=now, by=None)
         if s.get(t.Principal, OWNER) is None:
             add_principal(
                 s, OWNER, LOCAL_OPERATOR, name="owner", role="admin", now=now, created_by=None
@@ -70,7 +72,7 @@ def create_operator(core: Core, actor: Actor, name: str, *, contact: str) -> New
     with core.db.transaction() as s:
         s.add(t.Operator(id=op_id, name=name, contact=contact.strip(), created_at=now))
         s.flush()
-        core.record(s, Event(Kind.OPERATOR_CREATED, now, operator=op_id, by=actor.principal_id))
+        _record_created(core, s, s.get(t.Operator, op_id), now=now, by=actor.principal_id)
     admin = Actor(OWNER, op_id, "admin", "owner")  # the owner seats the first admin
     return create_principal(core, admin, "admin", "admin", _first=True)
 
@@ -104,6 +106,19 @@ def set_operator(core: Core, actor: Actor, profile: OperatorProfile) -> Operator
             ),
         )
         return _info(op, event_id=recorded[0].event_id)
+
+
+def _record_created(
+    core: Core, s: Session, op: t.Operator | None, *, now: datetime, by: str | None
+) -> None:
+    # The record is committed by hash from the first event, so a bundle can vouch for the
+    # operator's name and contact even before anyone changes them.
+    assert op is not None
+    digest = store_document(s, "operator", operator_record(op), now=now)
+    core.record(
+        s,
+        Event(Kind.OPERATOR_CREATED, now, operator=op.id, by=by, details={"record_sha256": digest}),
+    )
 
 
 def _operator(s: Session, operator_id: str) -> t.Operator:
