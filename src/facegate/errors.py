@@ -88,6 +88,42 @@ class FaceTooSmall(FaceError):
     default_advice = "Move closer to the camera or use a higher-resolution photo."
 
 
+class NotLive(FaceError):
+    """The liveness check judged the face a presentation attack (a print, a screen, a mask)
+    or could not see it well enough. The refusal is ledgered; nothing was stored."""
+
+    code = "liveness_failed"
+    default_advice = (
+        "Look straight at the camera in even light, with nothing in front of your face,\n"
+        "and retake the photo. A photo of a photo or of a screen is refused."
+    )
+
+
+class PoorQuality(FaceError):
+    """The face is too blurred, turned, dark or bright to make a good template. ``reasons``
+    says which, in words for the person being photographed."""
+
+    code = "poor_quality"
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...], advice: str | None = None):
+        super().__init__(message, advice=advice if advice is not None else "\n".join(reasons))
+        self.reasons = reasons
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "reasons": list(self.reasons)}
+
+
+class ChallengeInvalid(InvalidInput):
+    """An active liveness challenge is required and the one given cannot be used: unknown,
+    expired, already used, failed, or for another person, act or photo."""
+
+    code = "liveness_challenge_invalid"
+    default_advice = (
+        "Ask for a new challenge (POST .../liveness/challenges), do it in front of the\n"
+        "camera, and send one of its frames with the challenge id within two minutes."
+    )
+
+
 # --- state -----------------------------------------------------------------------------------
 
 

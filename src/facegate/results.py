@@ -99,6 +99,9 @@ class DeploymentInfo(_Public):
     signed_by: str | None = None
     signed_at: datetime | None = None
     notes: tuple[str, ...] = ()
+    liveness: bool = False
+    liveness_challenge: bool = False
+    unknown_alerts: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,16 @@ class EnrollResult(_Public):
 
 
 @dataclass(frozen=True)
+class FaceBoxOut(_Public):
+    """A face's box in the photo's pixels; ``right`` and ``bottom`` are exclusive."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+@dataclass(frozen=True)
 class VerifyResult(_Public):
     deployment_id: str
     decision: Literal["match", "no_match"]
@@ -139,6 +152,8 @@ class VerifyResult(_Public):
     model_version: str
     faces_ignored: int
     event_id: str
+    #: the probe face's box (issue 17: for clients that draw it)
+    box: FaceBoxOut | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,11 @@ class IdentifyResult(_Public):
     event_id: str
     #: set when the match awaits two reviewers (remote identification, EU-AI-14)
     identification_id: str | None = None
+    #: with ``top`` > 1: everyone above the threshold whose consent is in force, best first
+    #: (the first is ``subject_ref``); never a stranger's score
+    candidates: tuple[Candidate, ...] = ()
+    #: the probe face's box
+    box: FaceBoxOut | None = None
 
 
 @dataclass(frozen=True)
@@ -225,3 +245,112 @@ class ReviewResult(_Public):
     subject_ref: str | None  # named only once two distinct reviewers confirmed
     score: float
     event_id: str
+
+
+# --- recognition features (issue 17): liveness challenges, detection, comparison, corrections
+
+
+@dataclass(frozen=True)
+class ChallengeIssued(_Public):
+    """An active liveness challenge for a camera page: do ``challenge`` in front of the
+    camera, send ``min_frames`` to ``max_frames`` frames before ``expires_at``."""
+
+    challenge_id: str
+    deployment_id: str
+    act: Literal["enroll", "verify"]
+    challenge: Literal["blink", "turn_left", "turn_right"]
+    instructions: str
+    expires_at: datetime
+    min_frames: int
+    max_frames: int
+
+
+@dataclass(frozen=True)
+class ChallengeAnswer(_Public):
+    """Whether the frames showed the challenge; a passed one is good for one act."""
+
+    challenge_id: str
+    challenge: str
+    passed: bool
+    #: for the person: what was seen, or what to do next
+    reason: str
+    frames: int
+    expires_at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class DetectedFace(_Public):
+    box: FaceBoxOut
+    #: dlib's HOG detector margin (0: the weakest face it reports; not a probability)
+    score: float
+    #: the score squashed into (0.5, 1), uncalibrated (for clients that want a probability)
+    probability: float
+    #: 5 points (eye corners, nose base) or 68 (iBUG), whole pixels, ``[[x, y], ...]``
+    landmarks: list[list[int]]
+
+
+@dataclass(frozen=True)
+class DetectResult(_Public):
+    deployment_id: str
+    faces: list[DetectedFace]
+    width: int
+    height: int
+    detector: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class CompareResult(_Public):
+    """Two photos compared (the largest face of each), neither stored."""
+
+    deployment_id: str
+    decision: Literal["match", "no_match"]
+    score: float
+    threshold: float
+    model_version: str
+    source_box: FaceBoxOut
+    target_box: FaceBoxOut
+    faces_ignored: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class FlagResult(_Public):
+    event_id: str
+    flagged_event_id: str
+    deployment_id: str
+    verdict: Literal["false_accept", "false_reject"]
+
+
+@dataclass(frozen=True)
+class ThresholdRow(_Public):
+    """The decisions taken at one threshold and how many were flagged wrong."""
+
+    threshold: float
+    decisions: int
+    accepts: int
+    rejects: int
+    false_accepts: int
+    false_rejects: int
+    #: flagged false accepts per accept / false rejects per reject (lower bounds: an
+    #: unflagged mistake is not counted)
+    false_accept_share: float | None
+    false_reject_share: float | None
+
+
+@dataclass(frozen=True)
+class ThresholdReport(_Public):
+    deployment_id: str
+    threshold: float
+    rows: list[ThresholdRow]
+    flags: int
+
+
+@dataclass(frozen=True)
+class UnknownFaceAlert(_Public):
+    event_id: str
+    deployment_id: str
+    at: datetime
+    input_sha256: str
+    identify_event_id: str

@@ -104,6 +104,16 @@ class DeploymentSpec(_In):
         None, description="operated by or for law enforcement; required under eu"
     )
     liveness: bool = Field(False, description="people must pass a liveness check")
+    liveness_challenge: bool = Field(
+        False,
+        description="enroll and verify also need a passed active challenge (blink or head "
+        "turn at the camera); see docs/liveness.md",
+    )
+    unknown_alerts: bool = Field(
+        False,
+        description="a 1:N search that finds nobody raises an alert (ledgered, no biometric "
+        "data); the DPO signs it with the rest of the deployment",
+    )
     pia: PiaAnswers | None = None
     notice_translations: dict[str, dict[str, Text]] | None = None
 

@@ -25,7 +25,10 @@ from facegate.gate import Gate
 
 #: cases run and server errors seen, per database, printed at the end (pytest -s)
 SEEN: Counter[str] = Counter()
-TAGS = ["operator", "principals", "public", "subject", "ledger", "witness", "tlog-tiles", "meta"]
+TAGS = [
+    "operator", "principals", "public", "subject", "ledger", "witness", "tlog-tiles", "meta",
+    "recognition", "compreface",
+]  # fmt: skip
 EXAMPLES = 40
 #: one check skipped on one operation each, and why: each is a rule between fields (or
 #: between a field and the data) that OpenAPI cannot state, answered with a documented 400

@@ -15,9 +15,19 @@ from facegate.api.limits import BodyLimit, keep_uploads_in_memory
 from facegate.api.metrics import Metrics
 from facegate.api.observe import Observe
 from facegate.api.ratelimit import trust_proxies
-from facegate.api.routes import ledger, operator, principals, public, subject, tiles, witness
+from facegate.api.routes import (
+    ledger,
+    operator,
+    principals,
+    public,
+    recognition,
+    subject,
+    tiles,
+    witness,
+)
 from facegate.api.routes.transfers import router as transfers_router
 from facegate.api.validation import EdgeGuard
+from facegate.compat import compreface_router
 from facegate.config import Settings, load_settings
 from facegate.gate import Gate
 from facegate.regulator import link_service
@@ -63,6 +73,8 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     errors.install(app)
     app.include_router(operator.router)
     app.include_router(operator.ops)
+    app.include_router(recognition.router)  # detect, compare, liveness challenges, flags
+    app.include_router(compreface_router)  # CompreFace's REST API: /api/v1 (docs/compreface.md)
     app.include_router(principals.router)
     app.include_router(public.router)
     app.include_router(subject.router, responses=errors.documented(401, 404, 409, 429, 503))

@@ -92,6 +92,12 @@ def deployment_create(
         Opt("--law-enforcement/--not-law-enforcement", help="operated for police (EU-AI-5)"),
     ] = None,
     liveness: Annotated[bool, Opt(help="people must pass a liveness check")] = False,
+    liveness_challenge: Annotated[
+        bool, Opt(help="enroll/verify also need a passed blink or turn challenge")
+    ] = False,
+    unknown_alerts: Annotated[
+        bool, Opt(help="a 1:N search that finds nobody raises a ledgered alert")
+    ] = False,
     pia: Annotated[Path | None, Opt(help="JSON file with the assessment's answers")] = None,
     home: Home = None,
     key: Key = None,
@@ -124,6 +130,8 @@ def deployment_create(
             "alternative_penalty": alternative_penalty,
             "law_enforcement": law_enforcement,
             "liveness": liveness,
+            "liveness_challenge": liveness_challenge,
+            "unknown_alerts": unknown_alerts,
             "pia": _answers(pia),
         }
         given = {k: v for k, v in fields.items() if v is not None}

@@ -7,18 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
+from facegate import __version__
 from facegate.cli.bench import bench_app
 from facegate.cli.common import (
-    DeploymentId,
     Home,
-    ImagePath,
     Json,
     Key,
-    SubjectRef,
     emit,
     gate_for,
     out,
-    read_image,
     run,
     settings_for,
     use_key,
@@ -31,6 +28,7 @@ from facegate.cli.ledger import ledger_app
 from facegate.cli.people import consent_app, erase, hold_app, purpose_end
 from facegate.cli.policy import policy_app
 from facegate.cli.principals import apikey_app, operator_app, principal_app, selfcheck
+from facegate.cli.recognition import register_commands as register_recognition
 from facegate.cli.regulator import register_commands as add_regulator_commands
 from facegate.cli.reports import filing_app, incident_app, report_app
 from facegate.cli.rights import requests_app, retention_app, review_app
@@ -73,8 +71,20 @@ add_transfer_commands(app)  # recipient, share, export, trace, alert
 # --- set-up and service ----------------------------------------------------------------------
 
 
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"facegate {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(key: Key = None) -> None:
+def _root(
+    key: Key = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
     """Face recognition that is lawful by construction. Every verb acts as the principal whose
     API key is given (--key, or $FACEGATE_KEY), else as the home's owner (role admin)."""
     use_key(key)
@@ -169,67 +179,8 @@ def demo(home: Home = None, as_json: Json = False) -> None:
     emit(as_json, result, lambda: None)
 
 
-# --- recognition -----------------------------------------------------------------------------
-
-
-@app.command()
-def enroll(
-    deployment: DeploymentId,
-    subject: SubjectRef,
-    image: ImagePath,
-    home: Home = None,
-    key: Key = None,
-    as_json: Json = False,
-) -> None:
-    """Enroll the one face in IMAGE for a person who has consented."""
-    data = read_image(image, as_json)
-
-    def act() -> dict[str, Any]:
-        with gate_for(home, key) as gate:
-            return gate.enroll(deployment, subject, data).to_dict()
-
-    r = run(as_json, act)
-    emit(as_json, r, lambda: out.print(f"{image},enrolled,{r['template_id']}"))
-
-
-@app.command()
-def verify(
-    deployment: DeploymentId,
-    subject: SubjectRef,
-    image: ImagePath,
-    home: Home = None,
-    key: Key = None,
-    as_json: Json = False,
-) -> None:
-    """Is the face in IMAGE this person? Prints file,decision,score."""
-    data = read_image(image, as_json)
-
-    def act() -> dict[str, Any]:
-        with gate_for(home, key) as gate:
-            return gate.verify(deployment, subject, data).to_dict()
-
-    r = run(as_json, act)
-    emit(as_json, r, lambda: out.print(f"{image},{r['decision']},{r['score']:.4f}"))
-
-
-@app.command()
-def identify(
-    deployment: DeploymentId,
-    image: ImagePath,
-    home: Home = None,
-    key: Key = None,
-    as_json: Json = False,
-) -> None:
-    """Who in this deployment is the face in IMAGE? Prints file,name (or unknown_person).
-    A refusal by the law exits 4 citing the rule; it is never 'unknown'."""
-    data = read_image(image, as_json)
-
-    def act() -> dict[str, Any]:
-        with gate_for(home, key) as gate:
-            return gate.identify(deployment, data).to_dict()
-
-    r = run(as_json, act)
-    emit(as_json, r, lambda: out.print(f"{image},{r['subject_ref'] or 'unknown_person'}"))
+# --- recognition: enroll, verify, identify (one photo, a folder, a CSV, stdin), detect ... ---
+register_recognition(app)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ nearest enrolled person came). A remote-identification match waits for two revie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple
 from typing import Literal
 
 from facegate._internal.ids import new_id
@@ -30,7 +31,7 @@ from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.policy.facts import REMOTE_IDENTIFICATION
 from facegate.recognition import decode_image
-from facegate.results import Candidate, IdentifyResult
+from facegate.results import Candidate, FaceBoxOut, IdentifyResult
 from facegate.storage import tables as t
 from facegate.transfers.watch import watch_probe
 
@@ -97,6 +98,7 @@ def identify(
         input_sha256=decoded.sha256,
         model_version=extraction.model_version,
         faces_ignored=extraction.others_ignored,
+        box=FaceBoxOut(*astuple(extraction.box)),
         gallery_size=len(gallery),
         subject_ref=subject_ref,
         pseudonym=pseudonym,
@@ -115,6 +117,7 @@ def _record_identification(
     input_sha256: str,
     model_version: str,
     faces_ignored: int,
+    box: FaceBoxOut,
     gallery_size: int,
     subject_ref: str | None,
     pseudonym: str | None,
@@ -194,4 +197,5 @@ def _record_identification(
         event_id=recorded[0].event_id,
         identification_id=identification_id,
         candidates=tuple(first + [c.candidate for c in candidates]),
+        box=box,
     )

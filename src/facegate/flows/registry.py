@@ -39,6 +39,8 @@ CHANGEABLE_FIELDS = frozenset(
         "alternative_penalty",
         "law_enforcement",
         "liveness",
+        "liveness_challenge",
+        "unknown_alerts",
     }
 )
 
@@ -71,6 +73,8 @@ def spec_of(dep: t.Deployment, answers: PiaAnswers | None) -> DeploymentSpec:
         alternative_penalty=_opt_bool(declared.get("alternative_penalty")),
         law_enforcement=_opt_bool(declared.get("law_enforcement")),
         liveness=bool(dep.liveness),
+        liveness_challenge=bool(dep.liveness_challenge),
+        unknown_alerts=bool(dep.unknown_alerts),
         notice_translations=dep.notice_translations,
         pia=answers,
     )
@@ -96,6 +100,8 @@ def write(row: t.Deployment, spec: DeploymentSpec, *, capabilities: Iterable[str
     row.declarations = spec.declared()
     row.public_security = spec.public_security.model_dump() if spec.public_security else None
     row.liveness = spec.liveness
+    row.liveness_challenge = spec.liveness_challenge
+    row.unknown_alerts = spec.unknown_alerts
     row.notice_translations = spec.notice_translations
 
 
@@ -141,6 +147,9 @@ def info(
         signed_by=pia.signed_by if pia is not None else None,
         signed_at=aware(pia.signed_at) if pia is not None and pia.signed_at else None,
         notes=tuple(notes),
+        liveness=bool(dep.liveness),
+        liveness_challenge=bool(dep.liveness_challenge),
+        unknown_alerts=bool(dep.unknown_alerts),
     )
 
 

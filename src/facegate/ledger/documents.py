@@ -68,6 +68,8 @@ _DEPLOYMENT_FIELDS = (
     "capture",
     "public_security",
     "liveness",
+    "liveness_challenge",
+    "unknown_alerts",
     "ended_at",
 )
 

@@ -74,6 +74,15 @@ class Kind(StrEnum):
     TRACED = "trace"
     ABUSE_ALERT = "alert.abuse"
     ALERT_CLEARED = "alert.cleared"
+    # recognition features (issue 17): liveness, detection, comparison, corrections, alerts
+    LIVENESS_FAILED = "liveness.failed"
+    LIVENESS_CHALLENGE = "liveness.challenge"
+    DETECTED = "detect"
+    COMPARED = "compare"
+    MATCH_FLAGGED = "match.flagged"
+    UNKNOWN_FACE_ALERT = "alert.unknown_face"
+    #: some of a person's templates deleted on request; the person and their consent stay
+    TEMPLATES_DELETED = "template.deleted"
 
 
 @dataclass(frozen=True)

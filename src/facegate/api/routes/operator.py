@@ -5,9 +5,10 @@ API key is the bearer token; the role decides what it may do."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -34,6 +35,9 @@ router = APIRouter(prefix="/v1/deployments", tags=["operator"])
 
 Image = Annotated[UploadFile, File(description="a JPEG, PNG, WebP, GIF or PGM photo")]
 SubjectRef = Annotated[SafeId, Form(description="the operator's reference for the person")]
+ChallengeId = Annotated[
+    SafeId | None, Form(description="a passed liveness challenge (docs/liveness.md)")
+]
 DeploymentId = IdPath
 ItemId = IdPath
 
@@ -66,6 +70,8 @@ class DeploymentChangeIn(_In):
     alternative_penalty: bool | None = None
     law_enforcement: bool | None = None
     liveness: bool | None = None
+    liveness_challenge: bool | None = None
+    unknown_alerts: bool | None = None
 
 
 class SignIn(_In):
@@ -241,10 +247,18 @@ def hold(deployment_id: DeploymentId, body: HoldIn, gate: ActingGate) -> Any:
     responses=documented(401, 403, 404, 409, 413, 415),
 )
 async def enroll(
-    deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
+    deployment_id: DeploymentId,
+    subject_ref: SubjectRef,
+    image: Image,
+    gate: ActingGate,
+    challenge_id: ChallengeId = None,
 ) -> Any:
+    """Enroll the one face in the photo (after the liveness checks the deployment asks for
+    and the quality gate: a refusal says why, and nothing is stored)."""
     data = await image.read()
-    return await run_in_threadpool(gate.enroll, deployment_id, subject_ref, data)
+    return await run_in_threadpool(
+        partial(gate.enroll, challenge_id=challenge_id), deployment_id, subject_ref, data
+    )
 
 
 @router.post(
@@ -253,10 +267,16 @@ async def enroll(
     responses=documented(401, 403, 404, 413, 415),
 )
 async def verify(
-    deployment_id: DeploymentId, subject_ref: SubjectRef, image: Image, gate: ActingGate
+    deployment_id: DeploymentId,
+    subject_ref: SubjectRef,
+    image: Image,
+    gate: ActingGate,
+    challenge_id: ChallengeId = None,
 ) -> Any:
     data = await image.read()
-    return await run_in_threadpool(gate.verify, deployment_id, subject_ref, data)
+    return await run_in_threadpool(
+        partial(gate.verify, challenge_id=challenge_id), deployment_id, subject_ref, data
+    )
 
 
 @router.post(
@@ -264,10 +284,16 @@ async def verify(
     response_model=IdentifyResult,
     responses=documented(401, 403, 404, 413, 415),
 )
-async def identify(deployment_id: DeploymentId, image: Image, gate: ActingGate) -> Any:
-    """1:N; a refusal is a 403 citing the rule (never "unknown"), and carries no score."""
+async def identify(
+    deployment_id: DeploymentId,
+    image: Image,
+    gate: ActingGate,
+    top: Annotated[int, Query(ge=1, le=10, description="candidates to name (top-N)")] = 1,
+) -> Any:
+    """1:N; a refusal is a 403 citing the rule (never "unknown"), and carries no score. With
+    ``top`` > 1, the next candidates above the threshold whose consent is in force."""
     data = await image.read()
-    return await run_in_threadpool(gate.identify, deployment_id, data)
+    return await run_in_threadpool(partial(gate.identify, top=top), deployment_id, data)
 
 
 class ReviewIn(_In):

@@ -149,6 +149,13 @@ class Deployment(Base):
     public_security: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     liveness: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Added by 0014_recognition: an active challenge on top, alerts on unknown faces
+    liveness_challenge: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    unknown_alerts: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     #: the operator's own wording of purpose, necessity or alternative per notice language
     notice_translations: Mapped[dict[str, dict[str, str]] | None] = mapped_column(
         JSON, nullable=True
