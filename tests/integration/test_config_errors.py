@@ -16,7 +16,7 @@ from facegate.gate import Gate
 def test_unknown_scheme_and_out_of_range_values_name_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FACEGATE_TEMPLATES__SCHEME", "biohash-v2")
+    monkeypatch.setenv("FACEGATE_TEMPLATES__SCHEME", "biohash-v9")  # v2 exists now
     monkeypatch.setenv("FACEGATE_RECOGNITION__DETECT_UPSAMPLE", "9")
     with pytest.raises(ConfigError) as caught:
         load_settings(home=tmp_path)

@@ -43,6 +43,7 @@ def test_a_person_bundle_proves_use_under_consent(gate: Gate, photo: Photo) -> N
         "operator.created",
         "operator.updated",  # the operator's contact and DPO, set before go-live
         "deployment.created",
+        "pia.signed",  # the DPO's sign-off that took the deployment live
         "notice.published",
         "consent.given",
         "enroll",

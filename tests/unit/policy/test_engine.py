@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from policy_cases import NOW, REG, consent_facts, ctx, deployment_facts
+from policy_cases import NOW, REG, ctx, deployment_facts
 
 from facegate.errors import NotFound, PolicyDenied
 from facegate.policy import PACKS, Act, decide, rules_for
