@@ -57,6 +57,8 @@ def test_every_page_needs_a_sign_in_and_comes_back_after_it(sqlite_gate: Gate) -
         "/console/login?next=/console/reports"
     )
     staff(sqlite_gate)
+    tricked = c.get("/console/login", params={"next": f"/console/{XSS}"}).text
+    assert XSS not in tricked and 'name="next" value="/console"' in tricked
     page = c.get("/console/login?next=/console/ledger").text
     token = csrf(page)
     assert 'name="next" value="/console/ledger"' in page

@@ -124,11 +124,13 @@ def test_api_docs_are_served_from_this_machine(sqlite_gate: Gate) -> None:
             assert c.get(src).status_code == 200, src
     assert "unsafe-inline" in c.get("/redoc").headers["content-security-policy"]
     assert c.get("/docs/oauth2-redirect").status_code == 404
-    # only the API: /v1, the health check and the ledger's C2SP tlog-tiles, no page
+    # only the API: /v1, CompreFace's /api/v1, the health check and the ledger's C2SP
+    # tlog-tiles, no page
     assert not [
         p
         for p in c.get("/openapi.json").json()["paths"]
-        if not p.startswith("/v1") and p not in {"/healthz", "/checkpoint", "/tile/{path}"}
+        if not p.startswith(("/v1", "/api/v1"))
+        and p not in {"/healthz", "/checkpoint", "/tile/{path}"}
     ]
 
 

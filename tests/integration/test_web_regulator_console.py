@@ -73,6 +73,9 @@ def test_officials_sign_in_with_their_own_login(reg: Regulator) -> None:
     planted = c.cookies.get("fg_session")
     assert _login(c, password="not the password") == 401
     assert _login(c, name="Nobody") == 401
+    token = csrf(c.get("/console/login").text)
+    echoed = c.post("/console/login", data={"csrf_token": token, "name": XSS, "password": "x"})
+    assert echoed.status_code == 401 and XSS not in echoed.text and "&lt;script&gt;" in echoed.text
     assert _login(c, name="  inspector   ZHOU ") == 303  # names fold like principals'
     assert c.cookies.get("fg_session") != planted  # a new session id at sign-in
     assert c.get("/console").status_code == 200

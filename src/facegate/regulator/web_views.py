@@ -41,7 +41,7 @@ class OrderView:
 def overview(reg: Regulator) -> list[dict[str, Any]]:
     """The risk view of every log, highest score first, each with its id (for links)."""
     with reg.core.db.read() as s:
-        ids = dict(s.execute(select(RegLog.origin, RegLog.id)).tuples().all())
+        ids = {origin: log_id for origin, log_id in s.execute(select(RegLog.origin, RegLog.id))}
     return [{**view, "id": ids.get(view["origin"], "")} for view in reg.risk()]
 
 
