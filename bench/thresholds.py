@@ -25,7 +25,7 @@ from facegate.templates import get_scheme
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
 SETS = ("orl", "faces94", "celebrities")
-SCHEMES = ("biohash-v1", "biohash-v1:4096", "phasefold-v1")
+SCHEMES = ("biohash-v1", "biohash-v1:4096", "biohash-v2", "phasefold-v1")
 
 
 def _photos(root: Path) -> tuple[list[Path], list[str]]:

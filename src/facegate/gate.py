@@ -42,7 +42,6 @@ from facegate.flows import (
     selfcheck,
     subjects,
 )
-from facegate.flows import evidence as evidence_flow
 from facegate.flows.retention import SweepReport
 from facegate.flows.subjects import RequestRecord
 from facegate.gallery import Galleries
@@ -391,10 +390,3 @@ class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods, Transf
 
     def open_requests(self) -> list[dict[str, object]]:
         return requests.open_requests(self._core, self._actor)
-
-    def export_evidence(self, **kwargs: Any) -> dict[str, Any]:
-        """An evidence bundle for one person (access code or pseudonym) or one deployment:
-        verifiable offline with :func:`facegate.ledger.evidence_verify.verify_bundle`."""
-        if kwargs.get("access_code") is None:
-            kwargs.setdefault("operator_id", self._actor.operator_id)
-        return evidence_flow.export(self._core, **kwargs)

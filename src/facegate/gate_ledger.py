@@ -3,9 +3,14 @@ module readable)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import func, select
 
+from facegate.actors import Actor
 from facegate.core import Core
+from facegate.flows import evidence as evidence_flow
 from facegate.ledger import cosignatures, records
 from facegate.ledger.cosignatures import Accepted
 from facegate.ledger.proofs import ConsistencyProof, InclusionProof
@@ -16,6 +21,27 @@ from facegate.storage import tables as t
 
 class LedgerMethods:
     _core: Core
+    _actor: Actor
+
+    def export_evidence(
+        self,
+        *,
+        access_code: str | None = None,
+        pseudonym: str | None = None,
+        deployment_id: str | None = None,
+        receipts: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """An evidence bundle for one person (access code or pseudonym) or one deployment:
+        verifiable offline with :func:`facegate.ledger.evidence_verify.verify_bundle`. Only
+        an access code (the person's own) reaches past the acting operator's deployments."""
+        return evidence_flow.export(
+            self._core,
+            access_code=access_code,
+            pseudonym=pseudonym,
+            deployment_id=deployment_id,
+            receipts=receipts,
+            operator_id=None if access_code is not None else self._actor.operator_id,
+        )
 
     def verify_ledger(self) -> LedgerReport:
         """Recompute the whole ledger; the report names the first bad entry, if any."""

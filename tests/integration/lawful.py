@@ -76,12 +76,14 @@ def form(tag: str = "form") -> str:
 
 def dpo(gate: Gate) -> Gate:
     """The gate acting as a DPO of the gate's operator (created once per installation)."""
-    cached = getattr(gate, "_test_dpo", None)
+    # Keyed by operator: a view of the gate acting for another operator copies attributes.
+    cache: dict[str, Gate] = getattr(gate, "_test_dpos", {})
+    cached = cache.get(gate.actor.operator_id)
     if cached is None:
         names = {p.name for p in gate.list_principals()}
         name = "Test DPO" if "Test DPO" not in names else f"Test DPO {len(names)}"
         cached = gate.acting_as(gate.create_principal(name, "dpo").api_key.key)
-        gate._test_dpo = cached  # type: ignore[attr-defined]
+        gate._test_dpos = {**cache, gate.actor.operator_id: cached}  # type: ignore[attr-defined]
     return cached
 
 

@@ -33,6 +33,7 @@ THRESHOLD_RANGES: Final[dict[str, tuple[float, float]]] = {
     "biohash-v1": (0.79, 0.99),
     "biohash-v1:2048": (0.79, 0.99),
     "biohash-v1:4096": (0.79, 0.99),
+    "biohash-v2": (0.85, 0.99),
     "phasefold-v1": (0.51, 0.99),
 }
 
