@@ -210,7 +210,10 @@ def test_the_filing_document_lists_what_cn_fr_15_asks(
     values = {i.label: i.value for s in doc.sections for i in s.items}
     assert values["Name"] == OPERATOR["name"]
     assert values["People whose face data is stored"].startswith("1 as of 2025-09-26")
-    assert values[f"PIA of {dep}"] == "to be completed by the operator"
+    # The DPO signed the assessment that took the deployment live; the report is still owed.
+    assert values[f"PIA of {dep}"].startswith("version 1 (sha256 ")
+    assert "signed by the DPO" in values[f"PIA of {dep}"]
+    assert values[f"PIA of {dep}"].endswith("no report issued yet (facegate report pia)")
     assert "file by 2025-11-13" in values["Owed to the administration"]
     purposes = doc.sections[1].table
     assert purposes is not None and "Residents open the north gate by face" in purposes.rows[0]

@@ -78,6 +78,7 @@ def test_reports_count_what_the_store_holds(gate: Gate, photo: Photo) -> None:
     assert values["Name"] == OPERATOR["name"]
     assert first.event_id not in values["Latest PIA / DPIA"]  # the latest is the second
     assert again.event_id in values["Latest PIA / DPIA"]
+    assert "signed by the DPO" in values["Latest PIA / DPIA"]
     assert "now 2 people, 2 with a stored template" in values["Data subjects"]
     assert gate.verify_ledger().ok
 

@@ -166,6 +166,22 @@ def policy_facts(
     return PolicyFacts(results=tuple(results))
 
 
+def signed_assessment(s: Session, deployment_id: str) -> str:
+    """The latest assessment as the DPO signed it, in words; "" while it is unsigned."""
+    row = s.scalar(
+        select(t.Pia)
+        .where(t.Pia.deployment_id == deployment_id)
+        .order_by(t.Pia.version.desc())
+        .limit(1)
+    )
+    if row is None or row.signed_by is None or row.signed_at is None:
+        return ""
+    return (
+        f"version {row.version} (sha256 {row.sha256}), signed by the DPO "
+        f"(principal {row.signed_by}) on {aware(row.signed_at).date().isoformat()}"
+    )
+
+
 def assessment_record(
     s: Session, deployment_id: str, facts: DeploymentFacts
 ) -> AssessmentRecord | None:

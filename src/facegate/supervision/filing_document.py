@@ -20,7 +20,7 @@ from facegate.core import Core
 from facegate.errors import NotFound
 from facegate.flows.registry import info as deployment_info
 from facegate.reports.document import Item, Report, Section, Table, item
-from facegate.reports.facts import latest_report_event
+from facegate.reports.facts import latest_report_event, signed_assessment
 from facegate.reports.measures import technical_measures
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
@@ -46,8 +46,10 @@ class FilingFacts:
     #: deployments that are active or still hold templates
     deployments: tuple[DeploymentInfo, ...]
     notices: Mapping[str, NoticeRef]
-    #: deployment id -> (event id, sha256, when) of its last PIA
+    #: deployment id -> (event id, sha256, when) of its last PIA report
     pias: Mapping[str, tuple[str, str, str] | None]
+    #: deployment id -> its assessment as the DPO signed it ("" while unsigned)
+    signed: Mapping[str, str]
     ledger_size: int
 
     def material(self, *, threshold: int) -> dict[str, object]:
@@ -121,6 +123,7 @@ def gather_filing_facts(core: Core, s: Session, *, operator_id: str, now: dateti
         ),
         notices={k: NoticeRef(version=n.version, sha256=n.sha256) for k, n in notices.items()},
         pias={d.id: latest_report_event(s, report="pia", deployment_id=d.id) for d in deps},
+        signed={d.id: signed_assessment(s, d.id) for d in deps},
         ledger_size=core.ledger.size(s),
     )
 
@@ -227,7 +230,10 @@ def build_filing_document(facts: FilingFacts, state: FilingState) -> Report:
                 title_zh="个人信息保护影响评估报告",
                 rules=("CN-FR-9",),
                 items=tuple(
-                    item(f"PIA of {d.id}", _pia_text(facts.pias.get(d.id)))
+                    item(
+                        f"PIA of {d.id}",
+                        _pia_text(facts.signed.get(d.id, ""), facts.pias.get(d.id)),
+                    )
                     for d in facts.deployments
                 ),
             ),
@@ -245,11 +251,15 @@ def build_filing_document(facts: FilingFacts, state: FilingState) -> Report:
     )
 
 
-def _pia_text(ref: tuple[str, str, str] | None) -> str:
+def _pia_text(signed: str, ref: tuple[str, str, str] | None) -> str:
+    # An unsigned assessment stays "to be completed"; a signed one is stated, with the report
+    # to attach if one was issued.
+    if not signed:
+        return ""
     if ref is None:
-        return ""  # to complete: run 'facegate report pia'
+        return f"{signed}; no report issued yet (facegate report pia)"
     event_id, digest, at = ref
-    return f"{at[:10]}, ledger event {event_id}, content sha256 {digest}"
+    return f"{signed}; report of {at[:10]}, ledger event {event_id}, content sha256 {digest}"
 
 
 def _status_items(state: FilingState) -> tuple[Item, ...]:

@@ -68,6 +68,7 @@ def _facts(people: int, *deps: DeploymentInfo, name: str = "Acme") -> FilingFact
         deployments=deps,
         notices={},
         pias={},
+        signed={},
         ledger_size=1,
     )
 
