@@ -52,6 +52,9 @@ def test_a_report_is_previewed_freely_and_ledgered_when_issued(sqlite_gate: Gate
         r = post(c, "/console/reports/art30", {"deployment": dep, "format": fmt})
         assert r.status_code == 200 and r.content.startswith(starts), fmt
     assert _kinds(sqlite_gate).count("report.issued") == before + 2
+    size = sqlite_gate.counts()["ledger_entries"]
+    issued = json.loads(sqlite_gate.ledger_entry(size - 1).data)
+    assert issued["kind"] == "report.issued" and issued["by"] == staff(sqlite_gate)["Sun Auditor"]
     assert c.get("/console/reports/nonsense?deployment=" + dep).status_code == 400
     assert post(c, "/console/reports/pia", {"deployment": dep, "format": "exe"}).status_code == 400
 

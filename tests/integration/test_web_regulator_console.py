@@ -68,6 +68,7 @@ def _login(c: TestClient, name: str = "Inspector Zhou", password: str = PASSWORD
 
 def test_officials_sign_in_with_their_own_login(reg: Regulator) -> None:
     c = _client(reg)
+    assert c.get("/", follow_redirects=False).headers["location"] == "/console"
     assert c.get("/console", follow_redirects=False).headers["location"] == "/console/login"
     c.get("/console/login")
     planted = c.cookies.get("fg_session")

@@ -44,6 +44,12 @@ def mount(app: FastAPI, reg: Regulator) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes)
+    app.add_api_route("/", _to_console, methods=["GET"], include_in_schema=False)
+
+
+async def _to_console() -> Response:
+    """The node's address opens the console (its root serves the witness's POST only)."""
+    return RedirectResponse("/console", status_code=303)
 
 
 def _reg(request: Request) -> Regulator:

@@ -53,7 +53,9 @@ async def _review_page(
 ) -> Response:
     queue = await run_in_threadpool(_queue, gate)
     context = {"actor": actor, "queue": queue, "done": done, "problem": problem}
-    return page(request, "console_review.html", context, status=status)
+    return page(
+        request, "console_review.html", context, status=status, partial="_review_queue.html"
+    )
 
 
 @routes.get("/review", response_class=HTMLResponse)
