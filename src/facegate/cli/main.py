@@ -9,6 +9,7 @@ import typer
 
 from facegate import __version__
 from facegate.cli.bench import bench_app
+from facegate.cli.campaign import campaign_app
 from facegate.cli.common import (
     Home,
     Json,
@@ -64,6 +65,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(custody_app, name="custody")
+app.add_typer(campaign_app, name="campaign")
 add_regulator_commands(app)  # regulator, link, orders
 add_transfer_commands(app)  # recipient, share, export, trace, alert
 

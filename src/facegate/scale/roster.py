@@ -83,7 +83,7 @@ def open_roster(core: Core, doc: dict[str, Any], deployment_id: str) -> Roster:
     except (KeyError, TypeError, ValueError, InvalidSignature):
         raise InvalidInput(
             "the roster is not one this installation signed, or it was altered",
-            advice="Issue a fresh one with 'facegate batch roster DEPLOYMENT'.",
+            advice="Issue a fresh one with 'facegate campaign roster -d DEPLOYMENT --out FILE'.",
         ) from None
     if doc["deployment"] != deployment_id:
         raise InvalidInput(f"the roster is for deployment {doc['deployment']}, not {deployment_id}")
