@@ -27,7 +27,7 @@ from facegate.gate import Gate
 SEEN: Counter[str] = Counter()
 TAGS = [
     "operator", "principals", "public", "subject", "ledger", "witness", "tlog-tiles", "meta",
-    "recognition", "compreface",
+    "transfers", "recognition", "compreface",
 ]  # fmt: skip
 EXAMPLES = 40
 #: one check skipped on one operation each, and why: each is a rule between fields (or
@@ -53,6 +53,18 @@ KNOWN: dict[tuple[str, str], tuple[Any, str]] = {
     ("GET", "/v1/ledger/inclusion"): (positive_data_acceptance, "index < size"),
     # a signed note (C2SP) is text no schema can describe: a malformed one is a 400
     ("POST", "/v1/ledger/cosignatures"): (positive_data_acceptance, "a signed note"),
+    # transfers (issue 14): an agreement must end in the future; a written consent needs
+    # its form's hash; a share or export names its people or says everyone, one of the two
+    ("POST", "/v1/deployments/{deployment_id}/recipients"): (
+        positive_data_acceptance,
+        "an end in the future",
+    ),
+    ("POST", "/v1/deployments/{deployment_id}/transfer-consents"): (
+        positive_data_acceptance,
+        "facts the method needs",
+    ),
+    ("POST", "/v1/deployments/{deployment_id}/shares"): (positive_data_acceptance, "one of two"),
+    ("POST", "/v1/deployments/{deployment_id}/exports"): (positive_data_acceptance, "one of two"),
 }
 
 

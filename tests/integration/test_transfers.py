@@ -91,9 +91,8 @@ def test_the_file_holds_templates_ids_and_the_agreement_and_nothing_else(
 
 
 def test_a_few_leaked_rows_reordered_and_reencoded_name_their_recipient(
-    sqlite_gate: Gate, face_engine: FaceEngine, photo: Photo
+    gate: Gate, face_engine: FaceEngine, photo: Photo
 ) -> None:
-    gate = sqlite_gate
     dep = ready(gate, photo, THREE, egress=True)
     names = ("First Co", "Second Co", "Third Co")
     outs = [gate.share(dep.id, recipient(gate, dep, name=n).id, everyone=True) for n in names]
@@ -217,7 +216,9 @@ def test_share_and_trace_over_http(
     from lawful import form
 
     gate = sqlite_gate
-    dep = ready(gate, photo, ("obama",), egress=True)
+    dep = live(gate, egress=True)
+    code = consent(gate, dep.id, "obama", egress=True).access_code
+    gate.enroll(dep.id, "obama", photo(PEOPLE["obama"][0]))
     auth = {"Authorization": f"Bearer {gate.issue_api_key(label='t').key}"}
     with TestClient(create_app(gate)) as c:
         body = {
@@ -242,6 +243,8 @@ def test_share_and_trace_over_http(
         leak = json.dumps(sent["file"]["rows"][:1]).encode()
         r = c.post("/v1/traces", headers=auth, files={"file": ("leak.json", leak)})
         assert r.status_code == 200 and r.json()["export_id"] == sent["export_id"]
+        held = c.get("/v1/subject/me", headers={"X-Access-Code": code}).json()
+        assert [x["recipient"]["name"] for x in held["transfers"]] == ["HTTP Co"]
         r = c.post(f"/v1/deployments/{dep.id}/shares", headers=auth,
                    json={"recipient_id": rid, "everyone": True, "extra": 1})  # fmt: skip
         assert r.status_code == 422

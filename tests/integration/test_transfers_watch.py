@@ -43,8 +43,9 @@ def engine(face_engine: FaceEngine) -> ProbeEngine:
 
 
 @pytest.fixture
-def gate(tmp_path: Path, engine: ProbeEngine) -> Iterator[Gate]:
-    with Gate.open(settings=Settings(home=tmp_path / "home"), engine=engine, create=True) as g:
+def gate(settings: Settings, engine: ProbeEngine) -> Iterator[Gate]:
+    """On SQLite and on PostgreSQL (the watch reads the ledger's rows on both)."""
+    with Gate.open(settings=settings, engine=engine, create=True) as g:
         yield g
 
 

@@ -76,6 +76,26 @@ class _Held(BaseModel):
     where: str
 
 
+class _Recipient(BaseModel):
+    name: str
+    contact: str
+    role: str
+    country: str
+    purpose: str
+
+
+class _Transfer(BaseModel):
+    """A share or export that carried the person (issue 14)."""
+
+    act: str
+    at: str
+    recipient: _Recipient
+    abroad: bool
+    form: str
+    revoked_at: str | None
+    event_id: str
+
+
 class HeldOut(BaseModel):
     """What is held about the person, where, until when, under which consent."""
 
@@ -86,6 +106,7 @@ class HeldOut(BaseModel):
     consent: _Consent
     held: _Held
     earlier_requests: int
+    transfers: list[_Transfer] = []
 
 
 class _Operator(BaseModel):

@@ -2,10 +2,10 @@
 
 * **Hill-climbing** (the online attack on a template, and what a stolen key's attack needs
   to check its guesses): many probes against one person, failing, with scores that rise
-  towards the threshold. Ordinary traffic fails rarely (a genuine person 1 to 2 % of tries;
-  an impostor once or twice, scattered). Judged per person over the last hour: a
-  :data:`BURST` of failures, or :data:`CLIMB` failures in a row whose scores rise and come
-  within :data:`NEAR` of the threshold.
+  towards the threshold. Ordinary traffic fails rarely (a genuine person 1 to 3 % of tries;
+  an impostor once or twice, scattered). Judged per person: a :data:`BURST` of failures
+  within an hour, :data:`CLIMB` failures in a row whose scores rise and come within
+  :data:`NEAR` of the threshold, or :data:`DAILY` failures within a day (a slow climber).
 * **A wolf probe**: an embedding within :data:`WOLF_RADIUS` of the public mean face.
   Real faces lie 0.45 to 0.75 from it (every shared photo); the mean face and faces drawn
   near it are the attack's first guesses (:func:`facegate.evaluation.attacks.guesses`), and
@@ -26,6 +26,8 @@ __all__ = [
     "BLOCK",
     "BURST",
     "CLIMB",
+    "DAILY",
+    "DAY",
     "NEAR",
     "SWEEP",
     "WINDOW",
@@ -40,6 +42,9 @@ WINDOW: Final = timedelta(hours=1)
 BLOCK: Final = timedelta(hours=24)
 #: failed 1:1 probes of one person within WINDOW that stop the next one
 BURST: Final = 5
+#: ... and within DAY (an attacker who keeps under BURST an hour)
+DAY: Final = timedelta(hours=24)
+DAILY: Final = 12
 #: consecutive failed probes with rising scores ...
 CLIMB: Final = 4
 #: ... the last of them this close to the threshold
@@ -66,6 +71,9 @@ def hill_climb(probes: Sequence[Probe], *, threshold: float, now: datetime) -> s
     failed = [p for p in recent if p.decision == "no_match"]
     if len(failed) >= BURST:
         return f"{len(failed)} failed probes of one person within {_hours(WINDOW)}"
+    daily = [p for p in probes if p.at >= now - DAY and p.decision == "no_match"]
+    if len(daily) >= DAILY:
+        return f"{len(daily)} failed probes of one person within a day"
     run: list[float] = []
     for p in recent:
         if p.decision != "no_match" or p.score is None:

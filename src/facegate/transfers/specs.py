@@ -106,7 +106,15 @@ class TransferConsentTerms(_In):
     """A person's separate consent, given later, to their face data going to one recipient."""
 
     recipient_id: Id
-    method: Annotated[Text, Field(max_length=40)]
+    method: Literal[
+        "signed_form",
+        "written_release",
+        "electronic_signature",
+        "e_signature",
+        "written",
+        "explicit_click",
+        "recorded_verbal",
+    ] = Field(description="how the person consented: written methods need form_sha256")
     form_sha256: Sha256 | None = None
     egress: bool = Field(description="to leave the device or the country (CN-FR-8, PIPL 38)")
     disclosure: bool = Field(description="to be disclosed to the recipient (US-IL-15c)")

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import ActingGate
 from facegate.api.errors import documented
+from facegate.api.validation import IdPath
 from facegate.errors import InvalidInput
 from facegate.specs import Text
 from facegate.transfers.alerts import AlertInfo
@@ -22,8 +23,8 @@ from facegate.transfers.specs import RecipientAgreement, TransferConsentTerms, T
 
 router = APIRouter(prefix="/v1", tags=["transfers"])
 
-DeploymentId = Annotated[str, Path(max_length=40)]
-ItemId = Annotated[str, Path(max_length=40)]
+DeploymentId = IdPath
+ItemId = IdPath
 
 
 class _In(BaseModel):
