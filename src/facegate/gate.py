@@ -351,7 +351,7 @@ class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods, Transf
 
     def self_check(self, *, watching_intrusions: bool = False) -> SelfCheckReport:
         """Measure each security control, ledger the result; a failure stops processing."""
-        return selfcheck.run(self._core, watching_intrusions=watching_intrusions)
+        return selfcheck.run(self._core, self._actor, watching_intrusions=watching_intrusions)
 
     # --- people's rights (by access code) --------------------------------------------------
 

@@ -221,7 +221,7 @@ def test_an_expired_consent_stops_verification_before_any_sweep(
 
     now = [datetime(2026, 6, 1, 9, tzinfo=UTC)]
     with Gate.open(settings=Settings(home=tmp_path / "h"), engine=face_engine,  # type: ignore[arg-type]
-                   clock=lambda: now[0]) as gate:
+                   clock=lambda: now[0], create=True) as gate:
         dep = live(gate)
         consent(gate, dep.id, "alice", expires_at=now[0] + timedelta(days=2))
         gate.enroll(dep.id, "alice", photo(OBAMA))
@@ -255,7 +255,7 @@ def test_withdrawal_on_the_command_line_erases(tmp_path: Path) -> None:
     from facegate.config import Settings
 
     home = tmp_path / "h"
-    with Gate.open(settings=Settings(home=home)) as gate:
+    with Gate.open(settings=Settings(home=home), create=True) as gate:
         dep = live(gate)
         consent(gate, dep.id, "alice")
     out = _out(fg(home, "consent", "withdraw", "-d", dep.id, "-s", "alice", "--json"))

@@ -230,7 +230,9 @@ def test_enrollment_stops_when_the_filing_is_overdue(
     tmp_path, face_engine: FaceEngine, photo: Photo
 ) -> None:
     clock = _Clock(datetime(2026, 3, 2, 9, tzinfo=UTC))
-    with Gate.open(settings=Settings(home=tmp_path / "h"), engine=face_engine, clock=clock) as gate:
+    with Gate.open(
+        settings=Settings(home=tmp_path / "h"), engine=face_engine, clock=clock, create=True
+    ) as gate:
         dep = live(gate)
         _hundred_thousand_people(gate, dep.id)
         consent(gate, dep.id, "alice")

@@ -221,7 +221,9 @@ def test_logs_older_than_six_months_may_be_purged(
 
     clock = _Clock(datetime(2026, 1, 5, tzinfo=UTC))
     home = Path(str(tmp_path)) / "h"
-    with Gate.open(settings=Settings(home=home), engine=face_engine, clock=clock) as gate:
+    with Gate.open(
+        settings=Settings(home=home), engine=face_engine, clock=clock, create=True
+    ) as gate:
         dep, _idn = _pending_match(gate, photo)
         clock.now += timedelta(days=200)
         assert gate.purge_identification_logs(dep, before=clock.now - timedelta(days=190)) == 1

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from facegate.actors import Actor
 from facegate.errors import Unauthenticated
+from facegate.flows import principals
 from facegate.gate import Gate
 from facegate.results import OperatorInfo
 
@@ -30,11 +31,13 @@ def get_actor(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The principal whose key is the bearer token; a key scoped to one deployment works
-    only on routes of that deployment."""
+    only on routes of that deployment (elsewhere it is Forbidden)."""
     if creds is None:
         raise Unauthenticated("no API key was sent")
     deployment = request.path_params.get("deployment_id")
-    return gate.authenticate(creds.credentials, deployment_id=deployment)
+    return principals.authenticate(
+        gate.core, creds.credentials, deployment_id=deployment, whole_operator=deployment is None
+    )
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -16,7 +16,7 @@ from facegate._internal.canonical import sha256_hex
 from facegate._internal.ids import new_id
 from facegate.actors import ROLES, Actor, Role
 from facegate.core import Core, aware
-from facegate.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from facegate.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from facegate.flows.enforce import require
 from facegate.ledger.events import Event, Kind
 from facegate.results import ApiKeyInfo, IssuedApiKey, NewPrincipal, PrincipalInfo
@@ -224,10 +224,15 @@ def revoke_api_key(core: Core, actor: Actor, key_id: str) -> ApiKeyInfo:
         return _key(row)
 
 
-def authenticate(core: Core, api_key: str, *, deployment_id: str | None = None) -> Actor:
+def authenticate(
+    core: Core, api_key: str, *, deployment_id: str | None = None, whole_operator: bool = False
+) -> Actor:
     """The principal an API key belongs to. Keys have 192 random bits, so a plain SHA-256
     lookup is safe (nothing to brute-force). A revoked or expired key, or a revoked
-    principal, is refused; a key scoped to a deployment works only for that deployment."""
+    principal, is refused; a key scoped to a deployment works only for that deployment:
+    another deployment does not exist for it, and with ``whole_operator`` (an act on no one
+    deployment: principals, keys, lists, the ledger) it is Forbidden, so that a kiosk's key
+    cannot mint itself an unscoped one."""
     if not api_key or len(api_key) > 200:
         raise Unauthenticated("the API key is unknown, revoked or expired")
     now = core.clock()
@@ -244,6 +249,12 @@ def authenticate(core: Core, api_key: str, *, deployment_id: str | None = None) 
             raise Unauthenticated("the API key is unknown, revoked or expired")
         if row.deployment_id is not None and deployment_id not in (None, row.deployment_id):
             raise NotFound(f"no deployment {deployment_id!r}")
+        if row.deployment_id is not None and deployment_id is None and whole_operator:
+            raise Forbidden(
+                f"this key is scoped to deployment {row.deployment_id}: it works only on that "
+                "deployment's routes",
+                advice="Use an unscoped key of a principal whose role allows this.",
+            )
         stale = row.last_used_at is None or aware(row.last_used_at) < now - _LAST_USE_EVERY
         actor = Actor(principal.id, principal.operator_id, row_role(principal), principal.name)
         key_id = row.id

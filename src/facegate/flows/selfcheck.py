@@ -28,7 +28,9 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 
 from facegate._internal.ids import new_id
+from facegate.actors import Actor
 from facegate.core import Core, aware
+from facegate.flows.enforce import require
 from facegate.flows.facts import latest_system
 from facegate.ledger.events import Event, Kind
 from facegate.policy import PACKS, Act, Context, Declarations, DeploymentFacts, decide, rules_for
@@ -51,8 +53,14 @@ def private(path: Path) -> bool:
     return not mode & (stat.S_IRWXG | stat.S_IRWXO)
 
 
-def run(core: Core, *, watching_intrusions: bool = False) -> SelfCheckReport:
-    """Measure, decide, store and ledger; the report says what failed and why."""
+def run(
+    core: Core, actor: Actor | None = None, *, watching_intrusions: bool = False
+) -> SelfCheckReport:
+    """Measure, decide, store and ledger; the report says what failed and why. ``actor``:
+    the principal who asked (a supervision duty: admin or dpo); None for the service's own
+    checks at start and every day."""
+    if actor is not None:
+        require(actor, "supervise", "run the security self-check")
     now = core.clock()
     measured, notes = _measure(core, watching_intrusions=watching_intrusions)
     system = SystemFacts(
@@ -80,6 +88,7 @@ def run(core: Core, *, watching_intrusions: bool = False) -> SelfCheckReport:
             Event(
                 Kind.SELF_CHECK,
                 now,
+                by=actor.principal_id if actor else None,
                 rule_ids=decision.rule_ids,
                 details={
                     "ok": decision.allowed,

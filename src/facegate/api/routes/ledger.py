@@ -7,13 +7,14 @@ an entry of someone else's is answered exactly as an entry that does not exist."
 from __future__ import annotations
 
 import base64
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from facegate.api.deps import GateDep, OperatorDep
+from facegate.api.deps import ActingGate, GateDep, OperatorDep
 from facegate.api.ledger_schemas import EntryOut
 from facegate.api.validation import IndexPath, SafeId
 from facegate.ledger.scoping import own_entry, public_problem
@@ -53,13 +54,13 @@ def entry(index: IndexPath, gate: GateDep, op: OperatorDep) -> EntryOut:
 
 @router.get("/evidence")
 async def evidence(
-    gate: GateDep,
-    op: OperatorDep,
+    gate: ActingGate,
     deployment: Annotated[SafeId | None, Query(description="a deployment id")] = None,
     pseudonym: Annotated[SafeId | None, Query(description="a person's ledger pseudonym")] = None,
 ) -> dict[str, Any]:
-    """An evidence bundle for one of this operator's deployments or one person in them;
-    check it offline with ``facegate evidence verify``."""
+    """An evidence bundle for one of this operator's deployments or one person in them (the
+    Gate acting as the key's principal scopes it); check it offline with ``facegate evidence
+    verify``."""
     return await run_in_threadpool(
-        gate.export_evidence, deployment_id=deployment, pseudonym=pseudonym, operator_id=op.id
+        partial(gate.export_evidence, deployment_id=deployment, pseudonym=pseudonym)
     )

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import ActingGate
@@ -49,8 +49,14 @@ class _In(BaseModel):
 class DeploymentChangeIn(_In):
     """Only the fields given change; every change makes the deployment a draft again."""
 
-    # an empty change is refused: the document says so (minProperties)
+    # an empty change is refused: the document says so (minProperties), the model checks it
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _something(self) -> DeploymentChangeIn:
+        if not self.model_fields_set:
+            raise ValueError("name at least one field to change")
+        return self
 
     purpose: Annotated[Text, Field(min_length=1, max_length=2000)] | None = None
     capabilities: list[Annotated[Text, Field(max_length=40)]] | None = None

@@ -14,6 +14,7 @@ from facegate.api.people_schemas import HeldOut, RequestOut, SubjectActOut
 from facegate.api.ratelimit import SubjectLimiter
 from facegate.api.validation import SafeId
 from facegate.config import ApiSettings
+from facegate.errors import NotFound, Unauthenticated
 
 router = APIRouter(prefix="/v1/subject", tags=["subject"])
 
@@ -26,7 +27,13 @@ def limiter(api: ApiSettings | None = None) -> SubjectLimiter:
     )
 
 
-def _code(request: Request, x_access_code: Annotated[SafeId, Header()]) -> str:
+def _code(request: Request, x_access_code: Annotated[SafeId | None, Header()] = None) -> str:
+    # no code is a 401 like a wrong one (the code is these routes' only credential)
+    if x_access_code is None:
+        raise Unauthenticated(
+            "no access code was sent",
+            advice="Send the code on your consent receipt as X-Access-Code.",
+        )
     # request.client is the TCP peer, or the forwarded client when the peer is a trusted proxy
     address = request.client.host if request.client else "unknown"
     request.app.state.subject_limiter.hit(address, x_access_code)
@@ -89,4 +96,7 @@ def correct(body: ComplaintIn, gate: GateDep, code: Code) -> Any:
 def my_evidence(gate: GateDep, code: Code) -> dict[str, Any]:
     """My evidence bundle: every event about me with its inclusion proof, the signed
     checkpoint, notices and receipts; verify it offline with `facegate evidence verify`."""
-    return gate.export_evidence(access_code=code)
+    try:
+        return gate.export_evidence(access_code=code)
+    except NotFound as err:  # an unknown (or erased) code: 401, as on every route here
+        raise Unauthenticated(err.message, advice=err.advice) from None
