@@ -16,7 +16,6 @@ from facegate.core import Core, aware
 from facegate.errors import InvalidInput
 from facegate.flows import registry
 from facegate.flows.enforce import require
-from facegate.ledger.events import Event, Kind
 from facegate.reports.document import Report
 from facegate.specs import DeploymentSpec
 from facegate.storage import tables as t
@@ -64,7 +63,7 @@ class ConsoleMethods:
         document. ``issue``: record its digest in the ledger (CN-FR-9: the report's date is
         then provable); without it, a preview nothing records."""
         from facegate.reports.facts import gather
-        from facegate.reports.issue import BUILDERS
+        from facegate.reports.issue import BUILDERS, issue_report
         from facegate.supervision.filings import filing_document
 
         require(self._actor, "read", "read reports")
@@ -76,28 +75,16 @@ class ConsoleMethods:
                 f"no report {kind!r} for {deployment_id!r}",
                 advice="Reports: pia or art30 of a deployment, or the operator's filing.",
             )
+        if issue:  # its digest is recorded, naming who issued it
+            return issue_report(
+                self._core,
+                kind,
+                deployment_id,
+                operator_id=operator,
+                by=self._actor.principal_id,
+            ).report
         now = self._core.clock()
-        report = BUILDERS[kind](gather(self._core, deployment_id, now=now, operator_id=operator))
-        if issue:  # as reports.issue_report records it, naming who issued it
-            with self._core.db.transaction() as s:
-                dep = self._core.deployment(s, deployment_id, operator)
-                self._core.record(
-                    s,
-                    Event(
-                        Kind.REPORT_ISSUED,
-                        now,
-                        operator=dep.operator_id,
-                        deployment=dep.id,
-                        rule_ids=report.rules,
-                        by=self._actor.principal_id,
-                        details={
-                            "report": kind,
-                            "sha256": report.sha256(),
-                            "open_items": report.todo_count(),
-                        },
-                    ),
-                )
-        return report
+        return BUILDERS[kind](gather(self._core, deployment_id, now=now, operator_id=operator))
 
     def filing_state(self) -> FilingState:
         """Where the operator stands with the CN-FR-15 filing (nothing changes)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,33 @@ def test_filing_and_incidents_from_the_command_line(tmp_path: Path) -> None:
     assert [i["id"] for i in listed] == [inc["id"]]
     assert "closed" in fg(home, "incident", "list").stdout
     assert js(home, "ledger", "verify")["ok"]
+
+
+def test_reports_and_incidents_act_as_the_key_given(tmp_path: Path) -> None:
+    """A key of another operator sees none of this operator's incidents or deployments, and a
+    role without supervision duties cannot record one; an issued report names its issuer."""
+    home = tmp_path / "home"
+    fg(home, "init")
+    dep = live(home)["id"]
+    inc = js(home, "incident", "open", "--description", "Laptop lost", "--people", "3")
+    other = js(home, "operator", "create", "--name", "Other Ltd", "--contact", "+1 555 0100")
+    key = other["api_key"]["key"]
+    assert js(home, "--key", key, "incident", "list") == []
+    closing = fg(home, "--key", key, "incident", "close", "-i", inc["id"], "--resolution", "x",
+                 "--json", ok=False)  # fmt: skip
+    assert closing.returncode == 5  # not found: nothing of another operator's is named
+    report = fg(home, "--key", key, "report", "pia", "-d", dep, "--json", ok=False)
+    assert report.returncode == 5
+
+    auditor = js(home, "principal", "create", "--name", "Aud", "--role", "auditor")
+    akey = auditor["api_key"]["key"]
+    refused = fg(home, "--key", akey, "incident", "open", "--description", "x", "--people", "1",
+                 "--json", ok=False)  # fmt: skip
+    assert refused.returncode == 8, refused.stdout + refused.stderr
+    assert [i["id"] for i in js(home, "--key", akey, "incident", "list")] == [inc["id"]]
+    issued = js(home, "--key", akey, "report", "art30", "-d", dep)
+    size = int(js(home, "ledger", "checkpoint")["checkpoint"].splitlines()[1])
+    entry = js(home, "ledger", "entry", str(size - 1))
+    leaf = json.loads(base64.b64decode(entry["leaf"]))
+    assert (entry["event_id"], leaf["kind"]) == (issued["event_id"], "report.issued")
+    assert leaf["by"] == auditor["principal"]["id"]

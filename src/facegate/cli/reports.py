@@ -15,6 +15,7 @@ from rich.table import Table
 
 from facegate import errors as e
 from facegate.cli.common import DeploymentId, Home, Json, emit, gate_for, out, run
+from facegate.flows.enforce import require
 
 if TYPE_CHECKING:
     from facegate.core import Core
@@ -118,7 +119,14 @@ def _report(
         if output is not None:
             check_target(output, font=font)  # fail before anything is recorded
         with gate_for(home) as gate:
-            issued = issue_report(_core(gate), kind, deployment)
+            require(gate.actor, "read", "issue a report")
+            issued = issue_report(
+                _core(gate),
+                kind,
+                deployment,
+                operator_id=gate.actor.operator_id,
+                by=gate.actor.principal_id,
+            )
         extra = {"report": kind, "deployment": deployment, "event_id": issued.event_id}
         return _deliver(issued.report, output, font, as_json, extra)
 
@@ -177,13 +185,13 @@ def _show_filing(r: dict[str, Any]) -> None:
 
 
 @filing_app.command("status")
-def filing_status( home: Home = None, as_json: Json = False
-) -> None:
+def filing_status(home: Home = None, as_json: Json = False) -> None:
     """Count the people stored; open, amend or cancel the filing as needed; show it."""
     from facegate.supervision.filings import check_filing
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
+            require(gate.actor, "supervise", "check the filing")
             return check_filing(_core(gate), operator_id=gate.actor.operator_id).to_dict()
 
     r = run(as_json, act)
@@ -205,6 +213,7 @@ def filing_document(
         if output is not None:
             check_target(output, font=font)
         with gate_for(home) as gate:
+            require(gate.actor, "read", "read the filing document")
             operator = gate.actor.operator_id
             report = build(_core(gate), operator_id=operator)
         return _deliver(report, output, font, as_json, {"operator": operator})
@@ -224,6 +233,7 @@ def filing_submitted(
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
+            require(gate.actor, "supervise", "record a filing's submission")
             return record_submission(
                 _core(gate), reference=reference, operator_id=gate.actor.operator_id
             ).to_dict()
@@ -272,6 +282,7 @@ def incident_open(
     def act() -> dict[str, Any]:
         found = _when(discovered_at, "--discovered-at")
         with gate_for(home) as gate:
+            require(gate.actor, "supervise", "record an incident")
             core = _core(gate)
             return open_incident(
                 core,
@@ -311,6 +322,7 @@ def incident_notify(
             )
         when = _when(at, "--at")
         with gate_for(home) as gate:
+            require(gate.actor, "supervise", "record an incident's notification")
             return notify_incident(
                 _core(gate),
                 incident,
@@ -318,6 +330,7 @@ def incident_notify(
                 reference=reference,
                 delay_reason=delay_reason,
                 at=when,
+                operator_id=gate.actor.operator_id,
             ).to_dict()
 
     r = run(as_json, act)
@@ -342,8 +355,13 @@ def incident_close(
 
     def act() -> dict[str, Any]:
         with gate_for(home) as gate:
+            require(gate.actor, "supervise", "close an incident")
             return close_incident(
-                _core(gate), incident, resolution=resolution, harm_avoided=harm_avoided
+                _core(gate),
+                incident,
+                resolution=resolution,
+                harm_avoided=harm_avoided,
+                operator_id=gate.actor.operator_id,
             ).to_dict()
 
     r = run(as_json, act)
@@ -357,7 +375,9 @@ def incident_list(home: Home = None, as_json: Json = False) -> None:
 
     def act() -> list[dict[str, Any]]:
         with gate_for(home) as gate:
-            return [i.to_dict() for i in list_incidents(_core(gate))]
+            require(gate.actor, "read", "list incidents")
+            found = list_incidents(_core(gate), operator_id=gate.actor.operator_id)
+            return [i.to_dict() for i in found]
 
     rows = run(as_json, act)
 

@@ -36,8 +36,10 @@ def issue_report(
     *,
     now: datetime | None = None,
     operator_id: str | None = None,
+    by: str | None = None,
 ) -> IssuedReport:
-    """Build the ``kind`` report ("pia" or "art30") for one deployment and record it."""
+    """Build the ``kind`` report ("pia" or "art30") for one deployment and record it, naming
+    the principal ``by`` who issued it."""
     build = BUILDERS.get(kind)
     if build is None:
         raise InvalidInput(
@@ -56,6 +58,7 @@ def issue_report(
                 deployment=deployment_id,
                 rule_ids=report.rules,
                 details={"report": kind, "sha256": digest, "open_items": report.todo_count()},
+                by=by,
             ),
         )
     return IssuedReport(report=report, sha256=digest, event_id=recorded[0].event_id)
