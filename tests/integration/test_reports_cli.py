@@ -122,3 +122,17 @@ def test_reports_and_incidents_act_as_the_key_given(tmp_path: Path) -> None:
     leaf = json.loads(base64.b64decode(entry["leaf"]))
     assert (entry["event_id"], leaf["kind"]) == (issued["event_id"], "report.issued")
     assert leaf["by"] == auditor["principal"]["id"]
+
+
+def test_only_the_owner_speaks_to_the_regulator(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    fg(home, "init")
+    dep = live(home)["id"]
+    admin = js(home, "principal", "create", "--name", "Ops admin", "--role", "admin")
+    for args in (("link", "push"), ("orders", "fetch")):
+        by_key = fg(home, "--key", admin["api_key"]["key"], *args, "--json", ok=False)
+        assert by_key.returncode == 8 and "owner" in by_key.stdout + by_key.stderr, args
+    assert js(home, "--key", admin["api_key"]["key"], "orders", "list", "-d", dep) == []
+    other = js(home, "operator", "create", "--name", "Other Ltd", "--contact", "+1 555 0100")
+    foreign = fg(home, "--key", other["api_key"]["key"], "orders", "list", "-d", dep, ok=False)
+    assert foreign.returncode == 5

@@ -8,11 +8,19 @@ filings and incident notifications, and show the orders in force.
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from facegate.cli.common import Home, Json, emit, gate_for, out, run
+from facegate.errors import Forbidden
+from facegate.flows.operators import OWNER
+
+if TYPE_CHECKING:
+    from facegate.gate import Gate
 
 link_app = typer.Typer(
     help="This installation's link to its regulator: registration, witness, deliveries.",
@@ -58,7 +66,7 @@ def register(
     from facegate.regulator.link import register_link
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with _owner(home) as gate:
             return register_link(
                 gate.core,
                 url,
@@ -90,7 +98,7 @@ def status(home: Home = None, as_json: Json = False) -> None:
     from facegate.storage import tables as t
 
     def act() -> list[dict[str, Any]]:
-        with gate_for(home) as gate, gate.db.read() as s:
+        with _owner(home) as gate, gate.db.read() as s:
             return [
                 {
                     "url": x.url,
@@ -127,7 +135,7 @@ def push(
     from facegate.regulator.link_service import run_once
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with _owner(home) as gate:
             done = run_once(gate.core, force=force)
         return {
             url: (
@@ -159,7 +167,7 @@ def deliver_filing(
     from facegate.regulator.link_deliver import deliver_filing as deliver
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with _owner(home) as gate:
             return deliver(gate.core, url=url, threshold=threshold)
 
     r = run(as_json, act)
@@ -181,7 +189,7 @@ def notify_incident(
     from facegate.regulator.link_deliver import deliver_incident
 
     def act() -> dict[str, Any]:
-        with gate_for(home) as gate:
+        with _owner(home) as gate:
             return deliver_incident(gate.core, incident, url=url)
 
     r = run(as_json, act)
@@ -198,7 +206,7 @@ def fetch(url: Url = None, home: Home = None, as_json: Json = False) -> None:
     from facegate.regulator.link_orders import fetch_orders
 
     def act() -> list[dict[str, Any]]:
-        with gate_for(home) as gate:
+        with _owner(home) as gate:
             return fetch_orders(gate.core, url=url)
 
     rows = run(as_json, act)
@@ -226,8 +234,10 @@ def list_orders(
     from facegate.regulator.link import orders_in_force
 
     def act() -> list[dict[str, Any]]:
-        with gate_for(home) as gate, gate.db.read() as s:
-            return [o.to_dict() for o in orders_in_force(s, deployment)]
+        with gate_for(home) as gate:
+            gate.get_deployment(deployment)  # the key's own operator's deployments only
+            with gate.db.read() as s:
+                return [o.to_dict() for o in orders_in_force(s, deployment)]
 
     rows = run(as_json, act)
     emit(
@@ -238,3 +248,16 @@ def list_orders(
             highlight=False,
         ),
     )
+
+
+@contextmanager
+def _owner(home: Path | None) -> Iterator[Gate]:
+    """The link to the regulator belongs to the installation: only its owner (who holds the
+    master key) registers it or speaks through it, never a principal's key."""
+    with gate_for(home) as gate:
+        if gate.actor.principal_id != OWNER:
+            raise Forbidden(
+                "the regulator link is the installation's: only its owner manages it",
+                advice="Run 'facegate link ...' on the host, without --key.",
+            )
+        yield gate
