@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from facegate._internal.ids import new_id
@@ -31,10 +31,9 @@ from facegate.storage import tables as t
 
 __all__ = [
     "AlertInfo",
-    "active_block",
+    "block_state",
     "clear_alert",
     "deliver_pending",
-    "last_cleared",
     "list_alerts",
     "raise_alert",
     "refusal",
@@ -78,7 +77,7 @@ def refusal(jurisdiction: str, reason: str, advice: str) -> PolicyDenied:
     return PolicyDenied(reason, rule_id=rules[0], rule_ids=rules, advice=advice)
 
 
-def active_block(
+def block_state(
     s: Session,
     deployment_id: str,
     kind: str,
@@ -86,39 +85,20 @@ def active_block(
     *,
     subject: str | None = None,
     principal_id: str | None = None,
-) -> t.TransferAlert | None:
-    """The alert blocking this person (or this principal) now, if any."""
-    q = select(t.TransferAlert).where(
-        t.TransferAlert.deployment_id == deployment_id,
-        t.TransferAlert.kind == kind,
-        t.TransferAlert.cleared_at.is_(None),
-        t.TransferAlert.blocks_until > now,
-    )
-    if subject is not None:
-        q = q.where(t.TransferAlert.subject == subject)
-    if principal_id is not None:
-        q = q.where(t.TransferAlert.principal_id == principal_id)
-    return s.scalars(q.order_by(t.TransferAlert.raised_at.desc()).limit(1)).first()
-
-
-def last_cleared(
-    s: Session,
-    deployment_id: str,
-    kind: str,
-    *,
-    subject: str | None = None,
-    principal_id: str | None = None,
-) -> datetime | None:
-    """When a supervisor last lifted such a block (what came before no longer counts)."""
-    q = select(func.max(t.TransferAlert.cleared_at)).where(
+) -> tuple[bool, datetime | None]:
+    """Whether such a block stops this person (or principal) now, and when a supervisor last
+    lifted one (what came before it no longer counts): one query, for the door."""
+    q = select(t.TransferAlert.blocks_until, t.TransferAlert.cleared_at).where(
         t.TransferAlert.deployment_id == deployment_id, t.TransferAlert.kind == kind
     )
     if subject is not None:
         q = q.where(t.TransferAlert.subject == subject)
     if principal_id is not None:
         q = q.where(t.TransferAlert.principal_id == principal_id)
-    found = s.scalar(q)
-    return aware(found) if found is not None else None
+    rows = s.execute(q).all()
+    blocked = any(c is None and u is not None and aware(u) > now for u, c in rows)
+    cleared = [aware(c) for _, c in rows if c is not None]
+    return blocked, max(cleared) if cleared else None
 
 
 def raise_alert(

@@ -261,53 +261,15 @@ class _Made:
 def _record(
     core: Core, actor: Actor, plan: _Plan, made: _Made, *, rows: int, canaries: int
 ) -> TransferResult:
-    """The export row, the people it carried, an event each and one for the act."""
-    dep, rec, now = plan.dep, plan.rec, plan.now
+    """The export row, the people it carried, an event each and one for the act, in one
+    transaction; each person still there (and held there until the commit)."""
+    dep, rec = plan.dep, plan.rec
     file_sha256, key_id = sha256_hex(made.document), keys.key_id(made.key)
-    all_rules = tuple(dict.fromkeys(r for p in plan.people for r in plan.rules[p.pseudonym]))
-    kind = Kind.SHARED if plan.verb == "share" else Kind.EXPORTED
     with core.db.transaction() as s:
-        for p in plan.people:  # each person still here, and held here until the commit
+        for p in plan.people:
             if s.get(t.Subject, p.subject_id, with_for_update=True) is None:
                 raise Conflict(f"{p.ref or p.pseudonym} withdrew or was erased meanwhile")
-        common = {"export_id": made.export_id, "act": plan.verb, "recipient_id": rec.id}
-        events = [
-            Event(
-                Kind.TRANSFERRED,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=p.pseudonym,
-                rule_ids=plan.rules[p.pseudonym],
-                by=actor.principal_id,
-                details={**common, "destination": rec.country, "cross_border": plan.cross_border},
-            )
-            for p in plan.people
-        ]
-        details = {
-            **common,
-            "agreement_sha256": rec.agreement_sha256,
-            "people": len(plan.people),
-            "file_sha256": file_sha256,
-            "key_id": key_id,
-            "scheme": dep.scheme,
-            "cross_border": plan.cross_border,
-            "destination": rec.country,
-            "mechanism": rec.mechanism,
-            "people_abroad_this_year": plan.abroad,
-        }
-        events.append(
-            Event(
-                kind,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                rule_ids=all_rules,
-                by=actor.principal_id,
-                details=details,
-            )
-        )
-        recorded = core.record(s, *events)
+        recorded = core.record(s, *_events(actor, plan, made, file_sha256, key_id))
         s.add(
             t.TransferExport(
                 id=made.export_id,
@@ -323,7 +285,7 @@ def _record(
                 key_id=key_id,
                 wrapped_key=made.wrapped,
                 file_sha256=file_sha256,
-                created_at=now,
+                created_at=plan.now,
                 created_by=actor.principal_id,
                 event_id=recorded[-1].event_id,
             )
@@ -345,8 +307,57 @@ def _record(
         scheme=dep.scheme,
         key_id=key_id,
         file_sha256=file_sha256,
-        rule_ids=all_rules,
+        rule_ids=recorded_rules(plan),
         event_id=recorded[-1].event_id,
         file=made.document,
         key_file=made.key_file,
     )
+
+
+def recorded_rules(plan: _Plan) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r for p in plan.people for r in plan.rules[p.pseudonym]))
+
+
+def _events(actor: Actor, plan: _Plan, made: _Made, file_sha256: str, key_id: str) -> list[Event]:
+    """One event per person carried (their pseudonym, their decision's rules), then one for
+    the act (the agreement, the file's hash, the key's id, the year's count abroad)."""
+    dep, rec = plan.dep, plan.rec
+    common = {"export_id": made.export_id, "act": plan.verb, "recipient_id": rec.id}
+    events = [
+        Event(
+            Kind.TRANSFERRED,
+            plan.now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            subject=p.pseudonym,
+            rule_ids=plan.rules[p.pseudonym],
+            by=actor.principal_id,
+            details={**common, "destination": rec.country, "cross_border": plan.cross_border},
+        )
+        for p in plan.people
+    ]
+    details = {
+        **common,
+        "agreement_sha256": rec.agreement_sha256,
+        "people": len(plan.people),
+        "file_sha256": file_sha256,
+        "key_id": key_id,
+        "scheme": dep.scheme,
+        "cross_border": plan.cross_border,
+        "destination": rec.country,
+        "mechanism": rec.mechanism,
+        "people_abroad_this_year": plan.abroad,
+    }
+    kind = Kind.SHARED if plan.verb == "share" else Kind.EXPORTED
+    return [
+        *events,
+        Event(
+            kind,
+            plan.now,
+            operator=dep.operator_id,
+            deployment=dep.id,
+            rule_ids=recorded_rules(plan),
+            by=actor.principal_id,
+            details=details,
+        ),
+    ]

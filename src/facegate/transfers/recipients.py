@@ -59,22 +59,7 @@ def add_recipient(
         raise InvalidInput("retention_days is 1 to 36500, or 'unlimited' (CN-SPC-7)")
     with core.db.transaction() as s:
         dep = core.deployment(s, deployment_id, actor.operator_id)
-        terms = {
-            "recipient_id": rid,
-            "name": agreement.name,
-            "contact": agreement.contact,
-            "role": agreement.role,
-            "country": agreement.country.upper(),
-            "purpose_sha256": sha256_hex(agreement.purpose),
-            "same_purpose": agreement.same_purpose,
-            "retention_days": retention,
-            "irrevocable": agreement.irrevocable,
-            "for_profit": agreement.for_profit,
-            "mechanism": agreement.mechanism,
-            "max_people": agreement.max_people,
-            "agreement_sha256": agreement.agreement_sha256.lower(),
-            "ends_at": aware(agreement.ends_at).isoformat(),
-        }
+        row = _row(rid, dep, agreement, retention)
         recorded = core.record(
             s,
             Event(
@@ -84,37 +69,57 @@ def add_recipient(
                 deployment=dep.id,
                 rule_ids=("CN-SPC-7",),
                 by=actor.principal_id,
-                details=terms,
+                details=_terms(row),
             ),
         )
-        s.add(
-            t.TransferRecipient(
-                id=rid,
-                operator_id=dep.operator_id,
-                deployment_id=dep.id,
-                name=agreement.name,
-                contact=agreement.contact,
-                role=agreement.role,
-                country=agreement.country.upper(),
-                purpose=agreement.purpose,
-                same_purpose=agreement.same_purpose,
-                retention_days=retention,
-                irrevocable=agreement.irrevocable,
-                for_profit=agreement.for_profit,
-                mechanism=agreement.mechanism,
-                max_people=agreement.max_people,
-                agreement_sha256=agreement.agreement_sha256.lower(),
-                agreement_ends_at=aware(agreement.ends_at),
-                created_at=now,
-                created_by=actor.principal_id,
-                event_id=recorded[0].event_id,
-                revoked_reason="",
-            )
-        )
+        row.created_at, row.created_by, row.event_id = now, actor.principal_id, recorded[0].event_id
+        s.add(row)
         s.flush()
-        row = s.get(t.TransferRecipient, rid)
-        assert row is not None
         return info(s, row)
+
+
+def _row(
+    rid: str, dep: t.Deployment, agreement: RecipientAgreement, retention: int | None
+) -> t.TransferRecipient:
+    return t.TransferRecipient(
+        id=rid,
+        operator_id=dep.operator_id,
+        deployment_id=dep.id,
+        name=agreement.name,
+        contact=agreement.contact,
+        role=agreement.role,
+        country=agreement.country.upper(),
+        purpose=agreement.purpose,
+        same_purpose=agreement.same_purpose,
+        retention_days=retention,
+        irrevocable=agreement.irrevocable,
+        for_profit=agreement.for_profit,
+        mechanism=agreement.mechanism,
+        max_people=agreement.max_people,
+        agreement_sha256=agreement.agreement_sha256.lower(),
+        agreement_ends_at=aware(agreement.ends_at),
+        revoked_reason="",
+    )
+
+
+def _terms(row: t.TransferRecipient) -> dict[str, object]:
+    """What the ledger keeps of the agreement (the purpose by hash: it is free text)."""
+    return {
+        "recipient_id": row.id,
+        "name": row.name,
+        "contact": row.contact,
+        "role": row.role,
+        "country": row.country,
+        "purpose_sha256": sha256_hex(row.purpose),
+        "same_purpose": row.same_purpose,
+        "retention_days": row.retention_days,
+        "irrevocable": row.irrevocable,
+        "for_profit": row.for_profit,
+        "mechanism": row.mechanism,
+        "max_people": row.max_people,
+        "agreement_sha256": row.agreement_sha256,
+        "ends_at": aware(row.agreement_ends_at).isoformat(),
+    }
 
 
 def recipient_row(
@@ -284,6 +289,37 @@ def _base_consent(s: Session, subject: t.Subject | None) -> t.Consent:
     return row
 
 
+def _receipt(core: Core, s: Session, judged: _Judged, consent_id: str) -> dict[str, object]:
+    """A signed Kantara receipt for the consent, naming the recipient."""
+    dep, rec, base = judged.dep, judged.rec, judged.base
+    op = s.get(t.Operator, dep.operator_id)
+    assert op is not None  # foreign key
+    body = receipt_body(
+        ReceiptFacts(
+            receipt_id=consent_id,
+            subject_pseudonym=judged.subject.pseudonym,
+            operator_name=op.name,
+            operator_contact=op.contact,
+            operator_email=op.email,
+            operator_address=op.address,
+            operator_url=op.url,
+            deployment_id=dep.id,
+            purpose=f"{dep.purpose} (to {rec.name}, {rec.country}: {rec.purpose})",
+            jurisdiction=dep.jurisdiction,
+            notice_version=base.notice_version,
+            notice_sha256=base.notice_sha256,
+            method=judged.method,
+            given_at=judged.now,
+            expires_at=aware(base.expires_at) if base.expires_at else None,
+            third_party_disclosure=True,
+        )
+    )
+    for service in body["services"]:  # type: ignore[attr-defined]
+        for purpose in service["purposes"]:
+            purpose["thirdPartyName"] = f"{rec.name} ({rec.role}, {rec.country})"
+    return sign_receipt(body, core.ledger.signing_key)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Judged:
     """A transfer consent the packs allowed, with the rows it was judged on."""
@@ -300,38 +336,13 @@ class _Judged:
 def _record_transfer_consent(
     core: Core, actor: Actor, judged: _Judged, terms: TransferConsentTerms
 ) -> TransferConsentReceipt:
-    dep, rec, subject, base = judged.dep, judged.rec, judged.subject, judged.base
+    dep, rec, subject = judged.dep, judged.rec, judged.subject
     method, now, rules = judged.method, judged.now, judged.rules
     consent_id = new_id("tcn", core.entropy)
     with core.db.transaction() as s:
         if s.get(t.Subject, subject.id) is None:
             raise NotFound("this person withdrew or was erased meanwhile")
-        op = s.get(t.Operator, dep.operator_id)
-        assert op is not None
-        body = receipt_body(
-            ReceiptFacts(
-                receipt_id=consent_id,
-                subject_pseudonym=subject.pseudonym,
-                operator_name=op.name,
-                operator_contact=op.contact,
-                operator_email=op.email,
-                operator_address=op.address,
-                operator_url=op.url,
-                deployment_id=dep.id,
-                purpose=f"{dep.purpose} (to {rec.name}, {rec.country}: {rec.purpose})",
-                jurisdiction=dep.jurisdiction,
-                notice_version=base.notice_version,
-                notice_sha256=base.notice_sha256,
-                method=method,
-                given_at=now,
-                expires_at=aware(base.expires_at) if base.expires_at else None,
-                third_party_disclosure=True,
-            )
-        )
-        for service in body["services"]:  # type: ignore[attr-defined]
-            for purpose in service["purposes"]:
-                purpose["thirdPartyName"] = f"{rec.name} ({rec.role}, {rec.country})"
-        receipt = sign_receipt(body, core.ledger.signing_key)
+        receipt = _receipt(core, s, judged, consent_id)
         recorded = core.record(
             s,
             Event(

@@ -38,25 +38,12 @@ def trace(core: Core, actor: Actor, data: bytes) -> TraceReport:
     templates = templates_in(data, {c.mask.size for c in candidates})
     verdict = attribute(templates, candidates)
     export = exports.get(verdict.label or "")
+    recipient: str | None = None
     events: dict[str, str] = {}
     canaries = 0
-    recipient = None
-    with core.db.read() as s:
-        if export is not None:
-            rec = s.get(t.TransferRecipient, export.recipient_id)
-            assert rec is not None
-            recipient = rec.name
-            events = {"recipient_added": rec.event_id, "export": export.event_id}
-            if rec.revoked_at is not None:
-                for event_id, leaf in s.execute(
-                    select(t.LedgerEntry.event_id, t.LedgerEntry.data).where(
-                        t.LedgerEntry.kind == str(Kind.RECIPIENT_REVOKED),
-                        t.LedgerEntry.deployment_id == rec.deployment_id,
-                    )
-                ):
-                    if json.loads(bytes(leaf))["details"].get("recipient_id") == rec.id:
-                        events["recipient_revoked"] = event_id
-            canaries = _canaries_in(core, export, templates)
+    if export is not None:
+        recipient, events = _events(core, export)
+        canaries = _canaries_in(core, export, templates)
     kind = verdict.kind or "none"
     deployment_id = export.deployment_id if export is not None else verdict.label
     with core.db.transaction() as s:
@@ -98,6 +85,25 @@ def trace(core: Core, actor: Actor, data: bytes) -> TraceReport:
         ledger_events=events,
         event_id=recorded[0].event_id,
     )
+
+
+def _events(core: Core, export: t.TransferExport) -> tuple[str, dict[str, str]]:
+    """The recipient's name, and the ledger events a court checks: the agreement, the
+    export, and the revocation if there was one."""
+    with core.db.read() as s:
+        rec = s.get(t.TransferRecipient, export.recipient_id)
+        assert rec is not None  # foreign key
+        events = {"recipient_added": rec.event_id, "export": export.event_id}
+        if rec.revoked_at is not None:
+            for event_id, leaf in s.execute(
+                select(t.LedgerEntry.event_id, t.LedgerEntry.data).where(
+                    t.LedgerEntry.kind == str(Kind.RECIPIENT_REVOKED),
+                    t.LedgerEntry.deployment_id == rec.deployment_id,
+                )
+            ):
+                if json.loads(bytes(leaf))["details"].get("recipient_id") == rec.id:
+                    events["recipient_revoked"] = event_id
+        return rec.name, events
 
 
 def _candidates(

@@ -17,7 +17,6 @@ the regulator):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facegate.actors import Actor
-from facegate.core import Core, aware
+from facegate.core import Core
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.storage import tables as t
@@ -36,15 +35,13 @@ from facegate.templates.hazmat import hamming
 from facegate.transfers import alerts, detect
 from facegate.transfers.canaries import canary_embeddings, distance_from_mean
 from facegate.transfers.keys import open_export_key
+from facegate.transfers.recent import recent
 from facegate.transfers.reprotect import ExportKeys, Transform, transform_of
 
 __all__ = ["CanaryWatch", "canary_watch", "gatekeeper", "watch_probe"]
 
 F32 = npt.NDArray[np.float32]
 _KIND = {Act.VERIFY: Kind.VERIFIED, Act.ENROLL: Kind.ENROLLED, Act.SCAN: Kind.IDENTIFIED}
-#: ledger records read to judge a pattern (more than any pattern needs)
-_RECENT = 64
-_RECENT_SEARCHES = 400
 
 
 # --- at the door -------------------------------------------------------------------------
@@ -68,17 +65,15 @@ def _hill_climb(
         "The person can use the deployment's alternative meanwhile. A supervisor (admin or\n"
         "DPO) who finds the probes innocent lifts the block: 'facegate alert clear ID'."
     )
-    if alerts.active_block(s, dep.id, "hill_climb", now, subject=subject) is not None:
+    blocked, since = alerts.block_state(s, dep.id, "hill_climb", now, subject=subject)
+    if blocked:
         raise alerts.refusal(
             dep.jurisdiction, "probes of this person are stopped: an attack was detected", advice
         )
     if act is not Act.VERIFY:
         return
-    since = alerts.last_cleared(s, dep.id, "hill_climb", subject=subject)
     probes = [
-        detect.Probe(_at(leaf), _decision(leaf), _score(leaf))
-        for leaf in _leaves(s, dep.id, "verify", _RECENT, subject=subject)
-        if since is None or _at(leaf) > since
+        p for p in recent(core, s, dep.id).of_person(str(subject)) if since is None or p.at > since
     ]
     why = detect.hill_climb(probes, threshold=dep.threshold, now=now)
     if why is None:
@@ -103,15 +98,13 @@ def _sweep(core: Core, s: Session, dep: t.Deployment, event: Event, *, now: date
         "supervisor who finds the searches innocent lifts the block: 'facegate alert clear ID'."
     )
     by = event.by
-    if alerts.active_block(s, dep.id, "sweep", now, principal_id=by) is not None:
+    blocked, since = alerts.block_state(s, dep.id, "sweep", now, principal_id=by)
+    if blocked:
         raise alerts.refusal(
             dep.jurisdiction, "this principal's searches are stopped: a sweep was detected", advice
         )
-    since = alerts.last_cleared(s, dep.id, "sweep", principal_id=by)
     searches = [
-        detect.Probe(_at(leaf), _decision(leaf))
-        for leaf in _leaves(s, dep.id, "identify", _RECENT_SEARCHES)
-        if leaf.get("by") == by and (since is None or _at(leaf) > since)
+        p for p in recent(core, s, dep.id).of_principal(str(by)) if since is None or p.at > since
     ]
     why = detect.sweep(searches, now=now)
     if why is None:
@@ -127,35 +120,6 @@ def _sweep(core: Core, s: Session, dep: t.Deployment, event: Event, *, now: date
         blocks_until=now + detect.BLOCK,
     )
     raise alerts.refusal(dep.jurisdiction, f"searches stopped: {why}", advice)
-
-
-def _leaves(
-    s: Session, deployment_id: str, kind: str, limit: int, *, subject: str | None = None
-) -> list[dict[str, object]]:
-    """The latest ``limit`` ledger leaves of ``kind`` on a deployment (or one person),
-    oldest first."""
-    q = select(t.LedgerEntry.data).where(
-        t.LedgerEntry.deployment_id == deployment_id, t.LedgerEntry.kind == kind
-    )
-    if subject is not None:
-        q = q.where(t.LedgerEntry.subject == subject)
-    rows = s.scalars(q.order_by(t.LedgerEntry.idx.desc()).limit(limit)).all()
-    return [json.loads(bytes(r)) for r in reversed(rows)]
-
-
-def _at(leaf: dict[str, object]) -> datetime:
-    return aware(datetime.fromisoformat(str(leaf["at"])))
-
-
-def _decision(leaf: dict[str, object]) -> str:
-    details = leaf.get("details")
-    return str(details.get("decision", "")) if isinstance(details, dict) else ""
-
-
-def _score(leaf: dict[str, object]) -> float | None:
-    details = leaf.get("details")
-    value = details.get("score") if isinstance(details, dict) else None
-    return float(value) if isinstance(value, int | float) else None
 
 
 # --- on the probe --------------------------------------------------------------------------
