@@ -202,7 +202,8 @@ def test_share_and_trace_on_the_command_line(
     out, key = tmp_path / "export.json", tmp_path / "export.key"
     sent = fg(home, "share", "-d", dep.id, "-r", rec["id"], "--everyone", "-o", str(out),
               "--key-out", str(key))  # fmt: skip
-    assert rec["id"] not in sent.stderr and oct(out.stat().st_mode & 0o777) == "0o600"
+    assert "exp_" in sent.stdout and str(key) in sent.stdout
+    assert oct(out.stat().st_mode & 0o777) == oct(key.stat().st_mode & 0o777) == "0o600"
     again = fg(home, "share", "-d", dep.id, "-r", rec["id"], "--everyone", "-o", str(out),
                "--key-out", str(tmp_path / "k2"), ok=False)  # fmt: skip
     assert again.returncode == 3  # never overwrites a file, and nothing was sent
@@ -254,3 +255,15 @@ def _sha(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_an_export_for_another_purpose_is_judged_as_a_disclosure(
+    sqlite_gate: Gate, face_engine: FaceEngine, photo: Photo
+) -> None:
+    from lawful import refused
+
+    gate = sqlite_gate
+    dep = ready(gate, photo, ("obama",), egress=True)
+    other = recipient(gate, dep, purpose="Marketing analytics", same_purpose=False)
+    refused(gate, "CN-SPC-2", lambda: gate.export(dep.id, other.id, everyone=True))
+    assert leaves(gate, "export") == []

@@ -146,9 +146,12 @@ def _facts(plan: _Plan) -> TransferFacts:
 
 
 def _acts(plan: _Plan) -> list[Act]:
+    """A share abroad is an export too; an export to a controller, or for a purpose other
+    than the deployment's, is a disclosure too: no act escapes the rules of the other."""
     if plan.verb == "share":
         return [Act.SHARE, Act.EXPORT] if plan.cross_border else [Act.SHARE]
-    return [Act.EXPORT, Act.SHARE] if plan.rec.role == "controller" else [Act.EXPORT]
+    disclosure = plan.rec.role == "controller" or not plan.rec.same_purpose
+    return [Act.EXPORT, Act.SHARE] if disclosure else [Act.EXPORT]
 
 
 def _judge(core: Core, actor: Actor, s: Session, plan: _Plan) -> dict[str, tuple[str, ...]]:
