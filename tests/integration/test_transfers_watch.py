@@ -110,6 +110,16 @@ def test_real_faces_raise_no_alarm_and_a_wolf_probe_is_refused(
     assert [a.kind for a in gate.list_alerts()] == ["wolf_probe"]
 
 
+def test_comparing_two_photos_watches_both(gate: Gate, engine: ProbeEngine, photo: Photo) -> None:
+    dep = ready(gate, photo, ("obama",))
+    real = photo("fixtures/obama.jpg")
+    assert gate.compare(dep.id, real, photo("fixtures/obama2.jpg")).decision == "match"
+    with pytest.raises(PolicyDenied) as caught:
+        gate.compare(dep.id, real, engine.plant(np.asarray(MEAN)))
+    assert "mean face" in caught.value.message
+    assert [a.kind for a in gate.list_alerts()] == ["wolf_probe"]
+
+
 def test_hill_climbing_on_a_template_is_stopped_before_it_succeeds(
     gate: Gate, engine: ProbeEngine, photo: Photo
 ) -> None:

@@ -18,8 +18,10 @@ from facegate.errors import FaceError
 from facegate.flows.biometrics import sha256_of_upload
 from facegate.flows.detect import box_out, scan_admitted
 from facegate.ledger.events import Event, Kind
+from facegate.policy import Act
 from facegate.recognition import decode_image
 from facegate.results import CompareResult
+from facegate.transfers.watch import watch_probe
 
 
 def compare(
@@ -37,6 +39,8 @@ def compare(
         if isinstance(one, FaceError):
             raise type(one)(f"{which} photo: {one.message}", advice=one.advice)
     first, second = (e for e in extracted if not isinstance(e, FaceError))
+    for one in (first, second):  # a leaked canary or a wolf probe is stopped here too
+        watch_probe(core, actor, dep, one.embedding, Act.SCAN)
     protector = core.keyring.protector(dep)
     score = round(
         protector.similarity(
