@@ -87,6 +87,66 @@ MUTATIONS = (
             "tests/integration/test_lawful_interfaces.py::test_http_refuses_before_decoding_and_returns_no_score",
         ),
     ),
+    # --- the weak tests item 11 named, made able to fail, and the doors item 2 guards --------
+    Mutation(
+        "a rewritten history is blamed on entry 0",
+        "src/facegate/ledger/audit.py",
+        '                f"(signed root {cp.root_hash.hex()}, computed {computed.hex()})",\n'
+        "                index=prev,\n",
+        '                f"(signed root {cp.root_hash.hex()}, computed {computed.hex()})",\n'
+        "                index=0,  # mutated\n",
+        (
+            "tests/integration/test_ledger_tamper.py::"
+            "test_tampering_is_named[sqlite-middle-alter with hashes]",
+        ),
+    ),
+    Mutation(
+        "erasure keeps the data key (the ledger still says key_destroyed)",
+        "src/facegate/flows/erasure.py",
+        "    destroyed = core.keyring.keystore.destroy(subject_id)\n",
+        "    destroyed = True  # mutated\n",
+        (
+            "tests/integration/test_evidence.py::test_erasure_is_dated_and_the_log_still_verifies[sqlite]",
+        ),
+    ),
+    Mutation(
+        "sealing ignores the injected entropy (a fixed nonce)",
+        "src/facegate/templates/hazmat/aead.py",
+        "    nonce = entropy(NONCE_BYTES)\n",
+        "    nonce = bytes(NONCE_BYTES)  # mutated\n",
+        (
+            "tests/unit/templates/test_tpl_aead.py::test_injected_entropy_makes_sealing_reproducible",
+        ),
+    ),
+    Mutation(
+        "a key scoped to one deployment acts on everything",
+        "src/facegate/flows/principals.py",
+        "        if row.deployment_id is not None and deployment_id is None and whole_operator:\n",
+        "        if False:  # mutated\n",
+        (
+            "tests/integration/test_authz_matrix.py::"
+            "test_route[POST /v1/apikeys | key scoped to another deployment]",
+        ),
+    ),
+    Mutation(
+        "concurrent detections are not capped (the detector pool grows with the load)",
+        "src/facegate/recognition/engine.py",
+        "        with self._detect_slots, _DETECTORS.detector() as detector:\n",
+        "        with _DETECTORS.detector() as detector:  # mutated\n",
+        (
+            "tests/unit/recognition/test_detect_cap.py::"
+            "test_detections_at_once_are_capped_by_the_setting",
+        ),
+    ),
+    Mutation(
+        "any role may run the self-check",
+        "src/facegate/flows/selfcheck.py",
+        '        require(actor, "supervise", "run the security self-check")\n',
+        "        pass  # mutated\n",
+        (
+            "tests/integration/test_cli_verbs.py::test_selfcheck_ledger_key_witnesses_and_orphan_sweep",
+        ),
+    ),
 )
 
 

@@ -45,6 +45,14 @@ class RecognitionSettings(BaseModel):
     decode_wait_s: float = Field(
         15.0, ge=0, description="how long a decode waits for the budget before a 503"
     )
+    detect_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="most face detections at once in a process: each dlib detector keeps "
+        "about 40 MB of scan buffers and is kept for reuse, so this caps their memory too "
+        "(default: one per available core; more would only queue for the cores)",
+    )
 
 
 class TemplateSettings(BaseModel):

@@ -76,3 +76,14 @@ def photo(faces_dir: Path):  # type: ignore[no-untyped-def]
         return (faces_dir / rel).read_bytes()
 
     return read
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``postgres`` marker on every test that uses the PostgreSQL server (the postgres
+    half of the parametrised fixtures, or ``pg_url`` itself), so that ``-m "not postgres"``
+    runs the rest where no server is at hand."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "pg_url" in getattr(item, "fixturenames", ()) or params.get("settings") == "postgres":
+            item.add_marker(pytest.mark.postgres)

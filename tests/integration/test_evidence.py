@@ -61,10 +61,15 @@ def test_erasure_is_dated_and_the_log_still_verifies(gate: Gate) -> None:
     dep = _deployment(gate)
     receipt = consent(gate, dep, "carol")
     consent(gate, dep, "dave")
+    pseudonym = str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
+    with gate.db.read() as s:
+        carol = s.scalar(select(t.Subject.id).where(t.Subject.pseudonym == pseudonym))
+    assert carol in gate.core.keyring.keystore.all_ids()
     erased = gate.erase(dep, "carol")
+    # the leaf's key_destroyed is written as True by the flow itself: the key store must agree
+    assert erased.key_destroyed and carol not in gate.core.keyring.keystore.all_ids()
     report = gate.verify_ledger()
     assert report.ok, report
-    pseudonym = str(receipt.receipt["receipt"]["piiPrincipalId"])  # type: ignore[index]
     with gate.db.read() as s:
         assert s.scalar(select(t.Subject).where(t.Subject.pseudonym == pseudonym)) is None
         leaves = list(s.scalars(select(t.LedgerEntry.data)))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from lawful import consent, live
+from sqlalchemy import select
 
 from facegate.errors import InvalidTemplate
 from facegate.gate import Gate
@@ -131,3 +132,48 @@ def test_template_decryption_errors_are_opaque(sqlite_gate: Gate, photo: Photo) 
             attempt()
         errors.append((type(caught.value), str(caught.value)))
     assert len(set(errors)) == 1  # one error, one message, whatever went wrong
+
+
+def test_erasure_shreds_a_copy_of_the_rows_on_both_databases(gate: Gate, photo: Photo) -> None:
+    """The same attack where the database is PostgreSQL (keys in their own schema): rows
+    copied before the erasure (what a dump holds) open no template of the erased person."""
+    dep = live(gate, name="Lobby").id
+    consent(gate, dep, "alice")
+    consent(gate, dep, "bob")
+    alice = gate.enroll(dep, "alice", photo("fixtures/obama.jpg")).template_id
+    bob = gate.enroll(dep, "bob", photo("fixtures/biden.jpg")).template_id
+    master = MasterKey.from_file(gate.settings.home / "master.key")
+    with gate.db.read() as s:  # the dump taken before the erasure
+        deployments = {d.id: d.wrapped_key for d in s.scalars(select(t.Deployment))}
+        rows = [
+            (r.id, r.subject_id, r.deployment_id, r.scheme, r.sealed)
+            for r in s.scalars(select(t.Template))
+        ]
+
+    def attack() -> set[str]:
+        with gate.core.keyring._require_keystore_db().read() as ks:
+            stored = {
+                sid: w for sid, w in ks.execute(select(t.DataKey.subject_id, t.DataKey.wrapped))
+            }
+        dep_keys = {
+            d: keys.unwrap_key(master.key, blob, context=keys.deployment_key_context(d))
+            for d, blob in deployments.items()
+        }
+        opened = set()
+        for template_id, subject_id, d, scheme, sealed in rows:
+            for owner, wrapped in stored.items():
+                try:
+                    data_key = keys.unwrap_key(
+                        dep_keys[d], wrapped, context=keys.data_key_context(d, owner)
+                    )
+                    aead.open_sealed(
+                        data_key, sealed, ad=template_ad(d, subject_id, template_id, scheme)
+                    )
+                    opened.add(template_id)
+                except InvalidTemplate:
+                    continue
+        return opened
+
+    assert attack() == {alice, bob}  # the attack works before: the test is not vacuous
+    assert gate.erase(dep, "alice").key_destroyed
+    assert attack() == {bob}

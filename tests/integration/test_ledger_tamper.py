@@ -8,9 +8,12 @@ from collections.abc import Callable
 import pytest
 from cli_runner import fg
 from lawful import consent, live
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
+from facegate._internal.canonical import canonical_json
 from facegate.gate import Gate
+from facegate.ledger.hasher import hash_leaf
+from facegate.ledger.tree import MemoryNodeStore
 from facegate.storage import tables as t
 
 
@@ -36,21 +39,30 @@ def _alter(gate: Gate, idx: int) -> None:
 
 
 def _alter_with_hash(gate: Gate, idx: int) -> None:
-    from facegate.ledger.hasher import hash_leaf
-
+    """A consistent rewrite, as someone with the database but not the signing key could do:
+    the entry's content, its leaf hash and every Merkle node above it recomputed, its copied
+    columns untouched (the rules it cites are not copied). Only the signed heads can tell."""
     with gate.db.transaction() as s:
-        data = s.scalar(select(t.LedgerEntry.data).where(t.LedgerEntry.idx == idx))
-        assert data is not None
-        forged = data.replace(b'"kind":"', b'"kind":"x')
+        row = s.get(t.LedgerEntry, idx)
+        assert row is not None
+        leaf = json.loads(bytes(row.data))
+        leaf["rules"] = [*leaf["rules"], "FORGED-1"]
+        row.data = canonical_json(leaf)
+        row.leaf_hash = hash_leaf(row.data)
+        s.flush()
+        hashes = [
+            bytes(h)
+            for (h,) in s.execute(select(t.LedgerEntry.leaf_hash).order_by(t.LedgerEntry.idx))
+        ]
+        tree = MemoryNodeStore.from_leaf_hashes(hashes)
+        s.execute(delete(t.LedgerNode))
         s.execute(
-            update(t.LedgerEntry)
-            .where(t.LedgerEntry.idx == idx)
-            .values(data=forged, leaf_hash=hash_leaf(forged))
-        )
-        s.execute(
-            update(t.LedgerNode)
-            .where(t.LedgerNode.level == 0, t.LedgerNode.idx == idx)
-            .values(hash=hash_leaf(forged))
+            insert(t.LedgerNode),
+            [
+                {"level": level, "idx": i // 32, "hash": at[i : i + 32]}
+                for level, at in enumerate(tree._levels)
+                for i in range(0, len(at), 32)
+            ],
         )
 
 
@@ -86,13 +98,16 @@ TAMPER: dict[str, Callable[[Gate, int], None]] = {
 def test_tampering_is_named(gate: Gate, how: str, where: str) -> None:
     size = _populated(gate)
     idx = {"first": 0, "middle": size // 2, "last": size - 2}[where]
+    with gate.db.read() as s:
+        heads = list(s.scalars(select(t.LedgerHead.size)))
     TAMPER[how](gate, idx)
     report = gate.verify_ledger()
     assert not report.ok
-    assert report.first_bad_index is not None
     if how == "alter with hashes":
-        # Only the signed heads can tell; they bracket the entry.
-        assert report.first_bad_index <= idx
+        # only the signed heads can tell: the first head past the entry fails, and the
+        # report names where the last good head ends (not entry 0, unless that is where)
+        assert report.first_bad_index == max((h for h in heads if h <= idx), default=0), report
+        assert "signed" in report.problem, report
     else:
         assert report.first_bad_index == idx, report
 

@@ -14,6 +14,7 @@ from lawful import (
     CN_SPEC,
     NECESSITY,
     PACK_SPEC,
+    cites,
     consent,
     dpo,
     draft,
@@ -356,9 +357,10 @@ def test_a_purpose_changed_behind_the_pias_back_stops_processing(sqlite_gate: Ga
     assert {"CN-FR-9", "EU-GDPR-35"} <= set(refused.value.rule_ids)
 
 
-def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate) -> None:
+def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate, photo: Any) -> None:
     """The facts the one policy door reads from the store (flows.facts.context) let a lawful
-    deployment enroll, verify and search, and each decision cites the rules about them."""
+    deployment enroll, verify and search, and each decision cites the rules about them; the
+    Gate then does enroll, verify and search with those facts."""
     dep = live(gate, purpose=GATE_PURPOSE)
     consent(gate, dep.id, "flat-12a")
     now = gate._core.clock()
@@ -376,6 +378,11 @@ def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate) -> None:
             assert {"CN-FR-6", "CN-PIPL-14"} <= set(decision.rule_ids)
         nobody = context(s, row, Act.VERIFY, now)
         assert [f.rule_id for f in decide(nobody, rules_for(["cn"])).denials] == ["CN-FR-6"]
+    # what the decisions allow, the Gate does (through the same door, from the same rows)
+    enrolled = gate.enroll(dep.id, "flat-12a", photo("fixtures/obama.jpg"))
+    assert {"CN-FR-6", "CN-PIPL-14"} <= set(cites(gate, enrolled.event_id))
+    assert gate.verify(dep.id, "flat-12a", photo("fixtures/obama2.jpg")).decision == "match"
+    assert gate.identify(dep.id, photo("fixtures/obama3.jpg")).subject_ref == "flat-12a"
     # a child's own consent, stored with their age, is refused until a guardian consents
     with gate.db.transaction() as s:
         held = s.scalar(select(t.Consent).where(t.Consent.deployment_id == dep.id))
@@ -392,7 +399,7 @@ def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate) -> None:
 
 
 def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
-    sqlite_gate: Gate,
+    sqlite_gate: Gate, photo: Any
 ) -> None:
     """Registered before 0003: no PIA, NULL new columns, a flat notice lacking the fields now
     required. Its stored facts presume nothing (no capability, the strict reading of every
@@ -418,6 +425,9 @@ def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
     assert ctx.deployment.declarations.alternative_penalty  # unanswered reads strictly
     denied = {f.rule_id for f in decide(ctx, rules_for(["cn"])).denials}
     assert {"CN-FR-9", "CN-SPC-2"} <= denied
+    with pytest.raises(PolicyDenied) as stale:  # and the Gate refuses to process
+        gate.enroll(dep.id, "flat-12a", photo("fixtures/obama.jpg"))
+    assert {"CN-FR-9", "CN-SPC-2"} <= set(stale.value.rule_ids)
     gate.change_deployment(
         dep.id,
         capabilities=["verify", "identify"],
@@ -434,3 +444,6 @@ def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
         assert row is not None and held is not None
         ctx = context(s, row, Act.ENROLL, gate._core.clock(), consent=consent_facts(held))
     assert decide(ctx, rules_for(["cn"])).allowed
+    # brought up to date, the Gate processes again
+    assert gate.enroll(dep.id, "flat-12a", photo("fixtures/obama.jpg")).template_id
+    assert gate.verify(dep.id, "flat-12a", photo("fixtures/obama2.jpg")).decision == "match"

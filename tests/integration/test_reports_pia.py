@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,9 +85,7 @@ def test_reports_count_what_the_store_holds(gate: Gate, photo: Photo) -> None:
 def test_a_pdf_with_pages_and_chinese_text(sqlite_gate: Gate, tmp_path: Path) -> None:
     dep = _deployment(sqlite_gate)
     issued = pia(sqlite_gate._core, dep, now=NOW)
-    started = time.perf_counter()
     written = write_report(issued.report, tmp_path / "pia.pdf")
-    seconds = time.perf_counter() - started
     data = (tmp_path / "pia.pdf").read_bytes()
     assert data.startswith(b"%PDF-") and written.bytes == len(data)
     reader = PdfReader(io.BytesIO(data))
@@ -105,7 +102,6 @@ def test_a_pdf_with_pages_and_chinese_text(sqlite_gate: Gate, tmp_path: Path) ->
         "泄露",
     ):
         assert needle in flat, needle
-    assert seconds < 60  # about 1.5 s with HarfBuzz subsetting, about 10 s without
     # WeasyPrint's import turns this Pillow switch on; facegate's decoder needs it off
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 

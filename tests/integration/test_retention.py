@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from lawful import consent, live
@@ -27,11 +26,10 @@ class Clock:
 
 
 @pytest.fixture
-def clocked(tmp_path: Path, face_engine: FaceEngine) -> Iterator[tuple[Gate, Clock]]:
+def clocked(settings: Settings, face_engine: FaceEngine) -> Iterator[tuple[Gate, Clock]]:
+    """A Gate on a clock the test moves, on SQLite and on PostgreSQL."""
     clock = Clock()
-    with Gate.open(
-        settings=Settings(home=tmp_path / "home"), clock=clock, engine=face_engine, create=True
-    ) as gate:
+    with Gate.open(settings=settings, clock=clock, engine=face_engine, create=True) as gate:
         yield gate, clock
 
 

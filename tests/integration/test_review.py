@@ -32,8 +32,7 @@ def _reviewer(gate: Gate, name: str) -> Gate:
     return gate.acting_as(gate.create_principal(name, "reviewer").api_key.key)
 
 
-def test_two_distinct_reviewers_name_the_person(sqlite_gate: Gate, photo: Photo) -> None:
-    gate = sqlite_gate
+def test_two_distinct_reviewers_name_the_person(gate: Gate, photo: Photo) -> None:
     dep = _remote_deployment(gate, photo)
     found = gate.identify(dep, photo("fixtures/obama2.jpg"))
     assert found.decision == "pending" and found.subject_ref is None and found.score is None
@@ -59,8 +58,7 @@ def test_two_distinct_reviewers_name_the_person(sqlite_gate: Gate, photo: Photo)
     assert gate.verify_ledger().ok
 
 
-def test_one_rejection_closes_it(sqlite_gate: Gate, photo: Photo) -> None:
-    gate = sqlite_gate
+def test_one_rejection_closes_it(gate: Gate, photo: Photo) -> None:
     dep = _remote_deployment(gate, photo)
     found = gate.identify(dep, photo("fixtures/obama2.jpg"))
     assert found.identification_id

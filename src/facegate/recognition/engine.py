@@ -204,7 +204,8 @@ class FaceEngine:
     ) -> None:
         """``workers``: threads that detect and align the photos of one
         :meth:`embed_many` call (default: one per available core); ``detect_pixels``: the
-        most pixels one detection scans (see :data:`DETECT_PIXELS`)."""
+        most pixels one detection scans (see :data:`DETECT_PIXELS`). At most
+        ``settings.detect_threads`` detections run at once, however many threads ask."""
         if workers is not None and workers < 1:
             raise ValueError("workers must be at least 1")
         if detect_pixels < 1:
@@ -219,10 +220,15 @@ class FaceEngine:
         self._lock = DETECTION_LOCK
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        # detections at once: the shared pool builds a detector (~40 MB of scan buffers,
+        # kept) for each concurrent scan, so without a cap it grows to the most requests
+        # ever in flight; past the cores more scans only queue anyway
+        self.detect_threads = self.settings.detect_threads or available_cores()
+        self._detect_slots = threading.BoundedSemaphore(self.detect_threads)
 
     def warm_up(self) -> None:
         """Load every model now (e.g. at server start) instead of on the first photo."""
-        _DETECTORS.fill(self.workers)
+        _DETECTORS.fill(min(self.workers, self.detect_threads))
         shape_predictor()
         self.backend.embed_chips(np.zeros((1, CHIP_SIZE, CHIP_SIZE, 3), dtype=np.uint8))
 
@@ -250,7 +256,7 @@ class FaceEngine:
         return found
 
     def _run_detector(self, work: WorkingImage, upsample: int) -> list[FaceBox]:
-        with _DETECTORS.detector() as detector:
+        with self._detect_slots, _DETECTORS.detector() as detector:
             rects = detector(work.pixels, upsample)
         # dlib's right/bottom are inclusive
         return [FaceBox(r.left(), r.top(), r.right() + 1, r.bottom() + 1) for r in rects]

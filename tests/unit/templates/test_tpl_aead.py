@@ -35,11 +35,15 @@ def test_format_is_version_nonce_ciphertext(key: bytes) -> None:
 
 
 def test_injected_entropy_makes_sealing_reproducible(
-    key: bytes, make_entropy: Callable[[], Entropy]
+    key: bytes, make_entropy: Callable[..., Entropy]
 ) -> None:
     a = aead.seal(key, b"t", ad=AD, entropy=make_entropy())
     b = aead.seal(key, b"t", ad=AD, entropy=make_entropy())
     assert a == b
+    # ... because the nonce is the injected entropy (a sealer that ignored it and used a
+    # fixed or its own nonce would pass the comparison above, not these)
+    assert a[1 : 1 + aead.NONCE_BYTES] == make_entropy()(aead.NONCE_BYTES)
+    assert aead.seal(key, b"t", ad=AD, entropy=make_entropy(b"other")) != a
 
 
 def test_fresh_nonce_per_seal(key: bytes) -> None:

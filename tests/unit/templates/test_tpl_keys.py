@@ -91,11 +91,13 @@ def test_only_keys_are_wrapped(key: bytes) -> None:
 
 
 def test_wrap_uses_injected_entropy(
-    key: bytes, other_key: bytes, make_entropy: Callable[[], Entropy]
+    key: bytes, other_key: bytes, make_entropy: Callable[..., Entropy]
 ) -> None:
     a = keys.wrap_key(key, other_key, context="c", entropy=make_entropy())
     b = keys.wrap_key(key, other_key, context="c", entropy=make_entropy())
     assert a == b
+    other = keys.wrap_key(key, other_key, context="c", entropy=make_entropy(b"other"))
+    assert other != a  # uses it: a wrap that ignored the entropy would be equal too
 
 
 def test_contexts_refuse_separator_in_ids() -> None:

@@ -86,14 +86,15 @@ def test_deployment_keys_are_wrapped_by_the_master(key: bytes) -> None:
 
 
 def test_reproducible_with_injected_entropy(
-    key: bytes, make_entropy: Callable[[], Entropy]
+    key: bytes, make_entropy: Callable[..., Entropy]
 ) -> None:
-    def run() -> bytes:
-        p = TemplateProtector("dep_1", key, entropy=make_entropy())
+    def run(label: bytes = b"test") -> bytes:
+        p = TemplateProtector("dep_1", key, entropy=make_entropy(label))
         data_key, _ = p.new_data_key(subject_id="s")
         return p.seal(embedding(), subject_id="s", template_id="t", data_key=data_key)
 
     assert run() == run()
+    assert run(b"other") != run()  # the entropy is used, not ignored
 
 
 def test_repr_hides_the_key(protector: TemplateProtector, key: bytes) -> None:
