@@ -182,6 +182,39 @@ def test_ordinary_traffic_raises_no_alert(gate: Gate, photo: Photo) -> None:
     assert gate.list_alerts() == []
 
 
+def test_the_link_loop_delivers_alerts_the_request_did_not_wait_for(
+    gate: Gate, engine: ProbeEngine, photo: Photo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facegate.regulator import link_service
+    from facegate.regulator.tables import RegInbox
+
+    reg, _ = new_regulator(tmp_path / "reg", clock=Clock(datetime.now(UTC)))
+    with reg, TestClient(create_regulator_app(reg)) as http:
+        core = gate.core
+        client = RegulatorClient(
+            "http://testserver", origin=core.ledger.origin, signing_key=core.ledger.signing_key,
+            client=http,
+        )  # fmt: skip
+        register_link(
+            core, "http://testserver", operator_name="Acme", contact="dpo@acme.test",
+            operator_url="http://acme.test", witness_key=reg.witness_key, client=client,
+        )  # fmt: skip
+        reg.approve(core.ledger.origin)
+        dep = ready(gate, photo, ("obama",))
+        with pytest.raises(PolicyDenied):
+            gate.verify(dep.id, "obama", engine.plant(np.asarray(MEAN)))
+        (pending,) = gate.list_alerts(open_only=True)
+        assert pending.delivered_at is None  # raised, not sent inside the request
+        monkeypatch.setattr(link_service, "client_for", lambda core, link: client)
+        link_service.run_once(core)
+        assert gate.list_alerts(open_only=True) == []
+        (sent,) = gate.list_alerts()
+        assert sent.delivered_at is not None and sent.receipt_id is not None
+        with reg.core.db.read() as s:
+            inbox = [(r.what, r.ref) for r in s.scalars(select(RegInbox))]
+        assert ("alert", pending.id) in inbox
+
+
 def test_alerts_reach_the_regulator(
     gate: Gate, engine: ProbeEngine, photo: Photo, tmp_path: Path
 ) -> None:

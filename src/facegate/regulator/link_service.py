@@ -20,6 +20,7 @@ from facegate.regulator.link import client_for
 from facegate.regulator.link_orders import fetch_orders
 from facegate.regulator.link_push import PushResult, push_checkpoint
 from facegate.storage import tables as t
+from facegate.transfers.alerts import deliver_waiting
 
 if TYPE_CHECKING:
     from facegate.core import Core
@@ -42,6 +43,7 @@ def run_once(core: Core, *, force: bool = False) -> dict[str, PushResult | str]:
             try:
                 out[link.url] = push_checkpoint(core, link.id, client, force=force)
                 fetch_orders(core, url=link.url, client=client)
+                deliver_waiting(core, url=link.url, client=client)
             except FacegateError as err:
                 out[link.url] = err.message
                 _remember(core, link.id, err.message)

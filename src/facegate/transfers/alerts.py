@@ -1,9 +1,11 @@
 """Alerts: harvesting or an attack detected, stopped, ledgered and sent to the regulator.
 
 An alert is a row (what was seen, what it blocks and until when) and a ledger event in one
-transaction; then it is delivered to the regulator over the link when there is one (signed
-receipt kept and ledgered, as filings and incident notices are). A regulator out of reach
-leaves it pending: ``facegate alert deliver`` sends what is pending. A block is lifted early
+transaction; the link's loop in ``facegate serve`` then delivers it to the regulator at its
+next round (signed receipt kept and ledgered, as filings and incident notices are), never
+inside the request that raised it, so an unreachable regulator slows no one. A regulator out
+of reach leaves it pending for the next round; ``facegate alert deliver`` sends what is
+pending by hand. A block is lifted early
 only by a supervising principal (admin or DPO), with reasons, ledgered too.
 
 A refusal because of an alert cites the security control it rests on: ISO-24745 (templates'
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core, aware, packs_of
-from facegate.errors import Conflict, FacegateError, InvalidInput, NotFound, PolicyDenied
+from facegate.errors import Conflict, InvalidInput, NotFound, PolicyDenied
 from facegate.ledger.events import Event, Kind
 from facegate.regulator.link_client import RegulatorClient
 from facegate.storage import tables as t
@@ -153,10 +155,6 @@ def raise_alert(
             )
         )
     _log.warning("alert %s (%s) on %s: %s", alert_id, kind, deployment_id, details.get("why"))
-    try:
-        deliver(core, alert_id)
-    except FacegateError as exc:  # no regulator linked, or out of reach: stays pending
-        _log.info("alert %s not delivered yet: %s", alert_id, exc)
     return _get(core, alert_id)
 
 
@@ -196,16 +194,26 @@ def deliver_pending(
 ) -> list[AlertInfo]:
     """Deliver every alert of the actor's operator not yet delivered."""
     require(actor, "supervise", "deliver alerts to the regulator")
-    with core.db.read() as s:
-        ids = list(
-            s.scalars(
-                select(t.TransferAlert.id).where(
-                    t.TransferAlert.operator_id == actor.operator_id,
-                    t.TransferAlert.delivered_at.is_(None),
-                )
-            )
-        )
+    ids = _pending_ids(core, actor.operator_id)
     return [deliver(core, alert_id, url=url, client=client) for alert_id in ids]
+
+
+def deliver_waiting(core: Core, *, url: str, client: RegulatorClient) -> int:
+    """The link loop's round: deliver every pending alert of the installation through
+    ``client``; returns how many went. The first failure ends the round (retried next)."""
+    sent = 0
+    for alert_id in _pending_ids(core, None):
+        deliver(core, alert_id, url=url, client=client)
+        sent += 1
+    return sent
+
+
+def _pending_ids(core: Core, operator_id: str | None) -> list[str]:
+    query = select(t.TransferAlert.id).where(t.TransferAlert.delivered_at.is_(None))
+    if operator_id is not None:
+        query = query.where(t.TransferAlert.operator_id == operator_id)
+    with core.db.read() as s:
+        return list(s.scalars(query.order_by(t.TransferAlert.raised_at)))
 
 
 def list_alerts(core: Core, actor: Actor, *, open_only: bool = False) -> list[AlertInfo]:
