@@ -19,7 +19,8 @@ from facegate.errors import InvalidInput
 from facegate.policy.facts import Declarations, PublicSecurity
 
 #: text a person types: no control characters (a NUL breaks PostgreSQL, others hide text)
-_CLEAN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+#: and no bidirectional overrides or isolates (text that displays other than it reads)
+_CLEAN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_CLEAN)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-fA-F]{64}$")]
 
@@ -67,7 +68,12 @@ class DeploymentSpec(_In):
     legal_basis: Annotated[
         Text, Field(max_length=40, description="consent, law, employment_law, ...; EU-GDPR-9")
     ]
-    retention_days: int = Field(description="days a template is kept; CN-PIPL-19, US-IL-15a")
+    retention_days: int = Field(
+        ge=0,
+        le=36500,
+        description="days a template is kept; CN-PIPL-19, US-IL-15a (what is lawful is the "
+        "packs' to judge; a negative number or over a century is no retention at all)",
+    )
     capabilities: list[Annotated[Text, Field(max_length=40)]] = Field(
         max_length=10, description="verify, identify, remote_identification, ...; CN-SPC-2"
     )
@@ -205,7 +211,7 @@ class ConsentTerms(_In):
     )
     guardian_form_sha256: Sha256 | None = None
     notice_version: int | None = Field(
-        None, ge=1, description="the notice version the person was shown"
+        None, ge=1, le=2**31 - 1, description="the notice version the person was shown"
     )
     expires_at: datetime | None = None
     egress: bool = Field(False, description="a separate consent to leave the device (CN-FR-8)")

@@ -70,7 +70,7 @@ UNDRIVEN_YET = {
     # issue 11 (regulator link): driven through Python in test_regulator_*, not the CLI
     "facegate link register", "facegate link status", "facegate link push",
     "facegate link deliver-filing", "facegate link notify-incident",
-    "facegate orders fetch", "facegate orders list",
+    "facegate orders fetch",
     # issue 16 (template protection): custody is tested through Python in tests/unit
     "facegate custody split", "facegate custody combine",
     # issue 13 (web): the portal's last two forms, a key's revocation in the console

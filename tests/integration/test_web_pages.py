@@ -112,7 +112,7 @@ def test_unknown_pages_are_pages_for_browsers_and_json_for_the_api(sqlite_gate: 
         assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
         assert "<script>" not in r.text.replace('<script src="/static/vendor/htmx.min.js"', "")
     api = c.get("/v1/nowhere", headers={"accept": "text/html"})
-    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    assert api.status_code == 404 and api.json()["error"] == "not_found"  # the error shape
 
 
 def test_api_docs_are_served_from_this_machine(sqlite_gate: Gate) -> None:

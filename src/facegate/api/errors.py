@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate import errors as e
 from facegate.api.ratelimit import TooManyRequests
@@ -73,7 +74,27 @@ def status_for(err: e.FacegateError) -> int:
     return next(code for cls, code in STATUS if isinstance(err, cls))
 
 
+#: error codes of the HTTP errors Starlette and FastAPI raise themselves
+_HTTP_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+async def http_error(_req: Request, err: Exception) -> Response:
+    """Starlette's own HTTP errors (no such route, wrong method, a body it cannot parse, a
+    multipart part too large) in the documented error shape rather than ``{"detail"}``."""
+    assert isinstance(err, StarletteHTTPException)
+    if err.status_code < 400:  # not an error (e.g. 304): nothing to say
+        return Response(status_code=err.status_code, headers=err.headers)
+    body = {
+        "error": _HTTP_CODES.get(err.status_code, "http_error"),
+        "message": str(err.detail),
+        "advice": "See /docs for the routes and the fields each takes.",
+    }
+    return JSONResponse(body, status_code=err.status_code, headers=err.headers)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
     @app.exception_handler(e.FacegateError)
     async def _facegate(_req: Request, err: e.FacegateError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, e.Unauthenticated) else None

@@ -3,8 +3,9 @@
 Two layers, so that no route can forget one:
 
 * :class:`EdgeGuard` (middleware, every route): the path and the query string, percent-
-  decoded, may hold no control character (NUL included) and must be UTF-8. A bad one is a
-  400 in the documented error shape before any route, database or log line sees it.
+  decoded, may hold no control character (NUL included) and must be UTF-8, and a credential
+  header (Authorization, X-Access-Code, x-api-key) comes once. A bad one is a 400 in the
+  documented error shape before any route, database or log line sees it.
 * shared types for route parameters: :data:`IndexPath`, :func:`index_query` (integers in
   0..2**63-1, the range of the BIGINT columns on both databases, so 2**63 is a 422 and not
   an overflow deep in a driver), :data:`SafeText` / :data:`SafeId` (text fields, JSON
@@ -44,14 +45,22 @@ __all__ = [
 MAX_INDEX: Final = 2**63 - 1
 #: control characters a multi-line text field may hold
 _ALLOWED_CONTROLS: Final = frozenset("\t\n\r")
+#: bidirectional embeddings, overrides and isolates: they make text display other than it
+#: reads ("Trojan Source"); legitimate right-to-left text needs none of them
+_BIDI: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def bad_text(value: str) -> str | None:
     """Why ``value`` is not acceptable text (None if it is): a control character other
-    than tab and line breaks, or a lone surrogate, which no database stores."""
+    than tab and line breaks, a bidirectional override, or a lone surrogate, which no
+    database stores."""
     for ch in value:
         if ch in _ALLOWED_CONTROLS:
             continue
+        if ch in _BIDI:
+            return f"it holds the bidirectional control U+{ord(ch):04X}"
+        if ch == "\ufffd":  # what bytes that were not UTF-8 become once decoded
+            return "it holds U+FFFD, the mark of text that was not UTF-8"
         category = unicodedata.category(ch)
         if category == "Cc":
             return f"it holds the control character U+{ord(ch):04X}"
@@ -70,11 +79,13 @@ def check_text(value: str) -> str:
 
 #: text without control characters; add bounds with ``Annotated[SafeText, Field(...)]``
 SafeText = Annotated[str, AfterValidator(check_text)]
-#: an id or reference: 1 to 200 characters, none of them a control character (C0, DEL, C1;
-#: the pattern says so in the OpenAPI document, check_text also refuses lone surrogates)
+_ID_PATTERN: Final = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffd]+$"
+#: an id or reference: 1 to 200 characters, none of them a control character (C0, DEL, C1)
+#: or a bidirectional control (the pattern says so in the OpenAPI document; check_text
+#: also refuses lone surrogates)
 SafeId = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"),
+    StringConstraints(min_length=1, max_length=200, pattern=_ID_PATTERN),
     AfterValidator(check_text),
 ]
 #: an id in the path (deployment, principal, key, request, identification): ids are short
@@ -91,7 +102,8 @@ def index_query(*, ge: int = 0, description: str) -> Any:
 
 class EdgeGuard:
     """Refuse a request whose path or query string holds a control character or is not
-    UTF-8 (after percent-decoding), with 400 and the documented error body."""
+    UTF-8 (after percent-decoding), or that carries a credential header twice, with 400
+    and the documented error body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -105,7 +117,16 @@ class EdgeGuard:
         await self.app(scope, receive, send)
 
 
+#: credentials a request carries once: two of them are ambiguous (which one acts?), and
+#: proxies and frameworks disagree on which of the two wins
+_SINGLE: Final = frozenset({b"authorization", b"x-access-code", b"x-api-key"})
+
+
 def _problem(scope: Scope) -> str | None:
+    names = [name.lower() for name, _ in scope.get("headers", ())]
+    for name in sorted(_SINGLE):
+        if names.count(name) > 1:
+            return f"the {name.decode()} header is sent more than once"
     raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "surrogatepass")
     for where, raw in (("path", raw_path), ("query string", scope.get("query_string", b""))):
         try:
@@ -123,7 +144,8 @@ async def _refuse(send: Send, problem: str) -> None:
         {
             "error": "invalid_request",
             "message": problem,
-            "advice": "Send text without control characters (NUL included), UTF-8 encoded.",
+            "advice": "Send text without control characters (NUL included), UTF-8 encoded, "
+            "and each credential once.",
         }
     ).encode()
     await send(

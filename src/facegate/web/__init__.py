@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI
-from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from facegate.api.errors import http_error
 from facegate.errors import NotFound
 
 STATIC: Final = Path(__file__).resolve().parent / "static"
@@ -84,15 +84,15 @@ def mount(app: FastAPI, *, principals: object | None = None) -> None:
 
 
 async def _not_found_page(request: Request, exc: Exception) -> Response:
-    """A browser asking for a page that does not exist gets a page; API clients keep
-    FastAPI's JSON answer."""
+    """A browser asking for a page that does not exist gets a page; API clients get the
+    documented JSON error (facegate.api.errors.http_error)."""
     assert isinstance(exc, StarletteHTTPException)
     wants_html = "text/html" in request.headers.get("accept", "")
     if exc.status_code == 404 and wants_html and not request.url.path.startswith("/v1/"):
         from facegate.web.render import error_page
 
         return error_page(request, NotFound("there is no page at this address"))
-    return await http_exception_handler(request, exc)
+    return await http_error(request, exc)
 
 
 __all__ = ["STATIC", "mount"]

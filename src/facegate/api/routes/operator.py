@@ -65,7 +65,7 @@ class DeploymentChangeIn(_In):
     signage: bool | None = None
     egress: bool | None = None
     alternative: Annotated[Text, Field(max_length=500)] | None = None
-    retention_days: int | None = None
+    retention_days: int | None = Field(None, ge=0, le=36500)
     threshold: float | None = None
     public_security: PublicSecurityIn | None = None
     purpose_ends_at: datetime | None = None

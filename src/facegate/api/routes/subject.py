@@ -46,8 +46,9 @@ Code = Annotated[str, Depends(_code)]
 #: 10 to 5000 characters once the ends are stripped, no control character but tab and line
 #: breaks: the pattern states in the OpenAPI document what the flow checks after stripping
 _ASKED = (
-    r"^[\t\n\r ]*[^\s\x00-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{8,}"
-    r"[^\s\x00-\x1f\x7f][\t\n\r ]*$"
+    r"^[\t\n\r ]*[^\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]{8,}"
+    r"[^\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069][\t\n\r ]*$"
 )
 
 
