@@ -33,9 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))  # lawful.py: a lawful deployment
 
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+from lawful import consent, live  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from facegate.api.app import create_app  # noqa: E402
@@ -110,13 +112,10 @@ def main() -> None:
             recognition=RecognitionSettings(decode_budget_mb=args.budget_mb, decode_wait_s=120),
         )
         with Gate.open(settings=settings, create=True) as gate:
-            dep = gate.create_deployment(
-                name="Storm", purpose="Staff pass the turnstile by face", location="office",
-                alternative="staff badge",
-            ).id
-            gate.give_consent(dep, "alice")
+            dep = live(gate, name="Storm", location="office", alternative="staff badge").id
+            consent(gate, dep, "alice")
             gate.enroll(dep, "alice", demo_photo("obama.jpg"))
-            key = gate.issue_api_key("op_local", label="bench").key
+            key = gate.issue_api_key(label="bench").key
             gate.warm()
             port = free_port()
             server = uvicorn.Server(uvicorn.Config(
