@@ -89,7 +89,9 @@ async def storm(url: str, auth: dict[str, str], png: bytes, n: int) -> list[int]
 
         async def one() -> int:
             r = await client.post(
-                url, headers=auth, data={"subject_ref": "alice"},
+                url,
+                headers=auth,
+                data={"subject_ref": "alice"},
                 files={"image": ("x.png", png, "image/png")},
             )
             return r.status_code
@@ -118,10 +120,15 @@ def main() -> None:
             key = gate.issue_api_key(label="bench").key
             gate.warm()
             port = free_port()
-            server = uvicorn.Server(uvicorn.Config(
-                create_app(gate), host="127.0.0.1", port=port, log_level="warning",
-                access_log=False,
-            ))
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(gate),
+                    host="127.0.0.1",
+                    port=port,
+                    log_level="warning",
+                    access_log=False,
+                )
+            )
             thread = threading.Thread(target=server.run, daemon=True)
             thread.start()
             while not server.started:
@@ -155,9 +162,11 @@ def main() -> None:
         "seconds": round(seconds, 2),
         "command": "python bench/decode_storm.py" + (" --quick" if args.quick else ""),
     }
-    print(f"{uploads} uploads of a {len(png):,}-byte PNG claiming {args.side}x{args.side}: "
-          f"peak {growth:.0f} MB above the idle service ({idle / MIB:.0f} MB), budget "
-          f"{args.budget_mb} MB, statuses {figures['statuses']}, {seconds:.1f} s")
+    print(
+        f"{uploads} uploads of a {len(png):,}-byte PNG claiming {args.side}x{args.side}: "
+        f"peak {growth:.0f} MB above the idle service ({idle / MIB:.0f} MB), budget "
+        f"{args.budget_mb} MB, statuses {figures['statuses']}, {seconds:.1f} s"
+    )
     print(json.dumps(figures, sort_keys=True))
 
 

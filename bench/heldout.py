@@ -77,8 +77,11 @@ def main() -> int:
                         )
                     )
                 row[sname] = {
-                    k: (None if any(f[k] is None for f in per_key)
-                        else float(np.mean([f[k] for f in per_key])))
+                    k: (
+                        None
+                        if any(f[k] is None for f in per_key)
+                        else float(np.mean([f[k] for f in per_key]))
+                    )
                     for k in raw
                 }
             out[name] = row

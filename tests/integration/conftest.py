@@ -64,9 +64,7 @@ def gate(settings: Settings, face_engine: FaceEngine) -> Iterator[Gate]:
 
 @pytest.fixture
 def sqlite_gate(tmp_path: Path, face_engine: FaceEngine) -> Iterator[Gate]:
-    with Gate.open(
-        settings=Settings(home=tmp_path / "home"), engine=face_engine, create=True
-    ) as g:
+    with Gate.open(settings=Settings(home=tmp_path / "home"), engine=face_engine, create=True) as g:
         yield g
 
 

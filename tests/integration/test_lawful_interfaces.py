@@ -28,10 +28,25 @@ def test_the_command_line_asks_the_laws_questions(tmp_path: Path, faces_dir: Pat
     fg(home, "init")
     fg(home, "operator", "set", *[a for k, v in OPERATOR.items() for a in ("--" + k, v)])
     base = [
-        "deployment", "create", "--name", "Gate", "--purpose", CN_SPEC["purpose"],
-        "--location", "residential_compound", "--alternative", "key card",
-        "--legal-basis", "consent", "--retention-days", "365", "--capability", "verify",
-        "--signage", "--no-alternative-penalty", "--json",
+        "deployment",
+        "create",
+        "--name",
+        "Gate",
+        "--purpose",
+        CN_SPEC["purpose"],
+        "--location",
+        "residential_compound",
+        "--alternative",
+        "key card",
+        "--legal-basis",
+        "consent",
+        "--retention-days",
+        "365",
+        "--capability",
+        "verify",
+        "--signage",
+        "--no-alternative-penalty",
+        "--json",
     ]
     # finding 1: an empty (or empty-part) jurisdiction switches nothing off
     for empty in ("", "+", "++", "cn+", "xx"):
@@ -48,23 +63,65 @@ def test_the_command_line_asks_the_laws_questions(tmp_path: Path, faces_dir: Pat
     assert proc.returncode == 8, proc.stdout
     dpo = _out(fg(home, "principal", "create", "--name", "Ms DPO", "--role", "dpo", "--json"))
     dpo_key = str(dpo["api_key"]["key"])  # type: ignore[index]
-    signed = _out(fg(home, "--key", dpo_key, "pia", "sign", "-d", dep, "--necessity", NECESSITY,
-                     "--json"))
+    signed = _out(
+        fg(home, "--key", dpo_key, "pia", "sign", "-d", dep, "--necessity", NECESSITY, "--json")
+    )
     assert signed["status"] == "live" and signed["signed_by"] == dpo["principal"]["id"]  # type: ignore[index]
     # finding 3: how consent was given, the signed form and the age are required
-    proc = fg(home, "consent", "give", "-d", dep, "-s", "flat-1", "--adult-attested", "--json",
-              ok=False)
+    proc = fg(
+        home, "consent", "give", "-d", dep, "-s", "flat-1", "--adult-attested", "--json", ok=False
+    )
     assert proc.returncode == 3 and "method" in str(_out(proc)["message"])
-    proc = fg(home, "consent", "give", "-d", dep, "-s", "flat-1", "--method", "signed_form",
-              "--adult-attested", "--json", ok=False)
+    proc = fg(
+        home,
+        "consent",
+        "give",
+        "-d",
+        dep,
+        "-s",
+        "flat-1",
+        "--method",
+        "signed_form",
+        "--adult-attested",
+        "--json",
+        ok=False,
+    )
     assert proc.returncode == 3 and "form_sha256" in str(_out(proc)["message"])
     signed_form = tmp_path / "form.pdf"
     signed_form.write_bytes(b"%PDF- signed consent of flat-1")
-    proc = fg(home, "consent", "give", "-d", dep, "-s", "flat-1", "--method", "signed_form",
-              "--form", str(signed_form), "--json", ok=False)
+    proc = fg(
+        home,
+        "consent",
+        "give",
+        "-d",
+        dep,
+        "-s",
+        "flat-1",
+        "--method",
+        "signed_form",
+        "--form",
+        str(signed_form),
+        "--json",
+        ok=False,
+    )
     assert proc.returncode == 3 and "age" in str(_out(proc)["message"])
-    receipt = _out(fg(home, "consent", "give", "-d", dep, "-s", "flat-1", "--method",
-                      "signed_form", "--form", str(signed_form), "--adult-attested", "--json"))
+    receipt = _out(
+        fg(
+            home,
+            "consent",
+            "give",
+            "-d",
+            dep,
+            "-s",
+            "flat-1",
+            "--method",
+            "signed_form",
+            "--form",
+            str(signed_form),
+            "--adult-attested",
+            "--json",
+        )
+    )
     assert receipt["access_code"]
     # finding 2: identify on a deployment that did not declare it: refused, exit 4, no score
     photo = str(faces_dir / OBAMA)
@@ -92,14 +149,23 @@ def test_http_refuses_before_decoding_and_returns_no_score(
     consent(gate, dep.id, "alice")
     gate.enroll(dep.id, "alice", photo(OBAMA))
     # not even a photo: the law is asked first, so the refusal (not a 4xx about the image)
-    r = c.post(f"/v1/deployments/{dep.id}/identify", headers=auth,
-               files={"image": ("x.jpg", b"not a photo at all", "image/jpeg")})
+    r = c.post(
+        f"/v1/deployments/{dep.id}/identify",
+        headers=auth,
+        files={"image": ("x.jpg", b"not a photo at all", "image/jpeg")},
+    )
     assert r.status_code == 403 and r.json()["rule_id"] == "CN-SPC-2"
-    r = c.post(f"/v1/deployments/{dep.id}/identify", headers=auth,
-               files={"image": ("a.jpg", photo(OBAMA), "image/jpeg")})
+    r = c.post(
+        f"/v1/deployments/{dep.id}/identify",
+        headers=auth,
+        files={"image": ("a.jpg", photo(OBAMA), "image/jpeg")},
+    )
     assert r.status_code == 403 and "score" not in r.json()
-    r = c.post(f"/v1/deployments/{dep.id}/consents", headers=auth,
-               json={"subject_ref": "bob", "adult_attested": True})
+    r = c.post(
+        f"/v1/deployments/{dep.id}/consents",
+        headers=auth,
+        json={"subject_ref": "bob", "adult_attested": True},
+    )
     assert r.status_code == 422 and "method: Field required (CN-FR-6" in r.json()["message"]
 
 
@@ -204,9 +270,7 @@ def test_the_service_checks_itself_at_start(sqlite_gate: Gate) -> None:
 def test_a_form_hash_is_recorded_with_the_consent(sqlite_gate: Gate) -> None:
     dep = live(sqlite_gate)
     receipt = consent(sqlite_gate, dep.id, "alice")
-    leaf = json.loads(
-        sqlite_gate.ledger_entry(sqlite_gate.counts()["ledger_entries"] - 1).data
-    )
+    leaf = json.loads(sqlite_gate.ledger_entry(sqlite_gate.counts()["ledger_entries"] - 1).data)
     assert leaf["id"] == receipt.event_id and leaf["details"]["form_sha256"] == form("alice")
     assert leaf["by"] == sqlite_gate.actor.principal_id
 
@@ -220,8 +284,12 @@ def test_an_expired_consent_stops_verification_before_any_sweep(
     from facegate.errors import PolicyDenied
 
     now = [datetime(2026, 6, 1, 9, tzinfo=UTC)]
-    with Gate.open(settings=Settings(home=tmp_path / "h"), engine=face_engine,  # type: ignore[arg-type]
-                   clock=lambda: now[0], create=True) as gate:
+    with Gate.open(
+        settings=Settings(home=tmp_path / "h"),
+        engine=face_engine,  # type: ignore[arg-type]
+        clock=lambda: now[0],
+        create=True,
+    ) as gate:
         dep = live(gate)
         consent(gate, dep.id, "alice", expires_at=now[0] + timedelta(days=2))
         gate.enroll(dep.id, "alice", photo(OBAMA))
@@ -242,8 +310,10 @@ def test_bipa_templates_die_within_three_years_of_enrollment(
     consent(sqlite_gate, dep.id, "amy")
     before = datetime.now(UTC)
     result = sqlite_gate.enroll(dep.id, "amy", photo(OBAMA))
-    assert before + timedelta(days=1094) < result.expires_at <= datetime.now(UTC) + timedelta(
-        days=1095
+    assert (
+        before + timedelta(days=1094)
+        < result.expires_at
+        <= datetime.now(UTC) + timedelta(days=1095)
     )
     short = live(sqlite_gate, **{**PACK_SPEC["us-il"], "retention_days": 30})
     consent(sqlite_gate, short.id, "amy")

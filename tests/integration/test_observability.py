@@ -213,7 +213,9 @@ def test_serve_reads_the_port_from_the_environment_and_speaks_tls(tmp_path: Path
         # client on this machine cannot get a fresh rate-limit window per forged address
         statuses = [
             httpx.get(
-                f"https://127.0.0.1:{port}/v1/subject/me", verify=False, timeout=10,
+                f"https://127.0.0.1:{port}/v1/subject/me",
+                verify=False,
+                timeout=10,
                 headers={"X-Access-Code": f"guess-{i}", "X-Forwarded-For": f"198.51.100.{i}"},
             ).status_code
             for i in range(12)

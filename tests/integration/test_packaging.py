@@ -29,9 +29,22 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(tree)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(tree),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     (built,) = out.glob("facegate-*.whl")
@@ -61,8 +74,12 @@ def _outside(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FACEGATE_FACES")}
     return subprocess.run(
         [sys.executable, "-m", "facegate.cli", *args],
-        cwd=tmp_path, env={**env, "PYTHONPATH": SRC}, capture_output=True, text=True,
-        timeout=600, check=False,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -80,9 +97,20 @@ def test_piped_output_is_not_wrapped_and_ids_are_whole(tmp_path: Path) -> None:
     fg(home, "init")
     long_name = "North gate of the residential compound, building 7, beside the bicycle shed"
     dep = json.loads(
-        fg(home, "deployment", "create", "--name", long_name, "--purpose",
-           "Residents open the compound gate by face", "--location", "residential_compound",
-           "--alternative", "key card", "--json").stdout
+        fg(
+            home,
+            "deployment",
+            "create",
+            "--name",
+            long_name,
+            "--purpose",
+            "Residents open the compound gate by face",
+            "--location",
+            "residential_compound",
+            "--alternative",
+            "key card",
+            "--json",
+        ).stdout
     )["id"]
     listing = _outside(tmp_path, "deployment", "list", "--home", str(home))
     assert listing.returncode == 0, listing.stderr

@@ -48,20 +48,28 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "facegate_http_requests", "HTTP requests answered", ["method", "route", "status"],
+            "facegate_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
             registry=r,
         )
         self.latency = Histogram(
-            "facegate_http_request_duration_seconds", "time to answer", ["method", "route"],
+            "facegate_http_request_duration_seconds",
+            "time to answer",
+            ["method", "route"],
             registry=r,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
         self.decisions = Counter(
-            "facegate_decisions", "recognition decisions recorded", ["act", "decision"],
+            "facegate_decisions",
+            "recognition decisions recorded",
+            ["act", "decision"],
             registry=r,
         )
         self.refusals = Counter(
-            "facegate_policy_refusals", "acts refused by a legal rule", ["rule_id", "act"],
+            "facegate_policy_refusals",
+            "acts refused by a legal rule",
+            ["rule_id", "act"],
             registry=r,
         )
         self.witness_lag = Gauge(

@@ -15,6 +15,7 @@ from facegate.results import ErasureReceipt
 
 __all__ = [
     "HeldOut",
+    "PendingReviewOut",
     "PublicDeploymentOut",
     "RequestOut",
     "SubjectActOut",
@@ -33,6 +34,17 @@ class RequestOut(BaseModel):
     event_id: str
     deployment_id: str | None = None
     text: str | None = None
+
+
+class PendingReviewOut(BaseModel):
+    """A remote-identification match awaiting reviewers: nobody is named yet."""
+
+    identification_id: str
+    deployment_id: str
+    score: float | None
+    started_at: str
+    #: the principals who reviewed it so far
+    reviewers: list[str]
 
 
 class SubjectActOut(BaseModel):

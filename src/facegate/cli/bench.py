@@ -67,7 +67,6 @@ He = Annotated[
 ]
 
 
-
 def _schemes(names: list[str] | None, sweep: bool) -> list[TemplateScheme]:
     from facegate.evaluation.runs import default_names
     from facegate.templates import PhaseFoldScheme, get_scheme

@@ -21,6 +21,7 @@ from facegate.config import Settings, default_home, load_settings
 if TYPE_CHECKING:
     from facegate.gate import Gate
 
+
 def _console(stream: TextIO, *, stderr: bool = False) -> Console:
     # Piped output (a file, grep, another program) is not wrapped or cut at 80 columns:
     # with no terminal, lines and tables keep their full width.

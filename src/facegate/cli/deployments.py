@@ -215,7 +215,11 @@ def deployment_list(home: Home = None, key: Key = None, as_json: Json = False) -
     def human() -> None:
         table = Table(
             Column("id", no_wrap=True, overflow="ignore"),
-            "name", "status", "location", "jurisdiction", "threshold",
+            "name",
+            "status",
+            "location",
+            "jurisdiction",
+            "threshold",
         )
         for d in rows:
             table.add_row(

@@ -38,8 +38,8 @@ from facegate.policy.retention import template_expiry
 from facegate.recognition import decode_image
 from facegate.results import EnrollResult, FaceBoxOut, VerifyResult
 from facegate.storage import tables as t
-from facegate.transfers.watch import watch_probe
 from facegate.sync import feed
+from facegate.transfers.watch import watch_probe
 
 MAX_TEMPLATES_PER_SUBJECT = 5
 

@@ -72,9 +72,7 @@ class DecodeBudget:
 
     def _fits(self, nbytes: int, me: int) -> bool:
         return (
-            self.in_use + nbytes <= self.capacity
-            or self.in_use == 0
-            or self._held.get(me, 0) > 0
+            self.in_use + nbytes <= self.capacity or self.in_use == 0 or self._held.get(me, 0) > 0
         )
 
     def _release(self, nbytes: int, holder: int | None = None) -> None:

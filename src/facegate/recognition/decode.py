@@ -36,8 +36,14 @@ _DEEP_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 #: Pillow's bytes per pixel by mode (the rest, RGB included, are stored 4 to a pixel)
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 #: modes Pillow cannot reduce, and what they become first
-_WIDEN_BEFORE_REDUCE = {"1": "L", "P": "RGBA", "I;16": "I", "I;16L": "I", "I;16B": "I",
-                        "I;16N": "I"}
+_WIDEN_BEFORE_REDUCE = {
+    "1": "L",
+    "P": "RGBA",
+    "I;16": "I",
+    "I;16L": "I",
+    "I;16B": "I",
+    "I;16N": "I",
+}
 #: the decoder's own state (zlib windows and the like), later detection's working copy
 _SLACK = 4 * 1024 * 1024
 #: the most pixels face detection scans (the engine's retry budget)

@@ -143,8 +143,7 @@ def open_keystore(path: Path, *, create: bool) -> Database:
         elif not has_table:
             raise ConfigError(
                 f"the key store {path} holds no key table",
-                advice="It is damaged or is not facegate's key store: restore it from your "
-                "backup.",
+                advice="It is damaged or is not facegate's key store: restore it from your backup.",
             )
     except exc.DatabaseError as error:
         engine.dispose()

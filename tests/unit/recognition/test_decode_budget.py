@@ -149,8 +149,12 @@ def test_sixteen_40_megapixel_uploads_at_once_stay_under_the_budget() -> None:
     """A guard with a generous bound (the budget plus 150 MB of allocator slack); before
     the budget this took ~16 x 380 MB."""
     proc = subprocess.run(
-        [sys.executable, "-c", _STORM], capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"}, check=False,
+        [sys.executable, "-c", _STORM],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"},
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     growth = json.loads(proc.stdout.splitlines()[-1])["growth_mb"]
@@ -187,8 +191,11 @@ def test_each_mode_is_reduced_and_its_reservation_covers_what_it_uses(
     source.convert(mode).save(tmp_path / "photo.png", "PNG")
     proc = subprocess.run(
         [sys.executable, "-c", _ONE, mode, str(tmp_path / "photo.png")],
-        capture_output=True, text=True, timeout=300,
-        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"}, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"},
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.splitlines()[-1])

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facegate.api.deps import ActingGate
 from facegate.api.errors import documented
-from facegate.api.people_schemas import RequestOut
+from facegate.api.people_schemas import PendingReviewOut, RequestOut
 from facegate.api.validation import IdPath, SafeId
 from facegate.policy.facts import CONSENT_METHODS, ERASURE_EXEMPTIONS, METHOD_ALIASES
 from facegate.results import (
@@ -315,8 +315,8 @@ class AnswerIn(_In):
 ops = APIRouter(prefix="/v1", tags=["operator"])
 
 
-@ops.get("/identifications", responses=documented(401, 403))
-def pending_reviews(gate: ActingGate) -> list[dict[str, Any]]:
+@ops.get("/identifications", response_model=list[PendingReviewOut], responses=documented(401, 403))
+def pending_reviews(gate: ActingGate) -> Any:
     """Remote-identification matches awaiting two reviewers (nobody is named)."""
     return gate.pending_reviews()
 
