@@ -70,9 +70,10 @@ class DeploymentSpec(_In):
     ]
     retention_days: int = Field(
         ge=0,
-        le=36500,
+        le=2**31 - 1,
         description="days a template is kept; CN-PIPL-19, US-IL-15a (what is lawful is the "
-        "packs' to judge; a negative number or over a century is no retention at all)",
+        "packs' to judge, with a ledgered refusal; a negative number is no period at all, "
+        "and the bound above is what the database column holds)",
     )
     capabilities: list[Annotated[Text, Field(max_length=40)]] = Field(
         max_length=10, description="verify, identify, remote_identification, ...; CN-SPC-2"

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from facegate.errors import ConfigError
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine
 from facegate.storage import tables as t
+from facegate.storage.db import make_engine
+from facegate.storage.keystore import keystore_place
 
 
 def _deployment(gate: Gate) -> str:
@@ -41,6 +44,23 @@ def test_open_refuses_a_home_that_does_not_exist(tmp_path: Path) -> None:
     assert list(home.iterdir()) == []
 
 
+def _key_store_mover(settings: Settings) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Take the key store away and bring it back: ``keys.db`` on SQLite, the key schema
+    (renamed) on PostgreSQL."""
+    if settings.database_url is None:
+        keys_db, aside = settings.home / "keys.db", settings.home.parent / "keys.db.bak"
+        return lambda: keys_db.rename(aside), lambda: aside.rename(keys_db)
+    schema = settings.keystore_schema
+
+    def rename(old: str, new: str) -> None:
+        engine = make_engine(settings.database_url or "")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'ALTER SCHEMA "{old}" RENAME TO "{new}"')
+        engine.dispose()
+
+    return lambda: rename(schema, schema + "_bak"), lambda: rename(schema + "_bak", schema)
+
+
 def test_a_missing_key_store_is_never_recreated(
     settings: Settings, face_engine: FaceEngine, photo: object
 ) -> None:
@@ -48,14 +68,15 @@ def test_a_missing_key_store_is_never_recreated(
         dep = _deployment(gate)
         consent(gate, dep, "alice")
         gate.enroll(dep, "alice", photo("fixtures/obama.jpg"))  # type: ignore[operator]
-    keys_db = settings.home / "keys.db"
-    keys_db.rename(settings.home.parent / "keys.db.bak")
+    place = keystore_place(settings.home, settings)
+    move_aside, put_back = _key_store_mover(settings)
+    move_aside()
     for create in (False, True):  # not even init may make an empty one in its place
         with pytest.raises(ConfigError, match=r"key store .* is missing") as caught:
             Gate.open(settings=settings, engine=face_engine, create=create)
         assert "backup" in caught.value.advice
-        assert not keys_db.exists()
-    (settings.home.parent / "keys.db.bak").rename(keys_db)
+        assert not place.exists()
+    put_back()
     with Gate.open(settings=settings, engine=face_engine) as gate:  # restored: all there
         assert gate.verify(dep, "alice", photo("fixtures/obama2.jpg")).decision == "match"  # type: ignore[operator]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import SRC, fg
+from lawful import ANSWERS, NECESSITY, OPERATOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,6 +96,9 @@ def test_the_demo_runs_outside_the_repository(tmp_path: Path) -> None:
 def test_piped_output_is_not_wrapped_and_ids_are_whole(tmp_path: Path) -> None:
     home = tmp_path / "home"
     fg(home, "init")
+    fg(home, "operator", "set", *[a for k, v in OPERATOR.items() for a in ("--" + k, v)])
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(ANSWERS))
     long_name = "North gate of the residential compound, building 7, beside the bicycle shed"
     dep = json.loads(
         fg(
@@ -109,9 +113,26 @@ def test_piped_output_is_not_wrapped_and_ids_are_whole(tmp_path: Path) -> None:
             "residential_compound",
             "--alternative",
             "key card",
+            "--jurisdiction",
+            "cn",
+            "--legal-basis",
+            "consent",
+            "--retention-days",
+            "365",
+            "--capability",
+            "verify",
+            "--signage",
+            "--no-alternative-penalty",
+            "--pia",
+            str(answers),
             "--json",
         ).stdout
     )["id"]
+    dpo = json.loads(
+        fg(home, "principal", "create", "--name", "DPO", "--role", "dpo", "--json").stdout
+    )
+    key = str(dpo["api_key"]["key"])
+    fg(home, "--key", key, "pia", "sign", "-d", dep, "--necessity", NECESSITY)  # the notice
     listing = _outside(tmp_path, "deployment", "list", "--home", str(home))
     assert listing.returncode == 0, listing.stderr
     row = next(line for line in listing.stdout.splitlines() if dep in line)

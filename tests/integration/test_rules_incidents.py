@@ -17,7 +17,7 @@ rule = pytest.mark.rule
 
 
 def _incident(home: Path, pack: str) -> str:
-    with Gate.open(settings=Settings(home=home)) as gate:
+    with Gate.open(settings=Settings(home=home), create=True) as gate:
         live(gate, **PACK_SPEC[pack])
     opened = fg(
         home,

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lawful import cites, consent, draft, live, refused, sign
+from lawful import cites, consent, draft, live, prepare_operator, refused, sign
 
+from facegate.errors import InvalidInput
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine
 
@@ -71,9 +72,22 @@ def test_withdrawal_deletes_and_cites_the_rule(sqlite_gate: Gate) -> None:
 
 
 @rule("CN-PIPL-19", "refused")
-@pytest.mark.parametrize("days", [0, -5, 99_999])
+@pytest.mark.parametrize("days", [0, 3651, 99_999, 2**31 - 1])
 def test_a_retention_out_of_range_is_a_refusal(sqlite_gate: Gate, days: int) -> None:
     refused(sqlite_gate, "CN-PIPL-19", lambda: draft(sqlite_gate, retention_days=days))
+
+
+@pytest.mark.parametrize("days", [-5, 2**31])
+def test_a_retention_that_is_no_period_is_bad_input_naming_the_rule(
+    sqlite_gate: Gate, days: int
+) -> None:
+    """A negative count of days, or one no column holds, is not a period the law could
+    judge: an input error naming the field and its rules, nothing written."""
+    prepare_operator(sqlite_gate)
+    head = sqlite_gate.checkpoint()
+    with pytest.raises(InvalidInput, match=r"retention_days.*CN-PIPL-19"):
+        draft(sqlite_gate, retention_days=days)
+    assert sqlite_gate.checkpoint() == head
 
 
 @rule("CN-PIPL-19", "refused")
