@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate.errors import InvalidInput, LedgerTampered, NotFound
 from facegate.ledger.checkpoint import Checkpoint, CheckpointError, parse_signed_note
+from facegate.ledger.driver_sql import insert_rows, mark
 from facegate.ledger.hasher import HASH_SIZE
 from facegate.ledger.head_lines import read_head_lines
 from facegate.ledger.index_hasher import (
@@ -51,7 +52,6 @@ Filed = tuple[int, bytes, tuple[bytes, ...]]
 _STATE_ID = 1
 _CHUNK = 500
 _NO_HISTORY = bytes(RECORD_SIZE - HASH_SIZE)  # count 0, all-zero chain
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def read_state(s: Session) -> IndexState:
     cursor = conn.connection.cursor()  # the driver's: read once per append, see _stored
     try:
         cursor.execute(
-            f"SELECT size, root FROM ledger_index_state WHERE id = {_mark(conn)}", (_STATE_ID,)
+            f"SELECT size, root FROM ledger_index_state WHERE id = {mark(conn)}", (_STATE_ID,)
         )
         row = cursor.fetchone()
     finally:
@@ -178,10 +178,6 @@ def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
 # --- reading and writing rows ----------------------------------------------------------------
 
 
-def _mark(conn: Connection) -> str:
-    return _MARKS[conn.dialect.paramstyle]
-
-
 @lru_cache(maxsize=16)
 def _in_sql(n: int, mark: str) -> str:
     marks = ", ".join([mark] * n)
@@ -194,14 +190,14 @@ def _stored(s: Session, buckets: Iterable[int]) -> dict[int, tuple[bytes, bytes]
     Read through the driver's own cursor: an append reads a row per key it files, and
     SQLAlchemy's row objects would cost more than the query."""
     conn = s.connection()
-    mark = _mark(conn)
+    m = mark(conn)
     wanted = sorted(set(buckets))
     out: dict[int, tuple[bytes, bytes]] = {}
     cursor = conn.connection.cursor()
     try:
         for lo in range(0, len(wanted), _CHUNK):
             chunk = tuple(wanted[lo : lo + _CHUNK])
-            cursor.execute(_in_sql(len(chunk), mark), chunk)
+            cursor.execute(_in_sql(len(chunk), m), chunk)
             out.update((b, (bytes(r), bytes(h))) for b, r, h in cursor.fetchall())
     finally:
         cursor.close()
@@ -217,15 +213,17 @@ def _write(
     s: Session, buckets: dict[int, tuple[bytes, bytes]], undo: bytes, size: int, root: bytes
 ) -> None:
     conn = s.connection()
-    m = _mark(conn)
+    m = mark(conn)
     cursor = conn.connection.cursor()  # the driver's: one row per key filed, see _stored
     try:
-        if buckets:
-            cursor.executemany(
-                f"INSERT INTO ledger_index_buckets (bucket, records, hash) VALUES ({m}, {m}, {m})"
-                " ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
-                " hash = excluded.hash",
+        if buckets:  # one key per bucket in a dict: the upserted rows never conflict
+            insert_rows(
+                conn,
+                "ledger_index_buckets",
+                ("bucket", "records", "hash"),
                 [(b, r, h) for b, (r, h) in buckets.items()],
+                suffix=" ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
+                " hash = excluded.hash",
             )
         if undo:
             cursor.execute(

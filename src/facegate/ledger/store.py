@@ -16,14 +16,15 @@ from functools import lru_cache
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Clock, Entropy
 from facegate._internal.ids import new_id
-from facegate.errors import ConfigError, LedgerError
+from facegate.errors import LedgerError
 from facegate.ledger.audit import LedgerAudit, audit
 from facegate.ledger.checkpoint import Checkpoint, Signer, sign_checkpoint
+from facegate.ledger.driver_sql import insert_rows, mark
 from facegate.ledger.events import Event, Recorded
 from facegate.ledger.hasher import hash_leaf
 from facegate.ledger.head_lines import head_extensions
@@ -39,26 +40,10 @@ _NODES_PER_QUERY = 128
 _ENTRY_COLUMNS = ("idx", "event_id", "kind", "data", "leaf_hash", "deployment_id", "subject")
 _NODE_COLUMNS = ("level", "idx", "hash")
 _HEADS = cast(Table, t.LedgerHead.__table__)
-#: placeholder of each DB-API paramstyle that takes positional parameters
-_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-
-def _mark(conn: Connection) -> str:
-    """The driver's positional placeholder (SQL sent straight to the driver uses it)."""
-    mark = _MARKS.get(conn.dialect.paramstyle)
-    if mark is None:  # pragma: no cover - sqlite3 and psycopg are both positional
-        raise ConfigError(f"unsupported database driver paramstyle {conn.dialect.paramstyle!r}")
-    return mark
-
-
-def _insert_many(
-    s: Session, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """One executemany straight to the driver. Appends write ~3 rows per event; SQLAlchemy's
-    per-row parameter processing would cost more than the SQL itself."""
-    conn = s.connection()
-    marks = ", ".join([_mark(conn)] * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+_STATE = cast(Table, t.LedgerState.__table__)
+_LOCK_STATE = select(_STATE.c.size).where(_STATE.c.id == 1).with_for_update()
+_SET_SIZE = update(_STATE).where(_STATE.c.id == 1).values(size=bindparam("size"))
+_INSERT_HEAD = insert(_HEADS)
 
 
 @lru_cache(maxsize=2 * _NODES_PER_QUERY)
@@ -86,11 +71,11 @@ class DbNodeReader:
         if not wanted:
             return out
         conn = self._s.connection()
-        mark = _mark(conn)
+        m = mark(conn)
         for lo in range(0, len(wanted), _NODES_PER_QUERY):
             chunk = wanted[lo : lo + _NODES_PER_QUERY]
             flat = tuple(v for node in chunk for v in (node.level, node.index))
-            for level, idx, h in conn.exec_driver_sql(_nodes_sql(len(chunk), mark), flat):
+            for level, idx, h in conn.exec_driver_sql(_nodes_sql(len(chunk), m), flat):
                 out[NodeId(level, idx)] = bytes(h)
         return out
 
@@ -122,9 +107,11 @@ class LedgerStore:
         if not events:
             return []
         # The migration creates this row; locking it serialises appends on every backend.
-        size = s.execute(
-            select(t.LedgerState.size).where(t.LedgerState.id == 1).with_for_update()
-        ).scalar_one()
+        # The caller's rows are flushed first, then the ledger's statements go to the
+        # connection: the session's ORM plumbing would cost more than the SQL (group commit).
+        s.flush()
+        conn = s.connection()
+        size = conn.execute(_LOCK_STATE).scalar_one()
         recorded: list[Recorded] = []
         leaves: list[bytes] = []
         filed: list[Filed] = []
@@ -148,11 +135,11 @@ class LedgerStore:
             )
             recorded.append(Recorded(event_id=event_id, index=size + offset))
         plan = append_plan(size, DbNodeReader(s), leaves)
-        _insert_many(s, "ledger_entries", _ENTRY_COLUMNS, rows)
-        _insert_many(
-            s, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
+        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, rows)
+        insert_rows(
+            conn, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
         )
-        s.execute(update(t.LedgerState).where(t.LedgerState.id == 1).values(size=plan.new_size))
+        conn.execute(_SET_SIZE, {"size": plan.new_size})
         # The index of every subject's and deployment's history, committed with the head.
         index_root = self.index.update(s, size, filed) if self.index is not None else None
         cp = Checkpoint(
@@ -161,8 +148,8 @@ class LedgerStore:
             root_hash=plan.root,
             extensions=head_extensions(index_root=index_root, prev=size),
         )
-        s.execute(
-            insert(_HEADS),
+        conn.execute(
+            _INSERT_HEAD,
             {
                 "size": plan.new_size,
                 "root": plan.root,
