@@ -84,7 +84,8 @@ def serve(home: Path, env: dict[str, str], workers: int) -> tuple[subprocess.Pop
         "--workers",
         str(workers),
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(home.parent / f"serve-{workers}.log", "wb")  # noqa: SIM115 - the server's
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -181,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{total['errors']} of {total['requests']}",
                 flush=True,
             )
+            if total["errors"]:  # what was answered, so that a failure can be read
+                failures = (tmp / f"w{workers}_failures.csv").read_text(errors="replace")
+                print(failures[:3000], flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         with psycopg.connect(ADMIN, autocommit=True) as conn:

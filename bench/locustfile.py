@@ -13,6 +13,7 @@ import itertools
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 from locust import HttpUser, between, task
 
@@ -30,6 +31,13 @@ class Operator(HttpUser):
     def on_start(self) -> None:
         self.client.headers["Authorization"] = f"Bearer {KEY}"
 
+    def _post(self, url: str, *, name: str, **kwargs: Any) -> None:
+        """POST; a non-2xx answer is a failure that carries its status and error body, so
+        that the bench can say why (locust otherwise keeps only the status line)."""
+        with self.client.post(url, name=name, catch_response=True, **kwargs) as answer:
+            if not 200 <= answer.status_code < 300:
+                answer.failure(f"{answer.status_code} {answer.text[:300]}")
+
     def _photo(self, ref: str, probe: bool = True) -> bytes:
         images = IMAGES[ref]
         return images[-1] if probe else images[0]
@@ -37,7 +45,7 @@ class Operator(HttpUser):
     @task(5)
     def verify(self) -> None:
         ref = random.choice(PEOPLE)
-        self.client.post(
+        self._post(
             f"/v1/deployments/{DEP}/verify",
             data={"subject_ref": ref},
             files={"image": ("p.jpg", self._photo(ref), "image/jpeg")},
@@ -47,7 +55,7 @@ class Operator(HttpUser):
     @task(4)
     def identify(self) -> None:
         ref = random.choice(PEOPLE)
-        self.client.post(
+        self._post(
             f"/v1/deployments/{DEP}/identify",
             files={"image": ("p.jpg", self._photo(ref), "image/jpeg")},
             name="identify",
@@ -59,7 +67,7 @@ class Operator(HttpUser):
         ref = f"visitor-{os.getpid()}-{next(_serial)}"
         base = random.choice(PEOPLE)
         form = hashlib.sha256(f"signed consent form: {ref}".encode()).hexdigest()
-        self.client.post(
+        self._post(
             f"/v1/deployments/{DEP}/consents",
             json={
                 "subject_ref": ref,
@@ -69,13 +77,13 @@ class Operator(HttpUser):
             },
             name="consent",
         )
-        self.client.post(
+        self._post(
             f"/v1/deployments/{DEP}/enroll",
             data={"subject_ref": ref},
             files={"image": ("e.jpg", self._photo(base, probe=False), "image/jpeg")},
             name="enroll",
         )
-        self.client.post(
+        self._post(
             f"/v1/deployments/{DEP}/consents/withdraw",
             json={"subject_ref": ref},
             name="withdraw",

@@ -77,6 +77,35 @@ def test_concurrent_appends_share_transactions_and_a_bad_one_fails_alone(url: st
     db.dispose()
 
 
+def test_the_audit_reads_one_state_while_others_append(url: str) -> None:
+    """The self-check audits the ledger while the service appends (two workers start at
+    once, and each ledgers its check): a read must be one snapshot, never a mix of states
+    (on PostgreSQL, READ COMMITTED made this audit fail with a worker appending)."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    store = _store()
+    group = GroupCommit(db, store, entropy=os.urandom)
+    group.append(*(_event(n) for n in range(50)))
+    stop = threading.Event()
+
+    def appender() -> None:
+        n = 0
+        while not stop.is_set():
+            group.append(_event(n))
+            n += 1
+
+    th = threading.Thread(target=appender)
+    th.start()
+    try:
+        audits = [store.verify(db, KEY.public_key().public_bytes_raw()) for _ in range(8)]
+    finally:
+        stop.set()
+        th.join()
+    assert [a.problem for a in audits if not a.ok] == []
+    assert audits[-1].size > audits[0].size, "appends went on during the audits"
+    db.dispose()
+
+
 CHILD = textwrap.dedent(
     """
     import os, sys, threading

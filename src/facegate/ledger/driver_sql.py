@@ -42,10 +42,8 @@ def insert_rows(
     if not rows:
         return
     marks = ", ".join([mark(conn)] * len(columns))
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){suffix}", rows
-        )
-    finally:
-        cursor.close()
+    # exec_driver_sql, not the raw cursor: the engine's events see the rows (the input
+    # guard of storage.db, the metrics of api.metrics)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){suffix}", list(rows)
+    )

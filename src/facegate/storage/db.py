@@ -160,9 +160,14 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False)
-        self._reader = sessionmaker(
-            engine.execution_options(facegate_read=True), expire_on_commit=False
-        )
+        reader = engine.execution_options(facegate_read=True)
+        if engine.dialect.name == "postgresql":
+            # A read is one snapshot on both backends (SQLite's WAL read transaction is one):
+            # under READ COMMITTED each statement would see the appends committed since the
+            # last, and a multi-statement read (the ledger audit, a proof) would mix states.
+            # A read-only REPEATABLE READ transaction never fails to serialise.
+            reader = reader.execution_options(isolation_level="REPEATABLE READ")
+        self._reader = sessionmaker(reader, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
