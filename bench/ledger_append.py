@@ -23,7 +23,8 @@ At the end the whole ledger is re-verified (not timed), so the figures are for h
 
 Usage:
     PYTHONPATH=src python bench/ledger_append.py [--quick] [--json] [--dir DIR]
-        [--per-tx N] [--batched N] [--batch N] [--clients 1,16,64] [--postgres URL|none]
+        [--per-tx N] [--batched N] [--batch N] [--clients 1,16,64] [--repeat N]
+        [--postgres URL|none]
 
 Human-readable figures and the command go to stdout (to stderr with --json); the last
 line on stdout is always one JSON object with every figure.
@@ -260,8 +261,11 @@ def _postgres(arg: str | None) -> tuple[str | None, Any]:
     return admin.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def clients_on(url: str, counts: list[int], events: int, say: Any) -> tuple[dict[str, Any], bool]:
-    """Every client count on the database at ``url`` (fresh schema), then a full verify."""
+def clients_on(
+    url: str, counts: list[int], events: int, say: Any, repeat: int = 1
+) -> tuple[dict[str, Any], bool]:
+    """Every client count on the database at ``url`` (fresh schema), ``repeat`` times (the
+    run with the median rate is reported, with every rate), then a full verify."""
     db = Database(make_engine(url))
     migrate(db.engine)
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -272,13 +276,18 @@ def clients_on(url: str, counts: list[int], events: int, say: Any) -> tuple[dict
     out: dict[str, Any] = {}
     start = 0
     for n in counts:
-        res = run_clients(db, store, people, clients=n, events=events, start=start)
-        start += res["events"]
+        runs = []
+        for _ in range(repeat):
+            runs.append(run_clients(db, store, people, clients=n, events=events, start=start))
+            start += runs[-1]["events"]
+        runs.sort(key=lambda r: r["events_per_s"])
+        res = {**runs[len(runs) // 2], "repeats": [r["events_per_s"] for r in runs]}
         out[str(n)] = res
         say(
             f"  {n:>3} clients: {res['events_per_s']:>7,} acknowledged appends/s, "
             f"{res['events_per_transaction']} per transaction; ack p50 "
             f"{res['ack_ms']['p50']} ms, p99 {res['ack_ms']['p99']} ms"
+            + (f"; median of {res['repeats']}" if repeat > 1 else "")
         )
     ok = store.verify(db, key.public_key().public_bytes_raw()).ok
     say(f"  ledger re-verified: ok={ok}")
@@ -293,20 +302,22 @@ def concurrent_runs(args: Any, tmp: Path, say: Any) -> tuple[dict[str, Any], boo
     say(f"group commit, SQLite: {client_events:,} events per client count ...")
     concurrent: dict[str, Any] = {}
     concurrent["sqlite"], ok = clients_on(
-        f"sqlite:///{tmp / 'clients.db'}", counts, client_events, say
+        f"sqlite:///{tmp / 'clients.db'}", counts, client_events, say, args.repeat
     )
     pg_url, drop = _postgres(args.postgres)
     if pg_url is not None:
         say(f"group commit, PostgreSQL: {client_events:,} events per client count ...")
         try:
-            concurrent["postgresql"], ok_pg = clients_on(pg_url, counts, client_events, say)
+            concurrent["postgresql"], ok_pg = clients_on(
+                pg_url, counts, client_events, say, args.repeat
+            )
             ok = ok and ok_pg
         finally:
             drop()
     return concurrent, ok
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer events (under a minute)")
     parser.add_argument("--json", action="store_true", help="stdout: only the JSON line")
@@ -316,8 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="events per batched transaction")
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients to measure")
     parser.add_argument("--client-events", type=int, help="events per client-count run")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per client count (the median is reported)"
+    )
     parser.add_argument("--postgres", help="PostgreSQL URL for the client runs ('none': skip)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     per_tx = args.per_tx or (3_000 if args.quick else 20_000)
     batched = args.batched or (30_000 if args.quick else 200_000)
     human: TextIO = sys.stderr if args.json else sys.stdout
