@@ -13,7 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+)
 
 from facegate.errors import InvalidInput
 from facegate.policy.facts import Declarations, PublicSecurity
@@ -23,6 +31,26 @@ from facegate.policy.facts import Declarations, PublicSecurity
 _CLEAN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, pattern=_CLEAN)]
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+def _a_json_number(value: object) -> object:
+    """Refuse a string or a boolean where a number is meant ("30" or true are not 30 days);
+    a JSON number with no fraction (5.0) is an integer, as JSON Schema says."""
+    if isinstance(value, bool | str):
+        raise ValueError(f"a number is needed, not {type(value).__name__} {value!r}")
+    return value
+
+
+#: a legal fact that is yes or no: JSON true or false, never "yes", 1 or "off" coerced
+Flag = Annotated[bool, Strict()]
+#: a count (days, years, a version): a JSON integer, never "30" or true coerced
+Count = Annotated[int, BeforeValidator(_a_json_number)]
+#: a number: a JSON number, never a string or a boolean
+Number = Annotated[float, BeforeValidator(_a_json_number)]
+#: counts with their range (the range first, so that the document states it)
+Days = Annotated[int, Field(ge=0, le=2**31 - 1), BeforeValidator(_a_json_number)]
+Age = Annotated[int, Field(ge=0, le=150), BeforeValidator(_a_json_number)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_a_json_number)]
 
 
 class _In(BaseModel):
@@ -68,7 +96,7 @@ class DeploymentSpec(_In):
     legal_basis: Annotated[
         Text, Field(max_length=40, description="consent, law, employment_law, ...; EU-GDPR-9")
     ]
-    retention_days: int = Field(
+    retention_days: Count = Field(
         ge=0,
         le=2**31 - 1,
         description="days a template is kept; CN-PIPL-19, US-IL-15a (what is lawful is the "
@@ -78,7 +106,7 @@ class DeploymentSpec(_In):
     capabilities: list[Annotated[Text, Field(max_length=40)]] = Field(
         max_length=10, description="verify, identify, remote_identification, ...; CN-SPC-2"
     )
-    signage: bool = Field(description="prominent signs are posted at the place; CN-FR-5")
+    signage: Flag = Field(description="prominent signs are posted at the place; CN-FR-5")
     capture: Literal["on_request", "in_view"] | None = Field(
         None,
         description="required when searching (identify): on_request (only people who ask "
@@ -89,34 +117,34 @@ class DeploymentSpec(_In):
         description="CN-FR-2: application or research; 'application' (the default) is the "
         "scope every Measure applies to",
     )
-    egress: bool = Field(
+    egress: Flag = Field(
         False, description="face data may leave the device (CN-FR-8); the default keeps it in"
     )
     purpose_ends_at: datetime | None = None
     necessity: Annotated[Text, Field(max_length=5000)] | None = Field(
         None, description="a proposal; the DPO writes the necessity statement when signing"
     )
-    threshold: float | None = Field(
+    threshold: Number | None = Field(
         None, description="match threshold; leave out for the calibrated default (ISO-30136)"
     )
     public_security: PublicSecurityIn | None = None
     risk_team: Annotated[Text, Field(max_length=200)] | None = None
     accountable: Annotated[Text, Field(max_length=200)] | None = None
-    fairness_tested: bool | None = None
-    opt_out: bool | None = None
-    alternative_penalty: bool | None = Field(
+    fairness_tested: Flag | None = None
+    opt_out: Flag | None = None
+    alternative_penalty: Flag | None = Field(
         None, description="the alternative costs more or serves less; required under cn"
     )
-    law_enforcement: bool | None = Field(
+    law_enforcement: Flag | None = Field(
         None, description="operated by or for law enforcement; required under eu"
     )
-    liveness: bool = Field(False, description="people must pass a liveness check")
-    liveness_challenge: bool = Field(
+    liveness: Flag = Field(False, description="people must pass a liveness check")
+    liveness_challenge: Flag = Field(
         False,
         description="enroll and verify also need a passed active challenge (blink or head "
         "turn at the camera); see docs/liveness.md",
     )
-    unknown_alerts: bool = Field(
+    unknown_alerts: Flag = Field(
         False,
         description="a 1:N search that finds nobody raises an alert (ledgered, no biometric "
         "data); the DPO signs it with the rest of the deployment",
@@ -150,7 +178,7 @@ REQUIRED_BY_PACK: dict[str, tuple[tuple[str, str], ...]] = {
         ("fairness_tested", "IND-2019"),
     ),
 }
-#: which rule needs each always-required field (for the error message)
+#: the rule behind each legal fact (named in the error message when it is wrong or missing)
 FIELD_RULES = {
     "name": "",
     "purpose": "CN-FR-4",
@@ -168,6 +196,13 @@ FIELD_RULES = {
     "guardian_form_sha256": "CN-FR-6",
     "notice_version": "ISO-29184, CN-FR-5",
     "necessity": "CN-FR-4",
+    # given where a pack needs them (REQUIRED_BY_PACK), or always judged by one
+    "alternative_penalty": "CN-FR-12",
+    "law_enforcement": "EU-AI-5",
+    "threshold": "ISO-30136",
+    "adult_attested": "CN-FR-6",
+    "egress": "CN-FR-8",
+    "disclosure": "US-IL-15c",
 }
 
 
@@ -203,20 +238,20 @@ class ConsentTerms(_In):
     form_sha256: Sha256 | None = Field(
         None, description="SHA-256 of the signed form or e-signature record (written methods)"
     )
-    age: int | None = Field(None, ge=0, le=150, description="the person's age (CN-FR-6)")
-    adult_attested: bool = Field(
+    age: Age | None = Field(None, description="the person's age (CN-FR-6)")
+    adult_attested: Flag = Field(
         False, description="the person attested being an adult instead of giving an age"
     )
     guardian: Annotated[Text, Field(min_length=1, max_length=200)] | None = Field(
         None, description="the parent or guardian who consented for a child"
     )
     guardian_form_sha256: Sha256 | None = None
-    notice_version: int | None = Field(
-        None, ge=1, le=2**31 - 1, description="the notice version the person was shown"
+    notice_version: Version | None = Field(
+        None, description="the notice version the person was shown"
     )
     expires_at: datetime | None = None
-    egress: bool = Field(False, description="a separate consent to leave the device (CN-FR-8)")
-    disclosure: bool = Field(False, description="a separate consent to disclosure (US-IL-15c)")
+    egress: Flag = Field(False, description="a separate consent to leave the device (CN-FR-8)")
+    disclosure: Flag = Field(False, description="a separate consent to disclosure (US-IL-15c)")
 
 
 class OperatorProfile(_In):

@@ -169,6 +169,36 @@ def test_http_refuses_before_decoding_and_returns_no_score(
     assert r.status_code == 422 and "method: Field required (CN-FR-6" in r.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("signage", "yes", "CN-FR-5"),
+        ("signage", 1, "CN-FR-5"),
+        ("retention_days", "30", "CN-PIPL-19"),
+        ("retention_days", True, "CN-PIPL-19"),
+        ("alternative_penalty", "no", "CN-FR-12"),
+        ("threshold", "0.9", "ISO-30136"),
+    ],
+)
+def test_a_legal_fact_is_taken_as_typed_never_coerced(
+    http: tuple[TestClient, dict[str, str], Gate], field: str, value: object, rule: str
+) -> None:
+    """"yes" is not true and true is not one day: a legal fact in the wrong JSON type is
+    an error naming the field, and nothing is recorded."""
+    c, auth, gate = http
+    head = gate.checkpoint()
+    r = c.post("/v1/deployments", headers=auth, json={**CN_SPEC, field: value})
+    assert r.status_code == 422, r.text
+    assert field in r.json()["message"] and rule in r.json()["message"], r.text
+    assert gate.checkpoint() == head
+    dep = live(gate)
+    form_hash = form("typed")
+    for bad in ({"age": "30"}, {"age": True}, {"adult_attested": "true"}):
+        body = {"subject_ref": "bob", "method": "signed_form", "form_sha256": form_hash, **bad}
+        r = c.post(f"/v1/deployments/{dep.id}/consents", headers=auth, json=body)
+        assert r.status_code == 422 and next(iter(bad)) in r.json()["message"], r.text
+
+
 def test_the_public_sees_the_retention_schedule_without_a_key(
     http: tuple[TestClient, dict[str, str], Gate],
 ) -> None:

@@ -138,7 +138,10 @@ def _judge(
         expires = now + timedelta(days=dep.retention_days)
         if terms.expires_at is not None:
             if aware(terms.expires_at) <= now:
-                raise InvalidInput("the consent's expiry is in the past")
+                raise InvalidInput(
+                    "the consent's expiry is in the past",
+                    advice="Give a future date (expires_at, ISO 8601), or leave it out.",
+                )
             expires = min(expires, aware(terms.expires_at))
         facts = ConsentFacts(
             notice_version=shown,
@@ -357,6 +360,10 @@ def subject_row(core: Core, actor: Actor, deployment_id: str, subject_ref: str) 
         dep = core.deployment(s, deployment_id, actor.operator_id)
         subject = core.subject(s, dep, subject_ref)
         if subject is None:
-            raise NotFound("no such person in this deployment (never consented, or erased)")
+            raise NotFound(
+                "no such person in this deployment (never consented, or erased)",
+                advice="Check the reference and the deployment; an erased person's "
+                "receipt is in the ledger.",
+            )
         s.expunge(subject)
         return subject

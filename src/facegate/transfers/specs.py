@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from facegate.errors import InvalidInput
 from facegate.policy import parse_jurisdiction
-from facegate.specs import Sha256, Text
+from facegate.specs import Count, Flag, Sha256, Text
 
 __all__ = [
     "FIELD_RULES",
@@ -80,14 +80,14 @@ class RecipientAgreement(_In):
     )
     country: Country = Field(description="ISO 3166 code of where the data goes (CN-PIPL-38)")
     purpose: Annotated[Text, Field(min_length=1, max_length=2000)]
-    same_purpose: bool = Field(description="the recipient uses it only for the deployment's")
-    retention_days: int | Literal["unlimited"] = Field(
+    same_purpose: Flag = Field(description="the recipient uses it only for the deployment's")
+    retention_days: Count | Literal["unlimited"] = Field(
         description="days the recipient may keep it, or 'unlimited' (void terms: CN-SPC-7)"
     )
-    irrevocable: bool = Field(description="the terms grant rights that cannot be revoked")
-    for_profit: bool = Field(description="payment or another benefit is received (US-IL-15c)")
+    irrevocable: Flag = Field(description="the terms grant rights that cannot be revoked")
+    for_profit: Flag = Field(description="payment or another benefit is received (US-IL-15c)")
     mechanism: Literal["none", "security_assessment", "standard_contract", "certification"]
-    max_people: int = Field(ge=1, le=100_000_000, description="the most people it may receive")
+    max_people: Count = Field(ge=1, le=100_000_000, description="the most people it may receive")
     agreement_sha256: Sha256 = Field(description="SHA-256 of the signed agreement")
     ends_at: datetime = Field(description="when the agreement ends")
 
@@ -116,8 +116,8 @@ class TransferConsentTerms(_In):
         "recorded_verbal",
     ] = Field(description="how the person consented: written methods need form_sha256")
     form_sha256: Sha256 | None = None
-    egress: bool = Field(description="to leave the device or the country (CN-FR-8, PIPL 38)")
-    disclosure: bool = Field(description="to be disclosed to the recipient (US-IL-15c)")
+    egress: Flag = Field(description="to leave the device or the country (CN-FR-8, PIPL 38)")
+    disclosure: Flag = Field(description="to be disclosed to the recipient (US-IL-15c)")
 
 
 def is_cross_border(jurisdiction: str, country: str) -> bool:

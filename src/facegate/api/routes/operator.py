@@ -29,7 +29,16 @@ from facegate.results import (
     ReviewResult,
     VerifyResult,
 )
-from facegate.specs import ConsentTerms, DeploymentSpec, PiaAnswers, PublicSecurityIn, Text
+from facegate.specs import (
+    ConsentTerms,
+    Days,
+    DeploymentSpec,
+    Flag,
+    Number,
+    PiaAnswers,
+    PublicSecurityIn,
+    Text,
+)
 
 router = APIRouter(prefix="/v1/deployments", tags=["operator"])
 
@@ -62,22 +71,22 @@ class DeploymentChangeIn(_In):
     capabilities: list[Annotated[Text, Field(max_length=40)]] | None = None
     capture: Literal["on_request", "in_view"] | None = None
     location: Annotated[Text, Field(max_length=40)] | None = None
-    signage: bool | None = None
-    egress: bool | None = None
+    signage: Flag | None = None
+    egress: Flag | None = None
     alternative: Annotated[Text, Field(max_length=500)] | None = None
-    retention_days: int | None = Field(None, ge=0, le=36500)
-    threshold: float | None = None
+    retention_days: Days | None = None
+    threshold: Number | None = None
     public_security: PublicSecurityIn | None = None
     purpose_ends_at: datetime | None = None
     risk_team: Annotated[Text, Field(max_length=200)] | None = None
     accountable: Annotated[Text, Field(max_length=200)] | None = None
-    fairness_tested: bool | None = None
-    opt_out: bool | None = None
-    alternative_penalty: bool | None = None
-    law_enforcement: bool | None = None
-    liveness: bool | None = None
-    liveness_challenge: bool | None = None
-    unknown_alerts: bool | None = None
+    fairness_tested: Flag | None = None
+    opt_out: Flag | None = None
+    alternative_penalty: Flag | None = None
+    law_enforcement: Flag | None = None
+    liveness: Flag | None = None
+    liveness_challenge: Flag | None = None
+    unknown_alerts: Flag | None = None
 
 
 class SignIn(_In):
