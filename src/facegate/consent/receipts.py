@@ -113,5 +113,19 @@ def verify_receipt(document: dict[str, object]) -> dict[str, object]:
     return body
 
 
+#: what a person may type for a Crockford base32 letter it has no place for
+_READ_AS = str.maketrans("OIL", "011")
+_CODE_CHARS = 20
+
+
+def canonical_access_code(code: str) -> str:
+    """The code as printed (``XXXXX-XXXXX-XXXXX-XXXXX``) from what a person typed: any case,
+    with or without the dashes or with spaces, O for 0 and I or L for 1 (Crockford's rule)."""
+    chars = "".join(ch for ch in code.upper() if ch.isalnum()).translate(_READ_AS)
+    if len(chars) != _CODE_CHARS:
+        return code.strip().upper()
+    return "-".join(chars[i : i + 5] for i in range(0, _CODE_CHARS, 5))
+
+
 def access_code_hash(code: str) -> str:
-    return sha256_hex("facegate-access-code:" + code.strip().upper())
+    return sha256_hex("facegate-access-code:" + canonical_access_code(code))

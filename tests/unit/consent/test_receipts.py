@@ -7,7 +7,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from facegate.consent.notices import REQUIRED_FIELDS, NoticeDraft, missing_fields, notice_hash
-from facegate.consent.receipts import ReceiptFacts, receipt_body, sign_receipt, verify_receipt
+from facegate.consent.receipts import (
+    ReceiptFacts,
+    access_code_hash,
+    receipt_body,
+    sign_receipt,
+    verify_receipt,
+)
 from facegate.errors import InvalidInput
 
 FACTS = ReceiptFacts(
@@ -99,3 +105,19 @@ def test_notice_has_every_required_field_and_a_stable_hash() -> None:
     assert missing_fields({**body, "rights": " "}) == ["rights"]
     # a notice without a contact is incomplete, never papered over
     assert missing_fields(replace(draft, contact="").body()) == ["contact"]
+
+
+def test_an_access_code_is_read_as_people_type_it() -> None:
+    """Dashes, spaces, case and Crockford's look-alikes (O for 0, I or L for 1) do not lock
+    a person out of their rights; another code is another code."""
+    printed = "0BC1D-EFGH1-JKMNP-QRST0"
+    digest = access_code_hash(printed)
+    for typed in (
+        "0bc1d-efgh1-jkmnp-qrst0",
+        "0BC1DEFGH1JKMNPQRST0",
+        " 0bc1d efgh1 jkmnp qrst0 ",
+        "OBCID-EFGHL-JKMNP-QRSTO",
+    ):
+        assert access_code_hash(typed) == digest, typed
+    assert access_code_hash("0BC1D-EFGH1-JKMNP-QRST1") != digest
+    assert access_code_hash("0BC1D-EFGH1-JKMNP-QRST") != digest  # one character short
