@@ -96,3 +96,19 @@ def test_trusted_proxies_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("FACEGATE_API__TRUSTED_PROXIES", "proxy.example")
     with pytest.raises(ConfigError, match="FACEGATE_API__TRUSTED_PROXIES"):
         load_settings()
+
+
+def test_typing_a_code_another_way_is_the_same_code_to_the_limit(app: FastAPI) -> None:
+    """Codes are read as people type them (case, dashes), so the per-code window must see
+    one code however it is written, or a flood could vary the spelling."""
+    code = "0BC1D-EFGH1-JKMNP-QRST0"
+    spellings = [code, code.lower(), code.replace("-", ""), f" {code} ", "OBCID-EFGHL-JKMNP-QRSTO"]
+    with peer(app, "10.0.0.1") as proxy:
+        statuses = [
+            proxy.get(
+                "/v1/subject/me",
+                headers={"X-Access-Code": spelled, "X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i, spelled in enumerate(spellings)
+        ]
+    assert 429 not in statuses[:4] and statuses[4] == 429, statuses

@@ -22,6 +22,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from facegate.consent.receipts import canonical_access_code
 from facegate.errors import FacegateError
 
 __all__ = ["RateLimiter", "SubjectLimiter", "TooManyRequests", "trust_proxies"]
@@ -61,8 +62,10 @@ class SubjectLimiter:
     def hit(self, address: str, code: str | None = None) -> None:
         self.address.hit(address)
         if code is not None:
-            # the code is a credential: keep only a hash of it, even in memory
-            self.code.hit(hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest())
+            # the code is a credential: keep only a hash of it, even in memory; the code as
+            # printed, so that typing it another way (case, dashes) is the same code here too
+            typed = canonical_access_code(code).encode("utf-8", "surrogatepass")
+            self.code.hit(hashlib.sha256(typed).hexdigest())
 
 
 def trust_proxies(app: FastAPI, proxies: list[str]) -> None:
