@@ -119,7 +119,10 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="address to listen on [env FACEGATE_API__HOST, 127.0.0.1]")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="port [env FACEGATE_API__PORT, 8088]")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="port [env FACEGATE_API__PORT, 8088]"),
+    ] = None,
     tls_cert: Annotated[
         Path | None, typer.Option(help="PEM certificate: serve HTTPS (with --tls-key)")
     ] = None,

@@ -103,7 +103,7 @@ def init(
 def serve(
     home: RegHome = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8090,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port")] = 8090,
     sweep_seconds: Annotated[
         float, typer.Option("--sweep-seconds", help="how often the monitor's clock rules run")
     ] = 60.0,
