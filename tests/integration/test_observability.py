@@ -233,3 +233,14 @@ def test_serve_refuses_a_home_that_does_not_exist(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "facegate init" in proc.stderr
     assert not (tmp_path / "nope").exists()
     assert Settings(home=tmp_path).api.log_format == "json"
+
+
+@pytest.mark.parametrize("verb", [["serve"], ["regulator", "serve"]])
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_a_port_out_of_range_is_refused_before_anything_starts(
+    tmp_path: Path, verb: list[str], port: str
+) -> None:
+    proc = fg(tmp_path / "home", *verb, "--port", port, ok=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--port" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+    assert "serving" not in proc.stdout
