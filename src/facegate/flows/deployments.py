@@ -296,7 +296,11 @@ def _judge(
     capture = check_capture(caps, spec.capture)
     threshold = spec.threshold
     if threshold is None or not math.isfinite(threshold):
-        raise InvalidInput("the threshold must be a number (or left out for the default)")
+        raise InvalidInput(
+            "the threshold must be a finite number (or left out for the default)",
+            advice="Leave it out for the calibrated default, or give one in the scheme's "
+            "measured range (facegate policy explain ISO-30136).",
+        )
     facts = registration_facts(
         purpose=spec.purpose,
         necessity=spec.necessity or "",
