@@ -183,7 +183,7 @@ def test_http_refuses_before_decoding_and_returns_no_score(
 def test_a_legal_fact_is_taken_as_typed_never_coerced(
     http: tuple[TestClient, dict[str, str], Gate], field: str, value: object, rule: str
 ) -> None:
-    """"yes" is not true and true is not one day: a legal fact in the wrong JSON type is
+    """ "yes" is not true and true is not one day: a legal fact in the wrong JSON type is
     an error naming the field, and nothing is recorded."""
     c, auth, gate = http
     head = gate.checkpoint()
