@@ -57,7 +57,8 @@ async def _too_large(send: Send, limit: int) -> None:
         {
             "error": "image_too_large",
             "message": f"the request body is larger than {limit} bytes",
-            "advice": "Resize the photo (a face of 150 to 1000 pixels across is plenty) and retry.",
+            "advice": "Resize the photo (a face of 150 to 1000 pixels across is plenty) and "
+            "retry; a request without a photo is a few kilobytes at most.",
         }
     ).encode()
     await send(
