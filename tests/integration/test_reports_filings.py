@@ -194,6 +194,7 @@ def test_the_filing_document_lists_what_cn_fr_15_asks(
 ) -> None:
     gate, core = timed_gate, _core(timed_gate)
     dep = _dep(gate, "north gate")
+    gate.set_operator(address="88 Garden Road, Shanghai")
     consent(gate, dep, "obama")
     gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
     check_filing(core, threshold=1)
@@ -209,6 +210,7 @@ def test_the_filing_document_lists_what_cn_fr_15_asks(
     ]
     values = {i.label: i.value for s in doc.sections for i in s.items}
     assert values["Name"] == OPERATOR["name"]
+    assert values["Address"] == "88 Garden Road, Shanghai"
     assert values["People whose face data is stored"].startswith("1 as of 2025-09-26")
     # The DPO signed the assessment that took the deployment live; the report is still owed.
     assert values[f"PIA of {dep}"].startswith("version 1 (sha256 ")

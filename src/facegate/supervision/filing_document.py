@@ -51,6 +51,8 @@ class FilingFacts:
     #: deployment id -> its assessment as the DPO signed it ("" while unsigned)
     signed: Mapping[str, str]
     ledger_size: int
+    #: the operator's address as set with 'facegate operator set --address'
+    operator_address: str = ""
 
     def material(self, *, threshold: int) -> dict[str, object]:
         """What a filing states that, when it changes, must be amended. The exact number of
@@ -114,6 +116,7 @@ def gather_filing_facts(core: Core, s: Session, *, operator_id: str, now: dateti
         operator_id=op.id,
         operator_name=op.name,
         operator_contact=op.contact,
+        operator_address=op.address,
         people=sum(per_dep.values()),
         people_by_deployment=per_dep,
         templates=templates,
@@ -147,7 +150,7 @@ def build_filing_document(facts: FilingFacts, state: FilingState) -> Report:
                     item("Contact", facts.operator_contact),
                     item("Unified social credit code", ""),
                     item("Legal representative and person responsible", ""),
-                    item("Address", ""),
+                    item("Address", facts.operator_address),
                 ),
             ),
             Section(
