@@ -128,9 +128,13 @@ class RecognitionMethods:
         """The references of the people with a consent record in the deployment."""
         return collection.subjects(self._core, self._actor, deployment_id)
 
-    def list_faces(self, deployment_id: str, subject_ref: str | None = None) -> list[Face]:
+    def list_faces(
+        self, deployment_id: str, subject_ref: str | None = None, *, template_id: str | None = None
+    ) -> list[Face]:
         """The deployment's protected templates (ids and their person's reference)."""
-        return collection.faces(self._core, self._actor, deployment_id, subject_ref)
+        return collection.faces(
+            self._core, self._actor, deployment_id, subject_ref, template_id=template_id
+        )
 
     def delete_faces(
         self,

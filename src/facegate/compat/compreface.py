@@ -177,7 +177,7 @@ async def verify_face(
 ) -> dict[str, Any]:
     """Verify the photo against the person the face belongs to (all their templates)."""
     started, _ = time.perf_counter(), plugins(face_plugins)
-    owner = [f for f in svc.gate.list_faces(svc.deployment_id) if f.template_id == image_id]
+    owner = svc.gate.list_faces(svc.deployment_id, template_id=image_id)
     if not owner:
         raise NotFound(f"no face {image_id!r} in this deployment")
     data = await file.read()

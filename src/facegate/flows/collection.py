@@ -75,9 +75,15 @@ def subjects(core: Core, actor: Actor, deployment_id: str) -> list[str]:
 
 
 def faces(
-    core: Core, actor: Actor, deployment_id: str, subject_ref: str | None = None
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    subject_ref: str | None = None,
+    *,
+    template_id: str | None = None,
 ) -> list[Face]:
-    """The deployment's templates (of one person, when named), oldest first."""
+    """The deployment's templates (of one person, or the one template, when named), oldest
+    first. Each listed person's reference is unsealed, so a lookup by id filters in SQL."""
     require(actor, "read", "list templates")
     with core.db.read() as s:
         dep = core.deployment(s, deployment_id, actor.operator_id)
@@ -89,14 +95,16 @@ def faces(
         )
         if subject_ref is not None:
             q = q.where(t.Subject.ref_hmac == core.keyring.ref_hmac(dep, subject_ref.strip()))
+        if template_id is not None:
+            q = q.where(t.Template.id == template_id)
         found: list[Face] = []
         refs: dict[str, str | None] = {}
-        for template_id, subject in s.execute(q).all():
+        for tid, subject in s.execute(q).all():
             if subject.id not in refs:
                 refs[subject.id] = _ref(core, dep, subject)
             ref = refs[subject.id]
             if ref is not None:
-                found.append(Face(template_id, ref))
+                found.append(Face(tid, ref))
     return found
 
 
@@ -110,11 +118,7 @@ def delete_faces(
 ) -> list[Face]:
     """Delete one template, or every template of one person (the person stays)."""
     require(actor, "erase", "delete templates")
-    chosen = [
-        f
-        for f in faces(core, actor, deployment_id, subject_ref)
-        if template_id is None or f.template_id == template_id
-    ]
+    chosen = faces(core, actor, deployment_id, subject_ref, template_id=template_id)
     if template_id is not None and not chosen:
         raise NotFound(f"no face {template_id!r} in this deployment")
     by_person: dict[str, list[Face]] = {}
