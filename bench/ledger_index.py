@@ -228,11 +228,17 @@ def _appends(  # noqa: PLR0917
 
 
 def _median_cost(on: list[float], off: list[float]) -> dict[str, float]:
+    """Medians over the chunks (robust to load from other processes) and means (which count
+    every chunk: the ones in which an append wrote the index's bucket snapshot as well)."""
     m_on, m_off = statistics.median(on), statistics.median(off)
+    a_on, a_off = statistics.fmean(on), statistics.fmean(off)
     return {
         "index_on": round(m_on, 1),
         "index_off": round(m_off, 1),
         "cost": round(m_on / m_off - 1, 3),
+        "mean_index_on": round(a_on, 1),
+        "mean_index_off": round(a_off, 1),
+        "mean_cost": round(a_on / a_off - 1, 3),
     }
 
 
@@ -336,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         result["appends"] = bench_appends(folder, builder, args, say)
         say(f"  appends: {json.dumps(result['appends'])}")
     result["target_cost"] = TARGET_OVERHEAD
-    result["met"] = {
-        k: v["cpu_us_per_event"]["cost"] <= TARGET_OVERHEAD for k, v in result["appends"].items()
+    result["met"] = {  # both the median and the mean must be within the target
+        k: max(v["cpu_us_per_event"]["cost"], v["cpu_us_per_event"]["mean_cost"]) <= TARGET_OVERHEAD
+        for k, v in result["appends"].items()
     }
     result["load_average_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, sort_keys=True), flush=True)

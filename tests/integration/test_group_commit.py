@@ -17,8 +17,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from facegate.ledger import records
 from facegate.ledger.events import Event, Kind
 from facegate.ledger.group import GroupCommit
+from facegate.ledger.index_hasher import key_hash
+from facegate.ledger.index_store import IndexStore
 from facegate.ledger.store import LedgerStore
 from facegate.storage import tables as t
 from facegate.storage.db import Database, make_engine, migrate
@@ -103,6 +106,52 @@ def test_the_audit_reads_one_state_while_others_append(url: str) -> None:
         th.join()
     assert [a.problem for a in audits if not a.ok] == []
     assert audits[-1].size > audits[0].size, "appends went on during the audits"
+    db.dispose()
+
+
+def test_workers_that_move_the_index_snapshot_under_each_other_stay_in_step(url: str) -> None:
+    """Three workers (an index view each) append at once and write the bucket snapshot every
+    few buckets, so each keeps finding the snapshot moved and other workers' change rows to
+    lay over its view; every proof handed out checks against its signed head, and the audit
+    rebuilds the same index from the log."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    workers = [
+        LedgerStore(
+            origin="test.facegate/ledger",
+            signing_key=KEY,
+            clock=lambda: T0,
+            index=IndexStore(compact_buckets=5),
+        )
+        for _ in range(3)
+    ]
+    groups = [GroupCommit(db, w, entropy=os.urandom) for w in workers]
+    failures: list[BaseException] = []
+
+    def client(c: int) -> None:
+        try:
+            for j in range(15):
+                subject = f"{(c * 7 + j) % 40:032x}"
+                groups[c % 3].append(
+                    Event(Kind.VERIFIED, T0, deployment=f"dep{c % 2}", subject=subject)
+                )
+                with db.read() as s:
+                    size = records.ledger_size(s)
+                    workers[(c + 1) % 3].index.prove(s, key_hash("subject", subject), size)  # type: ignore[union-attr]
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(9)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not failures, failures[0]
+    report = workers[0].verify(db, KEY.public_key().public_bytes_raw())
+    assert report.ok, report.problem
+    with db.read() as s:
+        snapshot = s.scalar(select(t.LedgerIndexState.size).where(t.LedgerIndexState.id == 2))
+    assert snapshot, "the snapshot moved"
     db.dispose()
 
 

@@ -28,9 +28,9 @@ from facegate.errors import LedgerError, LedgerTampered
 from facegate.ledger.checkpoint import Checkpoint, Verifier, open_checkpoint
 from facegate.ledger.hasher import hash_leaf
 from facegate.ledger.head_lines import read_head_lines
-from facegate.ledger.index_hasher import event_keys
-from facegate.ledger.index_store import read_state
-from facegate.ledger.index_tree import IndexBuilder
+from facegate.ledger.index_hasher import bucket_hash, event_keys
+from facegate.ledger.index_rows import apply, by_bucket, changes_after, read_states
+from facegate.ledger.index_tree import IndexBuilder, TopTree
 from facegate.ledger.tree import MemoryNodeStore, NodeId, root_at
 from facegate.results import LedgerReport
 from facegate.storage import tables as t
@@ -263,8 +263,9 @@ def _check_chain(size: int, heads: set[int], prevs: dict[int, int]) -> None:
 
 def _check_index_tables(s: Session, index: IndexBuilder, *, committed: bool) -> None:
     """The stored index must be the one rebuilt from the log (unless it never started: no
-    append since the index was added, so no head commits to one)."""
-    state = read_state(s)
+    append since the index was added, so no head commits to one): its state, its bucket
+    snapshot, and the snapshot with the later change rows laid over it."""
+    state, snap, _ = read_states(s)
     stored = {
         b: (bytes(r), bytes(h))
         for b, r, h in s.execute(
@@ -281,11 +282,21 @@ def _check_index_tables(s: Session, index: IndexBuilder, *, committed: bool) -> 
             f"rebuilt from the log has root {index.root().hex()} at size {index.size}",
             index=None,
         )
+    bad = [b for b, (records, h) in stored.items() if bucket_hash(records) != h]
+    snapshot = TopTree.from_buckets(((b, h) for b, (_, h) in stored.items()), size=snap.size)
+    if bad or snapshot.root != snap.root:
+        where = f"bucket {bad[0]} does not hash to its hash column" if bad else "its root"
+        raise LedgerTampered(
+            f"the index snapshot at size {snap.size} is not what it records ({where})",
+            index=None,
+        )
+    later = by_bucket(changes_after(s, snap.size, state.size))
     built = index.buckets()
-    tree = index.tree()
-    for bucket in sorted(set(built) | set(stored)):
-        want = (built.get(bucket, b""), tree.bucket_hash(bucket))
-        if stored.get(bucket) != want:
+    for bucket in sorted(set(built) | set(stored) | set(later)):
+        records = stored.get(bucket, (b"", b""))[0]
+        if bucket in later:
+            records = apply(records, later[bucket])
+        if records != built.get(bucket, b""):
             raise LedgerTampered(
                 f"index bucket {bucket} is not the one rebuilt from the log", index=None
             )

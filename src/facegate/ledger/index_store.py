@@ -1,106 +1,101 @@
 """The verifiable index in the database: filed in each append's transaction, proven at any head.
 
-Stored (``facegate.storage.tables.ledger_index``): one row per non-empty bucket (its records
-and their hash), one undo row per append (the histories it replaced), and the state row (how
-many entries the index took in, and its root). The tree above the buckets is not stored: each
-process keeps it in memory (:class:`~facegate.ledger.index_tree.TopTree`, 4 MB) and, before
-using it, checks it against the state row, catching up from the undo rows when another process
-appended, or rebuilding it from the bucket hashes (65,536 rows at most) when it cannot tell.
+The rows are described in :mod:`.index_rows`. An append does not rewrite the buckets it
+changes: it writes one change row (each key's history before and after) and the state row,
+and keeps the changed buckets in memory. Every :data:`COMPACT_BUCKETS` changed buckets (or
+:data:`COMPACT_ENTRIES` entries) an append writes them all to the bucket table at once and
+moves the snapshot row. Rewriting a bucket row per key per append was most of what the index
+cost (a random B-tree page per new person); written in bulk, a page takes many changes, and
+a deployment's bucket is written once, not once per event.
 
-An append changes one bucket row per key it names, writes one undo row and the state row, and
-rehashes the changed buckets' paths in memory; :meth:`IndexStore.update` is the one call the
-append makes. A proof at an earlier signed size (the newest one a witness cosigned, say) takes
-the current buckets back through the undo rows written since, and is checked against the index
-root that head signed before it is handed out.
+Each process keeps a *view*: the tree above the buckets (:class:`~.index_tree.TopTree`,
+4 MB) at some size, and the records of every bucket changed since the snapshot. Before using
+it, it checks the view against the state: when another process appended, it lays their
+change rows over the view; when it cannot tell (a rolled-back append, a new process), it
+loads the snapshot and lays every later change row over it. Whatever it builds must add up
+to the root the state (and the head signed at the view's size) records, or nothing is signed.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate.errors import InvalidInput, LedgerTampered, NotFound
-from facegate.ledger.checkpoint import Checkpoint, CheckpointError, parse_signed_note
-from facegate.ledger.driver_sql import insert_rows, mark
 from facegate.ledger.hasher import HASH_SIZE
-from facegate.ledger.head_lines import read_head_lines
-from facegate.ledger.index_hasher import (
-    DEFAULTS,
-    DEPTH,
-    RECORD_SIZE,
-    _bucket,
-    _chain,
-    bucket_hash,
-    bucket_of,
-    keys_of_leaf,
-)
+from facegate.ledger.index_hasher import RECORD_SIZE, _bucket, _chain, bucket_hash, bucket_of
 from facegate.ledger.index_proofs import IndexProof, index_proof
+from facegate.ledger.index_rows import (
+    NO_HISTORY,
+    Filed,
+    IndexState,
+    all_hashes,
+    apply,
+    by_bucket,
+    changes_after,
+    changes_before,
+    read_state,
+    read_states,
+    signed_index_root,
+    stored,
+    unfiled,
+    write,
+)
 from facegate.ledger.index_tree import TopTree
-from facegate.storage import tables as t
 
 __all__ = ["Filed", "IndexState", "IndexStore", "read_state", "signed_index_root"]
 
-#: (entry index, leaf hash, index keys) of one appended entry
-Filed = tuple[int, bytes, tuple[bytes, ...]]
-
-_STATE_ID = 1
-_CHUNK = 500
-_NO_HISTORY = bytes(RECORD_SIZE - HASH_SIZE)  # count 0, all-zero chain
+#: changed buckets kept in memory before an append writes them to the table
+COMPACT_BUCKETS: Final = 8192
+#: entries after which an append writes the snapshot anyway (bounds a new process's catch-up)
+COMPACT_ENTRIES: Final = 16384
 
 
-@dataclass(frozen=True, slots=True)
-class IndexState:
-    """How many log entries the index has taken in, and its root after them."""
+@dataclass(slots=True)
+class _View:
+    """The index at ``tree.size``: the tree, and the records of each bucket changed since
+    ``snap`` (the others are as the bucket table holds them)."""
 
-    size: int
-    root: bytes
+    tree: TopTree
+    snap: IndexState
+    delta: dict[int, bytes] = field(default_factory=dict)
 
+    def copy(self) -> _View:
+        return _View(self.tree.copy(), self.snap, dict(self.delta))
 
-def read_state(s: Session) -> IndexState:
-    conn = s.connection()
-    cursor = conn.connection.cursor()  # the driver's: read once per append, see _stored
-    try:
-        cursor.execute(
-            f"SELECT size, root FROM ledger_index_state WHERE id = {mark(conn)}", (_STATE_ID,)
-        )
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return IndexState(0, DEFAULTS[DEPTH]) if row is None else IndexState(row[0], bytes(row[1]))
-
-
-def signed_index_root(s: Session, size: int) -> bytes:
-    """The index root that the head signed at ``size`` commits to."""
-    note = s.scalar(select(t.LedgerHead.note).where(t.LedgerHead.size == size))
-    if note is None:
-        raise NotFound(f"no checkpoint was signed at size {size}")
-    try:
-        lines = read_head_lines(Checkpoint.from_body(parse_signed_note(note).text))
-    except CheckpointError as err:
-        raise LedgerTampered(
-            f"the head at size {size} cannot be read: {err.message}", index=None
-        ) from err
-    if lines.index_root is None:
-        raise NotFound(
-            f"the head at size {size} commits to no index: it was signed before the index "
-            "existed, so it cannot prove that a history is complete",
-            advice="Use a head signed since; every append signs one.",
-        )
-    return lines.index_root
+    def records(self, s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
+        """Current records of the given buckets, each checked against the tree."""
+        wanted = set(buckets)
+        out = {b: self.delta[b] for b in wanted if b in self.delta}
+        rows = stored(s, wanted - out.keys())
+        for b in wanted - out.keys():
+            records = rows.get(b, (b"", b""))[0]
+            # The records themselves are hashed: altered records (whatever their hash column
+            # says) must be neither extended and signed nor handed out in a proof.
+            if bucket_hash(records) != self.tree.bucket_hash(b):
+                raise LedgerTampered(
+                    f"index bucket {b} does not hash to the value its tree holds", index=None
+                )
+            out[b] = records
+        return out
 
 
 class IndexStore:
-    """The index of one ledger. Thread-safe; one per process is enough."""
+    """The index of one ledger. Thread-safe; one per process is enough.
 
-    def __init__(self) -> None:
-        self._tree: TopTree | None = None
+    ``compact_buckets`` and ``compact_entries`` say how often an append writes the bucket
+    table (tests set them low to exercise the table)."""
+
+    def __init__(
+        self, *, compact_buckets: int = COMPACT_BUCKETS, compact_entries: int = COMPACT_ENTRIES
+    ) -> None:
+        self._view: _View | None = None
         self._lock = threading.Lock()
+        self._compact = (max(1, compact_buckets), max(1, compact_entries))
 
     def update(self, s: Session, size: int, filed: Sequence[Filed]) -> bytes:
         """File appended entries (from index ``size`` on) under their keys, in the append's
@@ -108,25 +103,25 @@ class IndexStore:
 
         Entries the index never took in (the log predates it) are filed first.
         """
-        state = read_state(s)
+        state, snap, has_snap = read_states(s)
         if state.size > size:
             raise LedgerTampered(
                 f"the index has taken in {state.size} entries but the log holds {size}",
                 index=size,
             )
-        todo = [*_unfiled(s, state.size, size), *filed]
+        todo = [*unfiled(s, state.size, size), *filed]
         with self._lock:
-            tree = self._synced(s, state)
+            view = self._synced(s, state, snap)
             try:
-                return _file(s, tree, todo, size + len(filed))
+                return self._file(s, view, todo, size + len(filed), has_snap)
             except BaseException:
-                self._tree = None  # possibly half-changed: rebuild on next use
+                self._view = None  # possibly half-changed: rebuild on next use
                 raise
 
     def prove(self, s: Session, key: bytes, size: int) -> IndexProof:
         """The completeness proof for ``key`` at ``size``, a size with a signed head whose
         index root the proof is checked against before it is returned."""
-        state = read_state(s)
+        state, snap, _ = read_states(s)
         if size < 1:
             raise InvalidInput(f"no proof at size {size}: sizes start at 1")
         if size > state.size:
@@ -137,31 +132,81 @@ class IndexStore:
         want = state.root if size == state.size else signed_index_root(s, size)
         bucket = bucket_of(key)
         with self._lock:
-            shared = self._tree
-            if shared is not None and shared.size > state.size:
-                base = _rebuild(s, state)  # an append of this process is in flight
+            shared = self._view
+            if shared is not None and shared.tree.size > state.size:
+                base = _load(s, state, snap)  # an append of this process is in flight
             elif size == state.size:  # the common case: read the path under the lock
-                base = self._synced(s, state)
-                records = _read_buckets(s, [bucket]).get(bucket, b"")
-                return _checked(index_proof(key, records, base), base.root, want)
+                base = self._synced(s, state, snap)
+                records = base.records(s, [bucket])[bucket]
+                return _checked(index_proof(key, records, base.tree), base.tree.root, want)
             else:
-                base = self._synced(s, state).copy()
-        reverted = _revert(s, base, size, state.size) if size < state.size else {}
-        if bucket in reverted:
-            records = reverted[bucket]
-        else:
-            records = _read_buckets(s, [bucket]).get(bucket, b"")
-        return _checked(index_proof(key, records, base), base.root, want)
+                base = self._synced(s, state, snap).copy()
+        reverted = _revert(s, base, size)
+        records = reverted[bucket] if bucket in reverted else base.records(s, [bucket])[bucket]
+        return _checked(index_proof(key, records, base.tree), base.tree.root, want)
 
-    def _synced(self, s: Session, state: IndexState) -> TopTree:
-        """The shared tree, brought to ``state`` (call with the lock held)."""
-        tree = self._tree
-        if tree is not None and tree.size < state.size:
-            _advance(s, tree, state.size)
-        if tree is None or tree.size != state.size or tree.root != state.root:
-            tree = _rebuild(s, state)
-        self._tree = tree
-        return tree
+    def _synced(self, s: Session, state: IndexState, snap: IndexState) -> _View:
+        """The shared view, brought to ``state`` (call with the lock held)."""
+        view, self._view = self._view, None  # until it is known good
+        if view is not None and _valid(s, view, state):
+            if view.tree.size < state.size or view.snap != snap:
+                _catch_up(s, view, state, snap)
+            if view.tree.root == state.root:
+                self._view = view
+                return view
+        view = self._view = _load(s, state, snap)
+        return view
+
+    def _file(
+        self, s: Session, view: _View, todo: Sequence[Filed], new_size: int, has_snap: bool
+    ) -> bytes:
+        """Apply the entries to the view and write the append's rows; return the new root.
+
+        The hot path of a batch append: each key's record is found by binary search and
+        spliced in place (a bucket holds its records sorted), every hash is computed once."""
+        groups: dict[bytes, list[tuple[int, bytes]]] = {}
+        for index, leaf, keys in todo:
+            for key in keys:
+                if key in groups:
+                    groups[key].append((index, leaf))
+                else:
+                    groups[key] = [(index, leaf)]
+        changed = view.records(s, {_bucket(k) for k in groups})
+        before: list[bytes] = []
+        after: list[bytes] = []
+        for key, items in groups.items():
+            bucket = _bucket(key)
+            records = changed[bucket]
+            pos, found = _find(records, key)
+            value = records[pos + HASH_SIZE : pos + RECORD_SIZE] if found else NO_HISTORY
+            before.append(key + value)
+            count, chain = int.from_bytes(value[:8], "big"), value[8:]
+            for index, leaf in items:
+                chain = _chain(chain, index, leaf)
+            record = key + (count + len(items)).to_bytes(8, "big") + chain
+            after.append(record)
+            changed[bucket] = (
+                records[:pos] + record + records[pos + RECORD_SIZE if found else pos :]
+            )
+        view.tree.set_buckets({b: bucket_hash(r) for b, r in changed.items()})
+        view.tree.size = new_size
+        view.delta.update(changed)
+        state = IndexState(new_size, view.tree.root)
+        most_buckets, most_entries = self._compact
+        compact = len(view.delta) >= most_buckets or new_size - view.snap.size >= most_entries
+        write(
+            s,
+            before=b"".join(before),
+            after=b"".join(after),
+            state=state,
+            snapshot=state if compact else (None if has_snap else view.snap),
+            buckets={b: (r, view.tree.bucket_hash(b)) for b, r in view.delta.items()}
+            if compact
+            else {},
+        )
+        if compact:
+            view.snap, view.delta = state, {}
+        return state.root
 
 
 def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
@@ -175,93 +220,74 @@ def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
     return proof
 
 
-# --- reading and writing rows ----------------------------------------------------------------
-
-
-@lru_cache(maxsize=16)
-def _in_sql(n: int, mark: str) -> str:
-    marks = ", ".join([mark] * n)
-    return f"SELECT bucket, records, hash FROM ledger_index_buckets WHERE bucket IN ({marks})"
-
-
-def _stored(s: Session, buckets: Iterable[int]) -> dict[int, tuple[bytes, bytes]]:
-    """Stored (records, hash) of the given buckets (empty buckets are absent).
-
-    Read through the driver's own cursor: an append reads a row per key it files, and
-    SQLAlchemy's row objects would cost more than the query."""
-    conn = s.connection()
-    m = mark(conn)
-    wanted = sorted(set(buckets))
-    out: dict[int, tuple[bytes, bytes]] = {}
-    cursor = conn.connection.cursor()
+def _valid(s: Session, view: _View, state: IndexState) -> bool:
+    """Whether the view is the index at its size: an append of this process that was rolled
+    back leaves a view no head signed."""
+    size = view.tree.size
+    if size >= state.size:
+        return size == state.size and view.tree.root == state.root
+    if size == 0:
+        return True
     try:
-        for lo in range(0, len(wanted), _CHUNK):
-            chunk = tuple(wanted[lo : lo + _CHUNK])
-            cursor.execute(_in_sql(len(chunk), m), chunk)
-            out.update((b, (bytes(r), bytes(h))) for b, r, h in cursor.fetchall())
-    finally:
-        cursor.close()
-    return out
+        return signed_index_root(s, size) == view.tree.root
+    except NotFound:
+        return False
 
 
-def _read_buckets(s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
-    """Stored records of the given buckets (empty buckets are absent)."""
-    return {b: records for b, (records, _) in _stored(s, buckets).items()}
+def _catch_up(s: Session, view: _View, state: IndexState, snap: IndexState) -> None:
+    """Bring a valid view forward to ``state`` over other processes' appends (their change
+    rows), and onto the snapshot ``snap`` if another process moved it."""
+    size = view.tree.size
+    if snap == view.snap:
+        latest = changes_after(s, size, state.size)
+        grouped = by_bucket(latest)
+        current = view.records(s, grouped)
+        fresh = {b: apply(current[b], values) for b, values in grouped.items()}
+        view.delta.update(fresh)
+    else:  # the table moved: what differs from it now is what changed after its size
+        since_snap = by_bucket(changes_after(s, snap.size, state.size))
+        touched = set(by_bucket(changes_after(s, size, state.size)))
+        rows = stored(s, since_snap.keys() | touched)
+        view.snap = snap
+        view.delta = {
+            b: apply(rows.get(b, (b"", b""))[0], values) for b, values in since_snap.items()
+        }
+        # a bucket changed after the view's size but not after the snapshot's is as stored
+        fresh = {
+            b: view.delta[b] if b in view.delta else rows.get(b, (b"", b""))[0]
+            for b in touched | view.delta.keys()
+        }
+    view.tree.set_buckets({b: bucket_hash(r) for b, r in fresh.items()})
+    view.tree.size = state.size
 
 
-def _write(
-    s: Session, buckets: dict[int, tuple[bytes, bytes]], undo: bytes, size: int, root: bytes
-) -> None:
-    conn = s.connection()
-    m = mark(conn)
-    cursor = conn.connection.cursor()  # the driver's: one row per key filed, see _stored
-    try:
-        if buckets:  # one key per bucket in a dict: the upserted rows never conflict
-            insert_rows(
-                conn,
-                "ledger_index_buckets",
-                ("bucket", "records", "hash"),
-                [(b, r, h) for b, (r, h) in buckets.items()],
-                suffix=" ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
-                " hash = excluded.hash",
-            )
-        if undo:
-            cursor.execute(
-                f"INSERT INTO ledger_index_undo (size, records) VALUES ({m}, {m})", (size, undo)
-            )
-        cursor.execute(
-            f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
-            "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
-            (_STATE_ID, size, root),
+def _load(s: Session, state: IndexState, snap: IndexState) -> _View:
+    """The view at ``state`` from the bucket table and the change rows after its snapshot."""
+    tree = TopTree.from_buckets(all_hashes(s), size=snap.size)
+    if tree.root != snap.root:
+        raise LedgerTampered(
+            f"the index buckets add up to root {tree.root.hex()}, but the index records "
+            f"{snap.root.hex()} for them at size {snap.size}",
+            index=None,
+            advice="Run 'facegate ledger verify': it rebuilds the index from the log and names\n"
+            "the first disagreement.",
         )
-    finally:
-        cursor.close()
-
-
-def _unfiled(s: Session, start: int, end: int) -> list[Filed]:
-    """Entries [start, end) that the index has not taken in (written before it existed)."""
-    if start >= end:
-        return []
-    rows = s.execute(
-        select(t.LedgerEntry.idx, t.LedgerEntry.data, t.LedgerEntry.leaf_hash)
-        .where(t.LedgerEntry.idx >= start, t.LedgerEntry.idx < end)
-        .order_by(t.LedgerEntry.idx)
-    )
-    return [(idx, bytes(leaf), keys_of_leaf(bytes(data))) for idx, data, leaf in rows]
-
-
-# --- bucket records as a dict: key hash -> 40 bytes (count, chain) ----------------------------
-
-
-def _split(records: bytes) -> dict[bytes, bytes]:
-    return {
-        records[i : i + HASH_SIZE]: records[i + HASH_SIZE : i + RECORD_SIZE]
-        for i in range(0, len(records), RECORD_SIZE)
-    }
-
-
-def _join(values: dict[bytes, bytes]) -> bytes:
-    return b"".join(k + values[k] for k in sorted(values) if values[k] != _NO_HISTORY)
+    view = _View(tree, snap)
+    if state.size > snap.size:
+        grouped = by_bucket(changes_after(s, snap.size, state.size))
+        current = view.records(s, grouped)  # checks each row against its hash in the tree
+        view.delta = {b: apply(current[b], values) for b, values in grouped.items()}
+        tree.set_buckets({b: bucket_hash(r) for b, r in view.delta.items()})
+        tree.size = state.size
+    if tree.root != state.root or tree.size != state.size:
+        raise LedgerTampered(
+            f"the index snapshot with the changes after it adds up to root {tree.root.hex()}, "
+            f"but the index records {state.root.hex()} at size {state.size}",
+            index=None,
+            advice="Run 'facegate ledger verify': it rebuilds the index from the log and names\n"
+            "the first disagreement.",
+        )
+    return view
 
 
 def _find(records: bytes, key: bytes) -> tuple[int, bool]:
@@ -278,99 +304,11 @@ def _find(records: bytes, key: bytes) -> tuple[int, bool]:
     return pos, records[pos : pos + HASH_SIZE] == key
 
 
-def _file(s: Session, tree: TopTree, todo: Sequence[Filed], new_size: int) -> bytes:
-    """Apply the entries to the buckets, the tree and the tables; return the new root.
-
-    The hot path of a batch append: each key's record is found by binary search and spliced
-    in place (a bucket holds its records sorted), every hash is computed once."""
-    groups: dict[bytes, list[tuple[int, bytes]]] = {}
-    for index, leaf, keys in todo:
-        for key in keys:
-            if key in groups:
-                groups[key].append((index, leaf))
-            else:
-                groups[key] = [(index, leaf)]
-    buckets = {_bucket(k) for k in groups}
-    stored = _stored(s, buckets)
-    changed: dict[int, bytes] = {}
-    for bucket in buckets:
-        # The records themselves are rehashed: altered records (whatever their hash column
-        # says) must not be extended and signed.
-        records = stored.get(bucket, (b"", b""))[0]
-        if bucket_hash(records) != tree.bucket_hash(bucket):
-            raise LedgerTampered(
-                f"index bucket {bucket} does not hash to the value its tree holds", index=None
-            )
-        changed[bucket] = records
-    undo: list[bytes] = []
-    for key, items in groups.items():
-        bucket = _bucket(key)
-        records = changed[bucket]
-        pos, found = _find(records, key)
-        value = records[pos + HASH_SIZE : pos + RECORD_SIZE] if found else _NO_HISTORY
-        undo.append(key + value)
-        count, chain = int.from_bytes(value[:8], "big"), value[8:]
-        for index, leaf in items:
-            chain = _chain(chain, index, leaf)
-        record = key + (count + len(items)).to_bytes(8, "big") + chain
-        changed[bucket] = records[:pos] + record + records[pos + RECORD_SIZE if found else pos :]
-    hashes = {b: bucket_hash(r) for b, r in changed.items()}
-    tree.set_buckets(hashes)
-    tree.size = new_size
-    _write(s, {b: (changed[b], hashes[b]) for b in changed}, b"".join(undo), new_size, tree.root)
-    return tree.root
-
-
-def _changed_keys(s: Session, after: int, upto: int) -> dict[bytes, bytes]:
-    """Each key changed by the appends ending in (after, upto], with its history at ``after``
-    (the value the earliest of those appends replaced)."""
-    prior: dict[bytes, bytes] = {}
-    rows = s.execute(
-        select(t.LedgerIndexUndo.records)
-        .where(t.LedgerIndexUndo.size > after, t.LedgerIndexUndo.size <= upto)
-        .order_by(t.LedgerIndexUndo.size)
-    )
-    for (records,) in rows:
-        data = bytes(records)
-        for i in range(0, len(data), RECORD_SIZE):
-            prior.setdefault(data[i : i + HASH_SIZE], data[i + HASH_SIZE : i + RECORD_SIZE])
-    return prior
-
-
-def _advance(s: Session, tree: TopTree, size: int) -> None:
-    """Bring a tree forward to ``size`` by re-reading the buckets changed since its size."""
-    buckets = {bucket_of(k) for k in _changed_keys(s, tree.size, size)}
-    stored = _read_buckets(s, buckets)
-    tree.set_buckets({b: bucket_hash(stored.get(b, b"")) for b in buckets})
-    tree.size = size
-
-
-def _revert(s: Session, tree: TopTree, size: int, top: int) -> dict[int, bytes]:
-    """Take a tree at ``top`` back to ``size``; return the records of every bucket changed."""
-    prior = _changed_keys(s, size, top)
-    by_bucket: dict[int, list[bytes]] = {}
-    for key in prior:
-        by_bucket.setdefault(bucket_of(key), []).append(key)
-    stored = _read_buckets(s, by_bucket)
-    out: dict[int, bytes] = {}
-    for bucket, keys in by_bucket.items():
-        values = _split(stored.get(bucket, b""))
-        values.update((k, prior[k]) for k in keys)
-        out[bucket] = _join(values)
-    tree.set_buckets({b: bucket_hash(r) for b, r in out.items()})
-    tree.size = size
+def _revert(s: Session, view: _View, size: int) -> dict[int, bytes]:
+    """Take a view (a copy) back to ``size``; return the records of every bucket changed."""
+    prior = by_bucket(changes_before(s, size, view.tree.size))
+    current = view.records(s, prior)
+    out = {b: apply(current[b], values) for b, values in prior.items()}
+    view.tree.set_buckets({b: bucket_hash(r) for b, r in out.items()})
+    view.tree.size = size
     return out
-
-
-def _rebuild(s: Session, state: IndexState) -> TopTree:
-    rows: Any = s.execute(select(t.LedgerIndexBucket.bucket, t.LedgerIndexBucket.hash))
-    tree = TopTree.from_buckets(((b, bytes(h)) for b, h in rows), size=state.size)
-    if tree.root != state.root:
-        raise LedgerTampered(
-            f"the index buckets add up to root {tree.root.hex()}, but the index records "
-            f"{state.root.hex()} at size {state.size}",
-            index=None,
-            advice="Run 'facegate ledger verify': it rebuilds the index from the log and names\n"
-            "the first disagreement.",
-        )
-    return tree

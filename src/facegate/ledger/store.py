@@ -87,14 +87,17 @@ class LedgerStore:
         origin: str,
         signing_key: Ed25519PrivateKey,
         clock: Clock,
-        index: bool = True,
+        index: bool | IndexStore = True,
     ) -> None:
         self.origin = origin
         self.signing_key = signing_key
         self._signer = Signer(origin, signing_key)
         self._clock = clock
-        #: the verifiable index, filed in every append (off only to measure what it costs)
-        self.index: IndexStore | None = IndexStore() if index else None
+        #: the verifiable index, filed in every append (off only to measure what it costs;
+        #: an IndexStore of one's own sets how often it writes its snapshot)
+        self.index: IndexStore | None = (
+            index if isinstance(index, IndexStore) else IndexStore() if index else None
+        )
 
     @property
     def verifier_key(self) -> str:

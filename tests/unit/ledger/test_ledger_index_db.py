@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from facegate.errors import InvalidInput, LedgerTampered, NotFound
 from facegate.ledger import records
@@ -23,7 +23,7 @@ from facegate.ledger.index_proofs import (
     verify_history,
     verify_index_proof,
 )
-from facegate.ledger.index_store import read_state, signed_index_root
+from facegate.ledger.index_store import IndexStore, read_state, signed_index_root
 from facegate.ledger.index_tree import IndexBuilder
 from facegate.ledger.store import LedgerStore
 from facegate.storage import tables as t
@@ -33,12 +33,28 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = Ed25519PrivateKey.from_private_bytes(b"\x04" * 32)
 
 
-def _store(*, index: bool = True) -> LedgerStore:
-    return LedgerStore(origin="test/ledger", signing_key=KEY, clock=lambda: T0, index=index)
+#: how often a store writes its bucket snapshot in this test (None: the default)
+_COMPACT: list[int | None] = [None]
 
 
-@pytest.fixture
-def db(tmp_path: Any) -> Iterator[Database]:
+def _store(*, index: bool = True, compact: int | None = None) -> LedgerStore:
+    every = compact or _COMPACT[0]
+    return LedgerStore(
+        origin="test/ledger",
+        signing_key=KEY,
+        clock=lambda: T0,
+        index=IndexStore(compact_buckets=every) if index and every else index,
+    )
+
+
+@pytest.fixture(
+    params=[None, 1, 4], ids=["snapshot-rarely", "snapshot-every-append", "snapshot-often"]
+)
+def db(tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database, with every store of the test writing its bucket snapshot at the default
+    pace (so the buckets live in memory and change rows), after every append, or every few
+    buckets (so processes taking turns find the snapshot moved by the other)."""
+    _COMPACT[0] = request.param
     database = Database(make_engine(f"sqlite:///{tmp_path / 'f.db'}"))
     migrate(database.engine)
     yield database
@@ -154,7 +170,7 @@ def test_a_log_older_than_the_index_is_filed_by_the_next_append(db: Database) ->
 
 
 def test_an_altered_bucket_is_refused_before_anything_is_signed(db: Database) -> None:
-    rng, store = random.Random(8), _store()
+    rng, store = random.Random(8), _store(compact=1)
     _append(db, store, _events(rng, 20), rng)
     with db.transaction() as s:
         bucket = s.scalars(select(t.LedgerIndexBucket)).first()
@@ -166,6 +182,50 @@ def test_an_altered_bucket_is_refused_before_anything_is_signed(db: Database) ->
         s.execute(delete(t.LedgerIndexBucket))
     with pytest.raises(LedgerTampered, match="add up to root"):
         _append(db, _store(), _events(rng, 1), rng)
+
+
+def _flip_after(db: Database) -> None:
+    """Alter one history that the newest change row says its append wrote."""
+    with db.transaction() as s:
+        row = s.scalars(select(t.LedgerIndexUndo).order_by(t.LedgerIndexUndo.size.desc())).first()
+        assert row is not None and row.after
+        row.after = row.after[:-1] + bytes([row.after[-1] ^ 1])
+
+
+def test_an_altered_change_row_is_refused_and_named_by_the_audit(db: Database) -> None:
+    rng = random.Random(18)
+    store = _store(compact=10_000)  # the buckets stay in memory and change rows
+    for n in (6, 9):
+        _append(db, store, _events(rng, n), rng)
+    _flip_after(db)
+    with pytest.raises(LedgerTampered, match="adds up to root"):
+        _append(db, _store(compact=10_000), _events(rng, 3), rng)  # a fresh process
+    report = store.verify(db, KEY.public_key().public_bytes_raw())
+    assert not report.ok and "is not the one rebuilt from the log" in report.problem
+
+
+def test_a_process_behind_refuses_an_altered_change_row(db: Database) -> None:
+    rng = random.Random(19)
+    one, two = _store(compact=10_000), _store(compact=10_000)
+    _append(db, one, _events(rng, 5), rng)
+    _append(db, two, _events(rng, 5), rng)
+    _flip_after(db)
+    with pytest.raises(LedgerTampered):
+        _append(db, one, _events(rng, 2), rng)  # catches up over the altered row
+
+
+def test_the_snapshot_is_written_as_buckets_accumulate(db: Database) -> None:
+    rng, store = random.Random(20), _store(compact=3)
+    sizes = [_append(db, store, _events(rng, n), rng) for n in (1, 1, 30, 1)]
+    with db.read() as s:
+        rows = s.execute(select(t.LedgerIndexState.id, t.LedgerIndexState.size)).all()
+        snapshot = dict(rows)[2]
+        buckets = s.scalar(select(func.count()).select_from(t.LedgerIndexBucket))
+    assert snapshot in sizes and snapshot >= sizes[2]  # the 30-event append went past 3
+    assert buckets
+    fresh = _store()
+    size = _append(db, fresh, _events(rng, 2), rng)
+    assert _head_root(db, size) == _rebuilt(db, size).root()
 
 
 def test_the_audit_rebuilds_the_index(db: Database) -> None:

@@ -16,7 +16,8 @@ __all__ = ["LedgerIndexBucket", "LedgerIndexState", "LedgerIndexUndo"]
 
 
 class LedgerIndexState(Base):
-    """One row: how many log entries the index has taken in, and its root after them."""
+    """Row 1: how many log entries the index has taken in, and its root after them. Row 2:
+    the size and root the bucket table stands at (absent: it stands at row 1)."""
 
     __tablename__ = "ledger_index_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -25,7 +26,8 @@ class LedgerIndexState(Base):
 
 
 class LedgerIndexBucket(Base):
-    """One non-empty bucket: its 72-byte records (key hash, count, chain) and their hash."""
+    """One non-empty bucket at the snapshot (state row 2): its 72-byte records (key hash,
+    count, chain) and their hash."""
 
     __tablename__ = "ledger_index_buckets"
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -34,10 +36,13 @@ class LedgerIndexBucket(Base):
 
 
 class LedgerIndexUndo(Base):
-    """The histories that the append ending at ``size`` replaced, one 72-byte record per key
-    it touched (count 0: the key was new). Applied newest first, they take the index back to
-    an earlier signed size, which is how a proof for a witness-cosigned head is built."""
+    """The histories that the append ending at ``size`` replaced (``records``) and wrote
+    (``after``), one 72-byte record per key it touched (count 0: the key was new). Applied
+    newest first, ``records`` take the index back to an earlier signed size, which is how a
+    proof for a witness-cosigned head is built; ``after`` brings the bucket snapshot forward.
+    ``after`` is null in rows written before snapshots, which no snapshot precedes."""
 
     __tablename__ = "ledger_index_undo"
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     records: Mapped[bytes] = mapped_column(LargeBinary)
+    after: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
