@@ -321,9 +321,11 @@ class Gallery:
     ) -> list[Hit]:
         valid = rows >= 0
         distances, rows = distances[valid], rows[valid]
-        # nearest first, ties in row order; `top` people are among the first
-        # top * _most_per_subject rows, so only those are scored
-        order = np.lexsort((rows, distances))[: top * self._most_per_subject]
+        # nearest first, ties by template id (not by row: removals move rows, and a sharded
+        # gallery holds the same templates in other rows, yet must answer alike); `top`
+        # people are among the first top * _most_per_subject rows, so only those are scored
+        ids = np.array([self._template_ids[r] for r in rows.tolist()], dtype=object)
+        order = np.lexsort((ids, distances))[: top * self._most_per_subject]
         rows = rows[order]
         if self._similarity_many is not None:
             scores = np.asarray(self._similarity_many(probe, self._codes[rows]), dtype=np.float64)

@@ -151,6 +151,7 @@ def _rewrite_history(gate: Gate, index: int) -> None:
         # older than the index: the simplest rewrite that keeps the operator's own check quiet.
         for table in (t.LedgerIndexBucket, t.LedgerIndexUndo, t.LedgerIndexState):
             s.execute(delete(table))
+        s.execute(update(t.LedgerState).values(index_size=None, index_root=None))
 
 
 def _rewrite_node(gate: Gate, _index: int) -> None:

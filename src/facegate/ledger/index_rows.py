@@ -2,10 +2,11 @@
 
 Stored (``facegate.storage.tables.ledger_index``):
 
-* state row 1: how many log entries the index has taken in, and its root after them;
-* state row 2: the size and root that the bucket table stands at (its *snapshot*); absent in
-  a database written before snapshots, where every append rewrote its buckets (then the
-  table stands at row 1);
+* the index state, in the ``ledger_state`` row every append locks: how many log entries the
+  index has taken in, and its root after them (null: none yet);
+* ``ledger_index_state`` row 2: the size and root that the bucket table stands at (its
+  *snapshot*); absent in a database written before snapshots, where every append rewrote its
+  buckets (then the table stands at the index state);
 * ``ledger_index_buckets``: the snapshot, one row per non-empty bucket (records and hash);
 * ``ledger_index_undo``: per append, each key it changed with its history before (``records``,
   to prove at an earlier head) and after (``after``, to bring the snapshot forward).
@@ -39,6 +40,7 @@ __all__ = [
     "apply",
     "changes_after",
     "changes_before",
+    "read_snapshot",
     "read_state",
     "read_states",
     "signed_index_root",
@@ -50,7 +52,7 @@ __all__ = [
 #: (entry index, leaf hash, index keys) of one appended entry
 Filed = tuple[int, bytes, tuple[bytes, ...]]
 
-STATE, SNAPSHOT = 1, 2
+SNAPSHOT = 2
 _CHUNK = 500
 NO_HISTORY = bytes(RECORD_SIZE - HASH_SIZE)  # count 0, all-zero chain
 
@@ -76,20 +78,25 @@ def _cursor_rows(s: Session, sql: str, params: tuple[Any, ...]) -> list[Any]:
         cursor.close()
 
 
-def read_states(s: Session) -> tuple[IndexState, IndexState, bool]:
-    """The index state, the snapshot the bucket table stands at, and whether row 2 exists."""
-    rows = {
-        i: IndexState(size, bytes(root))
-        for i, size, root in _cursor_rows(
-            s, "SELECT id, size, root FROM ledger_index_state WHERE id IN (?, ?)", (1, 2)
-        )
-    }
-    state = rows.get(STATE, _EMPTY)
-    return state, rows.get(SNAPSHOT, state), SNAPSHOT in rows
-
-
 def read_state(s: Session) -> IndexState:
-    return read_states(s)[0]
+    """The index state (from the ``ledger_state`` row)."""
+    rows = _cursor_rows(s, "SELECT index_size, index_root FROM ledger_state WHERE id = ?", (1,))
+    if not rows or rows[0][0] is None:
+        return _EMPTY
+    return IndexState(rows[0][0], bytes(rows[0][1]))
+
+
+def read_snapshot(s: Session, state: IndexState) -> tuple[IndexState, bool]:
+    """The snapshot the bucket table stands at, and whether its row exists (absent: the
+    table stands at ``state``, as every append rewrote its buckets before snapshots)."""
+    rows = _cursor_rows(s, "SELECT size, root FROM ledger_index_state WHERE id = ?", (SNAPSHOT,))
+    return (IndexState(rows[0][0], bytes(rows[0][1])), True) if rows else (state, False)
+
+
+def read_states(s: Session) -> tuple[IndexState, IndexState, bool]:
+    """The index state, the snapshot, and whether the snapshot's row exists."""
+    state = read_state(s)
+    return (state, *read_snapshot(s, state))
 
 
 def signed_index_root(s: Session, size: int) -> bytes:
@@ -173,30 +180,29 @@ def changes_after(s: Session, after: int, upto: int) -> dict[bytes, bytes]:
 def write(
     s: Session,
     *,
+    size: int,
     before: bytes,
     after: bytes,
-    state: IndexState,
     snapshot: IndexState | None,
     buckets: Mapping[int, tuple[bytes, bytes]],
 ) -> None:
-    """One append's rows: its change row and state; with ``snapshot``, the buckets changed
-    since the last snapshot and the snapshot row as well."""
+    """One append's change row (ending at ``size``); with ``snapshot``, the snapshot row and
+    the buckets changed since the last one. The index state is the caller's to write."""
     conn = s.connection()
     m = mark(conn)
-    upsert = (
-        f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
-        "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root"
-    )
     cursor = conn.connection.cursor()
     try:
         if before:
             cursor.execute(
                 f"INSERT INTO ledger_index_undo (size, records, after) VALUES ({m}, {m}, {m})",
-                (state.size, before, after),
+                (size, before, after),
             )
-        cursor.execute(upsert, (STATE, state.size, state.root))
         if snapshot is not None:
-            cursor.execute(upsert, (SNAPSHOT, snapshot.size, snapshot.root))
+            cursor.execute(
+                f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
+                "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
+                (SNAPSHOT, snapshot.size, snapshot.root),
+            )
     finally:
         cursor.close()
     if buckets:  # one key per bucket in a dict: the upserted rows never conflict

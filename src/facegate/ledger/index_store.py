@@ -1,19 +1,21 @@
 """The verifiable index in the database: filed in each append's transaction, proven at any head.
 
 The rows are described in :mod:`.index_rows`. An append does not rewrite the buckets it
-changes: it writes one change row (each key's history before and after) and the state row,
-and keeps the changed buckets in memory. Every :data:`COMPACT_BUCKETS` changed buckets (or
+changes: it writes one change row (each key's history before and after) and returns the new
+index state, which the ledger writes into the ``ledger_state`` row it locks anyway; it keeps
+the changed buckets in memory. Every :data:`COMPACT_BUCKETS` changed buckets (or
 :data:`COMPACT_ENTRIES` entries) an append writes them all to the bucket table at once and
 moves the snapshot row. Rewriting a bucket row per key per append was most of what the index
 cost (a random B-tree page per new person); written in bulk, a page takes many changes, and
 a deployment's bucket is written once, not once per event.
 
 Each process keeps a *view*: the tree above the buckets (:class:`~.index_tree.TopTree`,
-4 MB) at some size, and the records of every bucket changed since the snapshot. Before using
-it, it checks the view against the state: when another process appended, it lays their
-change rows over the view; when it cannot tell (a rolled-back append, a new process), it
-loads the snapshot and lays every later change row over it. Whatever it builds must add up
-to the root the state (and the head signed at the view's size) records, or nothing is signed.
+4 MB) at some size, and the records of every bucket changed since the snapshot. A view at
+the state's size and root is current and needs no read. Otherwise, when another process
+appended, it lays their change rows over the view (and moves onto the snapshot if they moved
+it); when it cannot tell (a rolled-back append, a new process), it loads the snapshot and
+lays every later change row over it. Whatever it builds must add up to the root the state
+(and the head signed at the view's size) records, or nothing is signed.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ from facegate.ledger.index_rows import (
     by_bucket,
     changes_after,
     changes_before,
+    read_snapshot,
     read_state,
-    read_states,
     signed_index_root,
     stored,
     unfiled,
@@ -62,10 +64,12 @@ class _View:
 
     tree: TopTree
     snap: IndexState
+    #: whether the snapshot's row exists (a database from before snapshots has none)
+    snap_stored: bool
     delta: dict[int, bytes] = field(default_factory=dict)
 
     def copy(self) -> _View:
-        return _View(self.tree.copy(), self.snap, dict(self.delta))
+        return _View(self.tree.copy(), self.snap, self.snap_stored, dict(self.delta))
 
     def records(self, s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
         """Current records of the given buckets, each checked against the tree."""
@@ -97,13 +101,16 @@ class IndexStore:
         self._lock = threading.Lock()
         self._compact = (max(1, compact_buckets), max(1, compact_entries))
 
-    def update(self, s: Session, size: int, filed: Sequence[Filed]) -> bytes:
+    def update(
+        self, s: Session, size: int, filed: Sequence[Filed], state: IndexState
+    ) -> IndexState:
         """File appended entries (from index ``size`` on) under their keys, in the append's
-        transaction, with the ledger's append lock held; return the index root after them.
+        transaction, with the ledger's append lock held; ``state`` is the index state read
+        under that lock. Return the index state after them, for the caller to write with
+        the ledger's own state.
 
         Entries the index never took in (the log predates it) are filed first.
         """
-        state, snap, has_snap = read_states(s)
         if state.size > size:
             raise LedgerTampered(
                 f"the index has taken in {state.size} entries but the log holds {size}",
@@ -111,9 +118,9 @@ class IndexStore:
             )
         todo = [*unfiled(s, state.size, size), *filed]
         with self._lock:
-            view = self._synced(s, state, snap)
+            view = self._synced(s, state)
             try:
-                return self._file(s, view, todo, size + len(filed), has_snap)
+                return self._file(s, view, todo, size + len(filed))
             except BaseException:
                 self._view = None  # possibly half-changed: rebuild on next use
                 raise
@@ -121,7 +128,7 @@ class IndexStore:
     def prove(self, s: Session, key: bytes, size: int) -> IndexProof:
         """The completeness proof for ``key`` at ``size``, a size with a signed head whose
         index root the proof is checked against before it is returned."""
-        state, snap, _ = read_states(s)
+        state = read_state(s)
         if size < 1:
             raise InvalidInput(f"no proof at size {size}: sizes start at 1")
         if size > state.size:
@@ -134,32 +141,36 @@ class IndexStore:
         with self._lock:
             shared = self._view
             if shared is not None and shared.tree.size > state.size:
-                base = _load(s, state, snap)  # an append of this process is in flight
+                base = _load(s, state)  # an append of this process is in flight
             elif size == state.size:  # the common case: read the path under the lock
-                base = self._synced(s, state, snap)
+                base = self._synced(s, state)
                 records = base.records(s, [bucket])[bucket]
                 return _checked(index_proof(key, records, base.tree), base.tree.root, want)
             else:
-                base = self._synced(s, state, snap).copy()
+                base = self._synced(s, state).copy()
         reverted = _revert(s, base, size)
         records = reverted[bucket] if bucket in reverted else base.records(s, [bucket])[bucket]
         return _checked(index_proof(key, records, base.tree), base.tree.root, want)
 
-    def _synced(self, s: Session, state: IndexState, snap: IndexState) -> _View:
-        """The shared view, brought to ``state`` (call with the lock held)."""
+    def _synced(self, s: Session, state: IndexState) -> _View:
+        """The shared view, brought to ``state`` (call with the lock held). A view at the
+        state's size and root is current, snapshot included (only an append moves it); else
+        the snapshot is read, and other processes' change rows are laid over the view."""
         view, self._view = self._view, None  # until it is known good
+        if view is not None and view.tree.size == state.size and view.tree.root == state.root:
+            self._view = view
+            return view
         if view is not None and _valid(s, view, state):
-            if view.tree.size < state.size or view.snap != snap:
-                _catch_up(s, view, state, snap)
+            snap, stored_ = read_snapshot(s, state)
+            _catch_up(s, view, state, snap)
+            view.snap_stored = stored_
             if view.tree.root == state.root:
                 self._view = view
                 return view
-        view = self._view = _load(s, state, snap)
+        view = self._view = _load(s, state)
         return view
 
-    def _file(
-        self, s: Session, view: _View, todo: Sequence[Filed], new_size: int, has_snap: bool
-    ) -> bytes:
+    def _file(self, s: Session, view: _View, todo: Sequence[Filed], new_size: int) -> IndexState:
         """Apply the entries to the view and write the append's rows; return the new root.
 
         The hot path of a batch append: each key's record is found by binary search and
@@ -196,17 +207,18 @@ class IndexStore:
         compact = len(view.delta) >= most_buckets or new_size - view.snap.size >= most_entries
         write(
             s,
+            size=new_size,
             before=b"".join(before),
             after=b"".join(after),
-            state=state,
-            snapshot=state if compact else (None if has_snap else view.snap),
+            snapshot=state if compact else (None if view.snap_stored else view.snap),
             buckets={b: (r, view.tree.bucket_hash(b)) for b, r in view.delta.items()}
             if compact
             else {},
         )
+        view.snap_stored = True
         if compact:
             view.snap, view.delta = state, {}
-        return state.root
+        return state
 
 
 def _checked(proof: IndexProof, root: bytes, want: bytes) -> IndexProof:
@@ -238,6 +250,8 @@ def _catch_up(s: Session, view: _View, state: IndexState, snap: IndexState) -> N
     """Bring a valid view forward to ``state`` over other processes' appends (their change
     rows), and onto the snapshot ``snap`` if another process moved it."""
     size = view.tree.size
+    if size == state.size and snap == view.snap:
+        return
     if snap == view.snap:
         latest = changes_after(s, size, state.size)
         grouped = by_bucket(latest)
@@ -261,8 +275,9 @@ def _catch_up(s: Session, view: _View, state: IndexState, snap: IndexState) -> N
     view.tree.size = state.size
 
 
-def _load(s: Session, state: IndexState, snap: IndexState) -> _View:
+def _load(s: Session, state: IndexState) -> _View:
     """The view at ``state`` from the bucket table and the change rows after its snapshot."""
+    snap, snap_stored = read_snapshot(s, state)
     tree = TopTree.from_buckets(all_hashes(s), size=snap.size)
     if tree.root != snap.root:
         raise LedgerTampered(
@@ -272,7 +287,7 @@ def _load(s: Session, state: IndexState, snap: IndexState) -> _View:
             advice="Run 'facegate ledger verify': it rebuilds the index from the log and names\n"
             "the first disagreement.",
         )
-    view = _View(tree, snap)
+    view = _View(tree, snap, snap_stored)
     if state.size > snap.size:
         grouped = by_bucket(changes_after(s, snap.size, state.size))
         current = view.records(s, grouped)  # checks each row against its hash in the tree

@@ -1,9 +1,11 @@
 """The ledger in the database: appends inside the caller's transaction, and full verification.
 
 Each append locks the single ``ledger_state`` row (so appends serialise on SQLite and
-PostgreSQL alike), stores the events as leaves, persists every newly completed Merkle node,
-files the events in the verifiable index (:mod:`.index_store`) and signs a checkpoint that
-commits to both roots, all in the transaction of the state change being recorded.
+PostgreSQL alike; the row also holds the index's state), stores the events as leaves,
+persists every newly completed Merkle node, files the events in the verifiable index
+(:mod:`.index_store`) and signs a checkpoint that commits to both roots, all in the
+transaction of the state change being recorded.
+
 The rows are written with one multi-row INSERT per table, not as ORM objects: a bulk
 enrollment appends thousands of events per transaction, and object bookkeeping would cost
 more than the hashing.
@@ -28,8 +30,8 @@ from facegate.ledger.driver_sql import insert_rows, mark
 from facegate.ledger.events import Event, Recorded
 from facegate.ledger.hasher import hash_leaf
 from facegate.ledger.head_lines import head_extensions
-from facegate.ledger.index_hasher import event_keys
-from facegate.ledger.index_store import Filed, IndexStore
+from facegate.ledger.index_hasher import DEFAULTS, DEPTH, event_keys
+from facegate.ledger.index_store import Filed, IndexState, IndexStore
 from facegate.ledger.tree import NodeId, append_plan
 from facegate.storage import tables as t
 from facegate.storage.db import Database
@@ -41,8 +43,22 @@ _ENTRY_COLUMNS = ("idx", "event_id", "kind", "data", "leaf_hash", "deployment_id
 _NODE_COLUMNS = ("level", "idx", "hash")
 _HEADS = cast(Table, t.LedgerHead.__table__)
 _STATE = cast(Table, t.LedgerState.__table__)
-_LOCK_STATE = select(_STATE.c.size).where(_STATE.c.id == 1).with_for_update()
+_LOCK_STATE = (
+    select(_STATE.c.size, _STATE.c.index_size, _STATE.c.index_root)
+    .where(_STATE.c.id == 1)
+    .with_for_update()
+)
 _SET_SIZE = update(_STATE).where(_STATE.c.id == 1).values(size=bindparam("size"))
+_SET_STATE = (
+    update(_STATE)
+    .where(_STATE.c.id == 1)
+    .values(
+        size=bindparam("size"),
+        index_size=bindparam("index_size"),
+        index_root=bindparam("index_root"),
+    )
+)
+_NO_INDEX = IndexState(0, DEFAULTS[DEPTH])
 _INSERT_HEAD = insert(_HEADS)
 
 
@@ -114,7 +130,7 @@ class LedgerStore:
         # connection: the session's ORM plumbing would cost more than the SQL (group commit).
         s.flush()
         conn = s.connection()
-        size = conn.execute(_LOCK_STATE).scalar_one()
+        size, filed_size, filed_root = conn.execute(_LOCK_STATE).one()
         recorded: list[Recorded] = []
         leaves: list[bytes] = []
         filed: list[Filed] = []
@@ -142,9 +158,19 @@ class LedgerStore:
         insert_rows(
             conn, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
         )
-        conn.execute(_SET_SIZE, {"size": plan.new_size})
-        # The index of every subject's and deployment's history, committed with the head.
-        index_root = self.index.update(s, size, filed) if self.index is not None else None
+        # The index of every subject's and deployment's history, committed with the head;
+        # its state is read and written with the ledger's, in the row this append locks.
+        index_root = None
+        if self.index is None:
+            conn.execute(_SET_SIZE, {"size": plan.new_size})
+        else:
+            before = _NO_INDEX if filed_size is None else IndexState(filed_size, bytes(filed_root))
+            after = self.index.update(s, size, filed, before)
+            index_root = after.root
+            conn.execute(
+                _SET_STATE,
+                {"size": plan.new_size, "index_size": after.size, "index_root": after.root},
+            )
         cp = Checkpoint(
             origin=self.origin,
             size=plan.new_size,

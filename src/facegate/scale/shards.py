@@ -145,7 +145,7 @@ class ShardedGallery:
         """The ``top`` best people over every shard, best first (exact)."""
         answers = self._ray.get([a.search.remote(probe, top) for a in self.actors])
         hits = [Hit(*h) for answer in answers for h in answer]
-        hits.sort(key=lambda h: -h.score)
+        hits.sort(key=lambda h: (-h.score, h.template_id))  # ties as one gallery breaks them
         return hits[:top]
 
     def simulate(self, total: int, *, seed: int, per_subject: int = 1) -> None:

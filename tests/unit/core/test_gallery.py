@@ -36,6 +36,23 @@ def test_add_search_remove_without_rebuild() -> None:
             assert g.search(tpl, top=1)[0].template_id == tid
 
 
+def test_ties_are_broken_by_template_id_whatever_the_rows() -> None:
+    """A person's two templates at the same distance: the answer names the smaller template
+    id, before and after a removal moves rows (a sharded gallery holds them in other rows,
+    and must answer as one gallery does)."""
+    rng = np.random.default_rng(3)
+    code = rng.integers(0, 256, 16, dtype=np.uint8).tobytes()
+    g = Gallery(16)
+    g.add("t_other", "s_x", rng.integers(0, 256, 16, dtype=np.uint8).tobytes())
+    g.add("t_b", "s_1", code)
+    g.add("t_a", "s_1", code)
+    assert g.search(code, top=1)[0].template_id == "t_a"
+    assert g.remove_many(["t_other"]) == 1  # the last row (t_a) moves into the first
+    assert g.search(code, top=1)[0].template_id == "t_a"
+    g.add("t_0", "s_1", code)
+    assert g.search(code, top=1)[0].template_id == "t_0"
+
+
 def test_wrong_width_is_refused() -> None:
     with pytest.raises(ValueError, match="bytes"):
         Gallery(16, _sim).add("t", "s", b"short")

@@ -236,6 +236,6 @@ def test_the_audit_rebuilds_the_index(db: Database) -> None:
     assert report.ok, report
     assert report.index_root_hex == _rebuilt(db, size).root().hex()
     with db.transaction() as s:
-        s.execute(update(t.LedgerIndexState).values(root=b"\x00" * 32))
+        s.execute(update(t.LedgerState).values(index_root=b"\x00" * 32))
     report = store.verify(db, KEY.public_key().public_bytes_raw())
     assert not report.ok and "rebuilt from the log" in report.problem

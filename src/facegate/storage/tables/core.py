@@ -272,11 +272,15 @@ class Reenrollment(Base):
 
 
 class LedgerState(Base):
-    """One row; updating it serialises appends on every backend."""
+    """One row; updating it serialises appends on every backend. It also says how many
+    entries the verifiable index has taken in and its root after them (null: none yet), so
+    that an append reads and writes the index's state with the row it locks anyway."""
 
     __tablename__ = "ledger_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
+    index_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    index_root: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class LedgerEntry(Base):

@@ -16,8 +16,8 @@ __all__ = ["LedgerIndexBucket", "LedgerIndexState", "LedgerIndexUndo"]
 
 
 class LedgerIndexState(Base):
-    """Row 1: how many log entries the index has taken in, and its root after them. Row 2:
-    the size and root the bucket table stands at (absent: it stands at row 1)."""
+    """Row 2: the size and root the bucket table stands at (absent: it stands at the index
+    state, which ``ledger_state`` holds; row 1 held it before migration 0015)."""
 
     __tablename__ = "ledger_index_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
