@@ -20,6 +20,7 @@ lays every later change row over it. Whatever it builds must add up to the root 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -276,7 +277,21 @@ def _catch_up(s: Session, view: _View, state: IndexState, snap: IndexState) -> N
 
 
 def _load(s: Session, state: IndexState) -> _View:
-    """The view at ``state`` from the bucket table and the change rows after its snapshot."""
+    """The view at ``state`` from the bucket table and the change rows after its snapshot.
+
+    The state itself is first held to the head signed at its size: rows rewritten to agree
+    with each other (an emptied index, say) must still agree with the operator's signature."""
+    if state.size:
+        with contextlib.suppress(NotFound):  # no head at that size commits to an index
+            signed = signed_index_root(s, state.size)
+            if signed != state.root:
+                raise LedgerTampered(
+                    f"the index records root {state.root.hex()} at size {state.size}, but "
+                    f"the head signed at that size commits to {signed.hex()}",
+                    index=None,
+                    advice="Run 'facegate ledger verify': it rebuilds the index from the log "
+                    "and names\nthe first disagreement.",
+                )
     snap, snap_stored = read_snapshot(s, state)
     tree = TopTree.from_buckets(all_hashes(s), size=snap.size)
     if tree.root != snap.root:

@@ -184,6 +184,20 @@ def test_an_altered_bucket_is_refused_before_anything_is_signed(db: Database) ->
         _append(db, _store(), _events(rng, 1), rng)
 
 
+def test_an_index_emptied_consistently_is_refused_by_the_signed_head(db: Database) -> None:
+    """Rows rewritten to agree with each other (the index emptied, its snapshot and state
+    set to the empty root) still disagree with the head the operator signed."""
+    rng = random.Random(21)
+    _append(db, _store(compact=1), _events(rng, 12), rng)
+    empty = IndexBuilder().root()
+    with db.transaction() as s:
+        s.execute(delete(t.LedgerIndexBucket))
+        s.execute(update(t.LedgerIndexState).values(root=empty))
+        s.execute(update(t.LedgerState).values(index_root=empty))
+    with pytest.raises(LedgerTampered, match="the head signed at that size commits to"):
+        _append(db, _store(), _events(rng, 1), rng)
+
+
 def _flip_after(db: Database) -> None:
     """Alter one history that the newest change row says its append wrote."""
     with db.transaction() as s:
