@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +47,15 @@ def _event(n: int) -> Event:
     return Event(Kind.VERIFIED, T0, operator="op", deployment="dep", details={"n": n})
 
 
+def _together(client: Callable[[int], None], clients: int) -> None:
+    """Run ``client(c)`` for each of ``clients`` threads at once; return when all are done."""
+    threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
 def test_concurrent_appends_share_transactions_and_a_bad_one_fails_alone(url: str) -> None:
     db = Database(make_engine(url))
     migrate(db.engine)
@@ -65,11 +75,7 @@ def test_concurrent_appends_share_transactions_and_a_bad_one_fails_alone(url: st
             except BaseException as exc:  # pragma: no cover - reported below
                 failures.append(exc)
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _together(client, 16)
     assert not failures
     assert len(ids) == 16 * 20 - 1
     assert group.transactions < group.jobs, "some appends shared a transaction"
@@ -141,11 +147,7 @@ def test_workers_that_move_the_index_snapshot_under_each_other_stay_in_step(url:
         except BaseException as exc:  # pragma: no cover - reported below
             failures.append(exc)
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in range(9)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _together(client, 9)
     assert not failures, failures[0]
     report = workers[0].verify(db, KEY.public_key().public_bytes_raw())
     assert report.ok, report.problem
