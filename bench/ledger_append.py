@@ -13,17 +13,21 @@ Two modes, reported separately because they measure different things:
   durability is the same (nothing is acknowledged before its commit's fsync), the fsync and
   the checkpoint signature are shared by the batch.
 
-* ``clients``: 1, 16 and 64 concurrent clients (threads), each appending one enrollment at a
-  time and waiting for its acknowledgement, through the group commit
-  (:mod:`facegate.ledger.group`): concurrent single appends share one durable transaction.
-  Run on SQLite and, with ``--postgres URL`` (default: a temporary database on the local
-  server, if one answers), on PostgreSQL.
+* ``clients``: 1, 16 and 64 concurrent clients (threads), each appending one event at a time
+  and waiting for its acknowledgement, through the group commit (:mod:`facegate.ledger.group`):
+  concurrent single appends share one durable transaction. Two workloads: ``verify``, an
+  event that records no other change (what the service sends through the group commit: every
+  verification, identification and refusal), and ``enroll``, an event with its template row
+  (stricter: the service commits an enrollment in a transaction of its own). Run on SQLite
+  and, with ``--postgres URL`` (default: a temporary database on the local server, if one
+  answers), on PostgreSQL.
 
 At the end the whole ledger is re-verified (not timed), so the figures are for honest writes.
 
 Usage:
     PYTHONPATH=src python bench/ledger_append.py [--quick] [--json] [--dir DIR]
         [--per-tx N] [--batched N] [--batch N] [--clients 1,16,64] [--repeat N]
+        [--workloads verify,enroll]
         [--postgres URL|none]
 
 Human-readable figures and the command go to stdout (to stderr with --json); the last
@@ -135,6 +139,32 @@ def enrollment(n: int, subject_id: str, pseudonym: str) -> tuple[t.Template, Eve
     return row, event
 
 
+def verification(n: int, subject_id: str, pseudonym: str) -> tuple[None, Event]:
+    """A 1:1 verification's event: it records no other change (what the service's verify
+    and every refusal append through the group commit)."""
+    del subject_id
+    event = Event(
+        Kind.VERIFIED,
+        T0 + timedelta(microseconds=n),
+        operator="op_bench",
+        deployment="dep_bench",
+        subject=pseudonym,
+        rule_ids=("CN-FR-5", "CN-FR-6"),
+        by="key_bench",
+        details={
+            "input_sha256": os.urandom(32).hex(),
+            "decision": "match",
+            "score": 0.734512,
+            "threshold": 0.6,
+            "model_version": "dlib-resnet-v1",
+        },
+    )
+    return None, event
+
+
+WORKLOADS = {"enroll": enrollment, "verify": verification}
+
+
 def run_mode(
     db: Database,
     store: LedgerStore,
@@ -143,6 +173,7 @@ def run_mode(
     events: int,
     batch: int,
     start: int,
+    workload: str = "enroll",
 ) -> dict[str, Any]:
     latencies: list[float] = []
     clock = time.perf_counter
@@ -151,12 +182,12 @@ def run_mode(
     while done < events:
         k = min(batch, events - done)
         work = [
-            enrollment(start + done + j, *people[(start + done + j) % len(people)])
+            WORKLOADS[workload](start + done + j, *people[(start + done + j) % len(people)])
             for j in range(k)
         ]
         t0 = clock()
         with db.transaction() as s:
-            s.add_all(row for row, _ in work)
+            s.add_all(row for row, _ in work if row is not None)
             store.append(s, [event for _, event in work], entropy=os.urandom)
         latencies.append(clock() - t0)
         done += k
@@ -187,6 +218,7 @@ def run_clients(
     clients: int,
     events: int,
     start: int,
+    workload: str = "enroll",
 ) -> dict[str, Any]:
     """``clients`` threads, each appending one enrollment at a time through the group commit
     and waiting for its acknowledgement; returns the acknowledged rate and ack latencies."""
@@ -199,10 +231,11 @@ def run_clients(
     def client(c: int) -> None:
         for j in range(per_client):
             n = start + c * per_client + j
-            row, event = enrollment(n, *people[n % len(people)])
+            row, event = WORKLOADS[workload](n, *people[n % len(people)])
 
-            def work(s: Any, row: t.Template = row, event: Event = event) -> list[Event]:
-                s.add(row)
+            def work(s: Any, row: t.Template | None = row, event: Event = event) -> list[Event]:
+                if row is not None:
+                    s.add(row)
                 return [event]
 
             t0 = clock()
@@ -262,10 +295,16 @@ def _postgres(arg: str | None) -> tuple[str | None, Any]:
 
 
 def clients_on(
-    url: str, counts: list[int], events: int, say: Any, repeat: int = 1
+    url: str,
+    counts: list[int],
+    events: int,
+    say: Any,
+    *,
+    repeat: int = 1,
+    workloads: Any = (),
 ) -> tuple[dict[str, Any], bool]:
-    """Every client count on the database at ``url`` (fresh schema), ``repeat`` times (the
-    run with the median rate is reported, with every rate), then a full verify."""
+    """Every workload and client count on the database at ``url`` (fresh schema), ``repeat``
+    times (the run with the median rate is reported, with every rate), then a full verify."""
     db = Database(make_engine(url))
     migrate(db.engine)
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -275,16 +314,20 @@ def clients_on(
         people = list(s.execute(text("SELECT id, pseudonym FROM subjects ORDER BY id")).all())
     out: dict[str, Any] = {}
     start = 0
-    for n in counts:
+    for workload, n in ((w, n) for w in workloads or ("enroll",) for n in counts):
         runs = []
         for _ in range(repeat):
-            runs.append(run_clients(db, store, people, clients=n, events=events, start=start))
+            runs.append(
+                run_clients(
+                    db, store, people, clients=n, events=events, start=start, workload=workload
+                )
+            )
             start += runs[-1]["events"]
         runs.sort(key=lambda r: r["events_per_s"])
         res = {**runs[len(runs) // 2], "repeats": [r["events_per_s"] for r in runs]}
-        out[str(n)] = res
+        out.setdefault(workload, {})[str(n)] = res
         say(
-            f"  {n:>3} clients: {res['events_per_s']:>7,} acknowledged appends/s, "
+            f"  {workload}, {n:>3} clients: {res['events_per_s']:>7,} acknowledged appends/s, "
             f"{res['events_per_transaction']} per transaction; ack p50 "
             f"{res['ack_ms']['p50']} ms, p99 {res['ack_ms']['p99']} ms"
             + (f"; median of {res['repeats']}" if repeat > 1 else "")
@@ -301,15 +344,21 @@ def concurrent_runs(args: Any, tmp: Path, say: Any) -> tuple[dict[str, Any], boo
     client_events = args.client_events or (4_000 if args.quick else 20_000)
     say(f"group commit, SQLite: {client_events:,} events per client count ...")
     concurrent: dict[str, Any] = {}
+    workloads = [w for w in args.workloads.split(",") if w]
     concurrent["sqlite"], ok = clients_on(
-        f"sqlite:///{tmp / 'clients.db'}", counts, client_events, say, args.repeat
+        f"sqlite:///{tmp / 'clients.db'}",
+        counts,
+        client_events,
+        say,
+        repeat=args.repeat,
+        workloads=workloads,
     )
     pg_url, drop = _postgres(args.postgres)
     if pg_url is not None:
         say(f"group commit, PostgreSQL: {client_events:,} events per client count ...")
         try:
             concurrent["postgresql"], ok_pg = clients_on(
-                pg_url, counts, client_events, say, args.repeat
+                pg_url, counts, client_events, say, repeat=args.repeat, workloads=workloads
             )
             ok = ok and ok_pg
         finally:
@@ -327,6 +376,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=500, help="events per batched transaction")
     parser.add_argument("--clients", default="1,16,64", help="concurrent clients to measure")
     parser.add_argument("--client-events", type=int, help="events per client-count run")
+    parser.add_argument(
+        "--workloads",
+        default="verify,enroll",
+        help="what each client appends: 'verify' (an event alone: verify, identify, every "
+        "refusal) and/or 'enroll' (an event with its template row)",
+    )
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per client count (the median is reported)"
     )
@@ -406,8 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         "target_events_per_s": TARGET_EVENTS_PER_S,
         "met": {k: v["events_per_s"] >= TARGET_EVENTS_PER_S for k, v in results.items()},
         "met_64_clients": {
-            backend: runs["64"]["events_per_s"] >= TARGET_EVENTS_PER_S
-            for backend, runs in concurrent.items()
+            f"{backend}/{workload}": runs["64"]["events_per_s"] >= TARGET_EVENTS_PER_S
+            for backend, by_workload in concurrent.items()
+            for workload, runs in by_workload.items()
             if "64" in runs
         },
     }

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Clock, Entropy
 from facegate.config import Settings
-from facegate.errors import InvalidInput, NotFound, PolicyDenied
+from facegate.errors import InvalidInput, InvalidTemplate, NotFound, PolicyDenied, RecordAltered
 from facegate.gallery import Galleries
 from facegate.keyring import Keyring
 from facegate.ledger.events import Event, Kind, Recorded
@@ -127,12 +127,26 @@ class Core:
         return dep
 
     def subject(self, s: Session, dep: t.Deployment, subject_ref: str) -> t.Subject | None:
-        return s.scalar(
+        """The person ``subject_ref`` names, found by its keyed hash and then held to the
+        reference sealed in the row: the hash is a plain column, and a row given another
+        person's hash (a database edited outside facegate) would answer for them."""
+        ref = clean_ref(subject_ref)
+        row = s.scalar(
             select(t.Subject).where(
                 t.Subject.deployment_id == dep.id,
-                t.Subject.ref_hmac == self.keyring.ref_hmac(dep, clean_ref(subject_ref)),
+                t.Subject.ref_hmac == self.keyring.ref_hmac(dep, ref),
             )
         )
+        if row is not None:
+            try:
+                held = self.keyring.open_ref(dep, row)
+            except NotFound:  # the key is destroyed: an erasure's own checks answer
+                return row
+            except InvalidTemplate:
+                held = None
+            if held != ref:
+                raise RecordAltered("a person's record does not hold the reference it is found by")
+        return row
 
     def notice(self, s: Session, deployment_id: str) -> t.Notice | None:
         """The newest notice published for the deployment (None before its first sign-off)."""

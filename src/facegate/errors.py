@@ -199,6 +199,16 @@ class LedgerTampered(LedgerError):
         self.index = index
 
 
+class RecordAltered(LedgerError):
+    """A stored row contradicts what sealed it: the database was altered outside facegate."""
+
+    code = "record_altered"
+    default_advice = (
+        "The database was altered outside facegate. Preserve it as it is, restore the last\n"
+        "good backup, and check the ledger ('facegate ledger verify')."
+    )
+
+
 class ConfigError(FacegateError):
     code = "config_error"
 

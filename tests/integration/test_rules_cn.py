@@ -59,6 +59,18 @@ def test_no_signs_at_a_physical_place_and_no_contact_in_the_notice_are_refused(
     refused(sqlite_gate, "CN-FR-5", lambda: sign(sqlite_gate, dep.id))
 
 
+@rule("CN-FR-5", "refused")
+def test_an_operator_that_never_named_itself_publishes_no_notice(sqlite_gate: Gate) -> None:
+    # a new home's operator has no name: none is presumed for it ("local operator" was)
+    assert sqlite_gate.operator().name == ""
+    sqlite_gate.set_operator(contact="+86 21 5555 0100", dpo="Wang Fang, dpo@test.example")
+    dep = sqlite_gate.create_deployment(**CN_SPEC)
+    denied = refused(sqlite_gate, "CN-FR-5", lambda: sign(sqlite_gate, dep.id))
+    assert "processor" in denied.message
+    sqlite_gate.set_operator(name="Test Property Management")
+    assert sign(sqlite_gate, dep.id).status == "live"
+
+
 @rule("CN-FR-5", "allowed")
 def test_a_complete_notice_is_published_at_sign_off(sqlite_gate: Gate) -> None:
     dep = live(sqlite_gate)

@@ -113,6 +113,12 @@ def test_an_admin_resets_a_password_which_ends_that_persons_sessions(sqlite_gate
     assert "password of Li Na is set" in r.text
     assert operator.get("/console", follow_redirects=False).status_code == 303
     passwords.verify_password(sqlite_gate, people["Li Na"], "a brand new passphrase")
+    # the ledger says who set whose password: an admin could now sign in as Li Na
+    size = sqlite_gate.counts()["ledger_entries"]
+    last = json.loads(sqlite_gate.ledger_entry(size - 1).data)
+    assert last["kind"] == "principal.password_set", last
+    assert last["by"] == people["Zhao Admin"] and last["details"]["principal"] == people["Li Na"]
+    assert last["details"]["replaced"] is True
 
 
 def test_everyone_changes_their_own_password_with_the_current_one(sqlite_gate: Gate) -> None:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from facegate import __version__, web
 from facegate.api import errors, metrics
@@ -26,6 +26,7 @@ from facegate.api.routes import (
     witness,
 )
 from facegate.api.routes.transfers import router as transfers_router
+from facegate.api.single import single_valued
 from facegate.api.validation import EdgeGuard
 from facegate.compat import compreface_router
 from facegate.config import Settings, load_settings
@@ -71,18 +72,23 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     app.add_middleware(Observe, metrics=app.state.metrics)  # request id, log line, metrics
     trust_proxies(app, the_gate.settings.api.trusted_proxies)  # outermost: the real client
     errors.install(app)
-    app.include_router(operator.router)
-    app.include_router(operator.ops)
-    app.include_router(recognition.router)  # detect, compare, liveness challenges, flags
-    app.include_router(compreface_router)  # CompreFace's REST API: /api/v1 (docs/compreface.md)
-    app.include_router(principals.router)
-    app.include_router(public.router)
-    app.include_router(subject.router, responses=errors.documented(401, 404, 409, 429, 503))
-    app.include_router(ledger.router, responses=errors.documented(401, 403, 404, 503))
-    app.include_router(witness.router, responses=errors.documented(403, 404, 409, 503))
-    app.include_router(metrics.router)
-    app.include_router(tiles.router)  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
-    app.include_router(transfers_router)  # recipients, share, export, trace, alerts
+    one_each = [Depends(single_valued)]  # a field sent twice is refused (api/single.py)
+    for router, documented_errors in (
+        (operator.router, ()),
+        (operator.ops, ()),
+        (recognition.router, ()),  # detect, compare, liveness challenges, flags
+        (compreface_router, ()),  # CompreFace's REST API: /api/v1 (docs/compreface.md)
+        (principals.router, ()),
+        (public.router, ()),
+        (subject.router, (401, 404, 409, 429, 503)),
+        (ledger.router, (401, 403, 404, 503)),
+        (witness.router, (403, 404, 409, 503)),
+        (metrics.router, ()),
+        (tiles.router, ()),  # the ledger as C2SP tlog-tiles: /checkpoint, /tile/...
+        (transfers_router, ()),  # recipients, share, export, trace, alerts
+    ):
+        responses = errors.documented(*documented_errors) if documented_errors else None
+        app.include_router(router, dependencies=one_each, responses=responses)
     web.mount(app)  # the pages for people: /, /d/{id}, /portal, /console, /regulator, /docs
 
     @app.get("/healthz", tags=["meta"], responses=errors.documented())

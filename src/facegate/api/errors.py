@@ -29,6 +29,7 @@ STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.LedgerTampered, 409),
+    (e.RecordAltered, 409),
     (e.InvalidTemplate, 500),
     (e.ConfigError, 500),
     (e.FacegateError, 500),

@@ -102,12 +102,12 @@ def init(
 
     def act() -> dict[str, Any]:
         with gate_for(home, create=True) as gate:
-            result: dict[str, Any] = {"home": str(gate.settings.home), **gate.counts()}
+            result: dict[str, Any] = {"home": str(gate.settings.home)}
             if demo:
                 from facegate.cli.demo import seed_demo
 
                 result["demo"] = seed_demo(gate, console=None if as_json else out)
-            return result
+            return {**result, **gate.counts()}  # after the demo data, which they count
 
     result = run(as_json, act)
     emit(as_json, result, lambda: out.print(f"facegate home ready at [bold]{result['home']}[/]"))

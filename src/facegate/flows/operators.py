@@ -38,7 +38,8 @@ def ensure_local_operator(core: Core) -> None:
     with core.db.transaction() as s:
         now = core.clock()
         if s.get(t.Operator, LOCAL_OPERATOR) is None:
-            s.add(t.Operator(id=LOCAL_OPERATOR, name="local operator", contact="", created_at=now))
+            # no name: who the processor is, is a legal fact the operator states (CN-FR-5)
+            s.add(t.Operator(id=LOCAL_OPERATOR, name="", contact="", created_at=now))
             s.flush()
             _record_created(core, s, s.get(t.Operator, LOCAL_OPERATOR), now=now, by=None)
         if s.get(t.Principal, OWNER) is None:

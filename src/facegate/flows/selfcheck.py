@@ -21,6 +21,7 @@ act that touches a face (people's rights stay open).
 
 from __future__ import annotations
 
+import json
 import stat
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +142,12 @@ def _measure(
         if keys_apart
         else ("master key readable by others, or key store inside the main database")
     )
+    if _master_in_clear(core, home):
+        notes["keys_apart"] += (
+            "; but the master key is stored unencrypted in the home (master.key): a copy of the "
+            "whole home opens every template. Give it from a secrets manager "
+            "(FACEGATE_MASTER_KEY) or keep it in an HSM (docs/operations.md)"
+        )
     notes["intrusion_detection"] = (
         "failed authentications are watched by the service"
         if watching_intrusions
@@ -230,6 +237,17 @@ def _keys_apart(core: Core, home: Path) -> bool:
     keystore_file = home / "keys.db"
     separate = keystore_file.exists() and str(keystore_file) not in url
     return separate and (core.settings.hsm.module is not None or private(home / MASTER_KEY_FILE))
+
+
+def _master_in_clear(core: Core, home: Path) -> bool:
+    """Whether the master key in use is the home's key file, stored without protection."""
+    if core.settings.hsm.module is not None or core.settings.master_key is not None:
+        return False
+    try:
+        doc = json.loads((home / MASTER_KEY_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("protection") == "none"
 
 
 def _installation(packs: list[str]) -> DeploymentFacts:

@@ -50,6 +50,7 @@ class Kind(StrEnum):
     # principals, operators, deployments' life, the self-check (issue: lawful by construction)
     PRINCIPAL_CREATED = "principal.created"
     PRINCIPAL_REVOKED = "principal.revoked"
+    PASSWORD_SET = "principal.password_set"  # a console password set, by whom for whom
     API_KEY_REVOKED = "api_key.revoked"
     DEPLOYMENT_CHANGED = "deployment.changed"
     PIA_SIGNED = "pia.signed"

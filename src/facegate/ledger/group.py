@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
 from sqlalchemy.orm import Session
@@ -38,13 +37,24 @@ Work = Callable[[Session], Sequence[Event]]
 MOST: Final = 512
 
 
-@dataclass(eq=False)
 class _Job:
-    work: Work
-    done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False
-    result: list[Recorded] | None = None
-    error: BaseException | None = None
+    """One caller's work; its thread parks on ``gate``, which is released when the job is
+    answered or handed the lead (a bare lock: threading.Event would build a Condition and
+    a waiter lock per wait, a cost each of thousands of requests a second pays)."""
+
+    __slots__ = ("error", "gate", "lead", "result", "work")
+
+    def __init__(self, work: Work) -> None:
+        self.work = work
+        self.gate = threading.Lock()
+        self.gate.acquire()
+        self.lead = False
+        self.result: list[Recorded] | None = None
+        self.error: BaseException | None = None
+
+    def answer(self) -> None:
+        self.lead = False
+        self.gate.release()
 
 
 class GroupCommit:
@@ -76,11 +86,12 @@ class GroupCommit:
             lead = not self._leading
             self._leading = True
         if not lead:
-            job.done.wait()
+            job.gate.acquire()  # answered, or handed the lead
             if not job.lead:
-                return _answer(job)
+                return _result(job)
         self._lead()
-        return _answer(job)
+        job.gate.acquire()  # the lead's own job is in the batch it committed
+        return _result(job)
 
     def _lead(self) -> None:
         """Commit one batch, then hand the lead to the first job still waiting, if any."""
@@ -91,7 +102,7 @@ class GroupCommit:
             if self._queue:
                 nxt = self._queue[0]
                 nxt.lead = True
-                nxt.done.set()
+                nxt.gate.release()
             else:
                 self._leading = False
 
@@ -108,8 +119,7 @@ class GroupCommit:
         except BaseException as error:
             if len(batch) == 1:
                 batch[0].error = error
-                batch[0].lead = False
-                batch[0].done.set()
+                batch[0].answer()
                 return
             for job in batch:  # one failed: each alone, so only it fails
                 self._commit([job])
@@ -118,12 +128,10 @@ class GroupCommit:
         self.jobs += len(batch)
         for job, (start, end) in zip(batch, spans, strict=True):
             job.result = recorded[start:end]
-            job.lead = False
-            job.done.set()
+            job.answer()
 
 
-def _answer(job: _Job) -> list[Recorded]:
-    job.done.wait()
+def _result(job: _Job) -> list[Recorded]:
     if job.error is not None:
         raise job.error
     assert job.result is not None

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from facegate.core import aware
 from facegate.errors import InvalidInput, Unauthenticated
 from facegate.gate import Gate
+from facegate.ledger.events import Event, Kind
 from facegate.storage import tables as t
 
 MIN_LENGTH: Final = 12
@@ -39,17 +40,29 @@ def check_strength(password: str, *, name: str = "") -> None:
 
 
 def set_password(gate: Gate, principal_id: str, password: str, *, name: str = "") -> datetime:
-    """Set (or replace) a principal's password. Returns when, which also ends every console
-    session issued before it."""
+    """Set (or replace) a principal's password, ledgered with who set it: an admin who sets
+    the DPO's password can then sign as the DPO, and the ledger shows that it could.
+    Returns when, which also ends every console session issued before it."""
     check_strength(password, name=name)
     digest = _HASHER.hash(password)
     now = gate.core.clock()
+    actor = gate.actor
     with gate.db.transaction() as s:
         row = s.get(t.WebLogin, principal_id)
         if row is None:
             s.add(t.WebLogin(principal_id=principal_id, password_hash=digest, updated_at=now))
         else:
             row.password_hash, row.updated_at = digest, now
+        gate.core.record(
+            s,
+            Event(
+                Kind.PASSWORD_SET,
+                now,
+                operator=actor.operator_id,
+                by=actor.principal_id,
+                details={"principal": principal_id, "replaced": row is not None},
+            ),
+        )
     return now
 
 

@@ -1,0 +1,50 @@
+"""A person's row found by its lookup hash must hold the reference sealed in it: an attacker
+who can write the database but holds no key, and gives one person's row another's hash, is
+refused (RecordAltered) instead of verifying a stranger as that person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from lawful import consent, live
+from sqlalchemy import text
+
+from facegate.errors import RecordAltered
+from facegate.gate import Gate
+
+Photo = Callable[[str], bytes]
+
+
+def _swap_lookup_hashes(gate: Gate, a: str, b: str) -> None:
+    """Exchange the ``ref_hmac`` of subject rows ``a`` and ``b``, as SQL on the file would."""
+    with gate.db.transaction() as s:
+        get = text("SELECT ref_hmac FROM subjects WHERE id = :i")
+        ha, hb = (s.execute(get, {"i": i}).scalar_one() for i in (a, b))
+        put = text("UPDATE subjects SET ref_hmac = :h WHERE id = :i")
+        s.execute(put, {"h": "x", "i": a})  # ref_hmac is unique within a deployment
+        s.execute(put, {"h": ha, "i": b})
+        s.execute(put, {"h": hb, "i": a})
+
+
+def _subject_of(gate: Gate, template_id: str) -> str:
+    with gate.db.read() as s:
+        q = text("SELECT subject_id FROM templates WHERE id = :t")
+        return str(s.execute(q, {"t": template_id}).scalar_one())
+
+
+def test_a_row_answering_to_another_persons_hash_is_refused(gate: Gate, photo: Photo) -> None:
+    dep = live(gate).id
+    rows = []
+    for ref, jpg in (("obama", "obama.jpg"), ("biden", "biden.jpg")):
+        consent(gate, dep, ref)
+        rows.append(_subject_of(gate, gate.enroll(dep, ref, photo(f"fixtures/{jpg}")).template_id))
+    biden = photo("fixtures/biden.jpg")
+    assert gate.verify(dep, "obama", biden).decision == "no_match"
+    _swap_lookup_hashes(gate, *rows)
+    with pytest.raises(RecordAltered):
+        gate.verify(dep, "obama", biden)  # would have been biden's row: a match
+    with pytest.raises(RecordAltered):
+        gate.enroll(dep, "biden", photo("fixtures/obama2.jpg"))
+    _swap_lookup_hashes(gate, *rows)  # put back: answered again
+    assert gate.verify(dep, "obama", photo("fixtures/obama2.jpg")).decision == "match"
