@@ -57,8 +57,14 @@ def pia_answers(tmp: Path) -> Path:
 
 
 def operator_ready(home: Path) -> None:
-    """Name the operator's contact and DPO (go-live is refused without them)."""
-    fg(home, "operator", "set", "--contact", "+86 21 5555 0100", "--dpo", "Wang Fang, dpo@x")
+    """Name the operator, its contact and DPO (go-live is refused without them)."""
+    fg(
+        home,
+        "operator",
+        "set",
+        *("--name", "Test Property Management"),
+        *("--contact", "+86 21 5555 0100", "--dpo", "Wang Fang, dpo@x"),
+    )
 
 
 def dpo_key(home: Path, name: str = "Test DPO") -> str:

@@ -5,7 +5,7 @@ the first or the last; a caller (or a proxy that appends a field) can thereby st
 fact two ways, ``"age": 10`` and ``"age": 30`` in one consent, and which one counts would be
 an accident of parsing. Every API route depends on :func:`single_valued`, which refuses such
 a body with 400 before the route sees it; a form field the route takes as a list (camera
-frames) may repeat. The body was already read and parsed by FastAPI: this reads the cached
+frames), or does not take at all, may repeat. The body was already read and parsed by FastAPI: this reads the cached
 copy, so nothing is received twice.
 """
 
@@ -28,15 +28,15 @@ _ADVICE: Final = "Send each field once: of two values, which one counts would be
 
 
 async def single_valued(request: Request) -> None:
-    """Refuse a JSON object with a repeated key, or a form with a repeated field the route
-    does not take as a list."""
+    """Refuse a JSON object with a repeated key, or a form that repeats a field the route
+    takes as one value."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in _FORMS:
         route = request.scope.get("route")
-        repeatable = _lists(route) if isinstance(route, APIRoute) else frozenset()
+        single = _scalars(route) if isinstance(route, APIRoute) else frozenset()
         seen: set[str] = set()
         for name, _ in (await request.form()).multi_items():
-            if name in seen and name not in repeatable:
+            if name in seen and name in single:
                 raise InvalidInput(
                     f"the form field {name!r} is sent more than once", advice=_ADVICE
                 )
@@ -67,12 +67,13 @@ def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-#: where a route keeps its list-valued field names (routes are not hashable)
-_MEMO: Final = "_facegate_list_fields"
+#: where a route keeps its single-valued field names (routes are not hashable)
+_MEMO: Final = "_facegate_single_fields"
 
 
-def _lists(route: APIRoute) -> frozenset[str]:
-    """The names of the route's form fields that take a list (memoised per route)."""
+def _scalars(route: APIRoute) -> frozenset[str]:
+    """The names of the route's form fields that take one value, not a list (memoised per
+    route); a field the route does not declare is never read, so it may come as it likes."""
     known: frozenset[str] | None = getattr(route, _MEMO, None)
     if known is None:
         names: set[str] = set()
@@ -80,7 +81,7 @@ def _lists(route: APIRoute) -> frozenset[str]:
         while todo:  # the route's own body fields and its dependencies'
             dependant = todo.pop()
             names.update(
-                p.alias for p in dependant.body_params if _is_list(p.field_info.annotation)
+                p.alias for p in dependant.body_params if not _is_list(p.field_info.annotation)
             )
             todo.extend(dependant.dependencies)
         known = frozenset(names)
