@@ -5,8 +5,8 @@ the first or the last; a caller (or a proxy that appends a field) can thereby st
 fact two ways, ``"age": 10`` and ``"age": 30`` in one consent, and which one counts would be
 an accident of parsing. Every API route depends on :func:`single_valued`, which refuses such
 a body with 400 before the route sees it; a form field the route takes as a list (camera
-frames), or does not take at all, may repeat. The body was already read and parsed by FastAPI: this reads the cached
-copy, so nothing is received twice.
+frames), or does not take at all, may repeat. The body was already read and parsed by
+FastAPI: this reads the cached copy, so nothing is received twice.
 """
 
 from __future__ import annotations
