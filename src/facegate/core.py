@@ -18,6 +18,7 @@ from facegate.errors import InvalidInput, InvalidTemplate, NotFound, PolicyDenie
 from facegate.gallery import Galleries
 from facegate.keyring import Keyring
 from facegate.ledger.events import Event, Kind, Recorded
+from facegate.ledger.held import hold_to_record
 from facegate.ledger.store import LedgerStore
 from facegate.policy import parse_jurisdiction
 from facegate.recognition import FaceEngine
@@ -124,6 +125,7 @@ class Core:
                 f"no deployment {deployment_id!r}",
                 advice="List your deployments with 'facegate deployment list'.",
             )
+        hold_to_record(s, dep)  # as the ledger last committed to it, or RecordAltered
         return dep
 
     def subject(self, s: Session, dep: t.Deployment, subject_ref: str) -> t.Subject | None:

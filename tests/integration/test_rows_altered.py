@@ -48,3 +48,25 @@ def test_a_row_answering_to_another_persons_hash_is_refused(gate: Gate, photo: P
         gate.enroll(dep, "biden", photo("fixtures/obama2.jpg"))
     _swap_lookup_hashes(gate, *rows)  # put back: answered again
     assert gate.verify(dep, "obama", photo("fixtures/obama2.jpg")).decision == "match"
+
+
+def test_a_deployment_row_edited_outside_facegate_is_refused(gate: Gate, photo: Photo) -> None:
+    dep = live(gate).id
+    consent(gate, dep, "obama")
+    gate.enroll(dep, "obama", photo("fixtures/obama.jpg"))
+    biden = photo("fixtures/biden.jpg")
+    assert gate.verify(dep, "obama", biden).decision == "no_match"
+    with gate.db.read() as s:
+        threshold = s.execute(
+            text("SELECT threshold FROM deployments WHERE id = :d"), {"d": dep}
+        ).scalar_one()
+    edit = text("UPDATE deployments SET threshold = :t WHERE id = :d")
+    with gate.db.transaction() as s:
+        s.execute(edit, {"t": 0.0, "d": dep})  # every face a match, were the row believed
+    with pytest.raises(RecordAltered, match="threshold"):
+        gate.verify(dep, "obama", biden)
+    with pytest.raises(RecordAltered):
+        consent(gate, dep, "biden")
+    with gate.db.transaction() as s:
+        s.execute(edit, {"t": threshold, "d": dep})  # as the ledger says: used again
+    assert gate.verify(dep, "obama", biden).decision == "no_match"

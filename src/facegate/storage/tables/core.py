@@ -8,6 +8,7 @@ looked up by a keyed hash.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -27,6 +29,11 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from facegate.storage.tables.base import Base
+
+#: the ledger events whose ``record_sha256`` is a deployment's record as it then stood, as
+#: SQL with literals (a partial index is used only by a query that repeats its condition)
+RECORD_KINDS: Final = ("deployment.created", "deployment.changed", "pia.signed", "deployment.ended")
+RECORD_KINDS_SQL: Final = "kind IN (" + ", ".join(f"'{k}'" for k in RECORD_KINDS) + ")"
 
 __all__ = [
     "ApiKey",
@@ -294,6 +301,18 @@ class LedgerEntry(Base):
     # index rather than by reading every leaf. They add nothing the leaf does not hold.
     deployment_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     subject: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+
+    # Each deployment's record events, newest first, without indexing the millions of others:
+    # a deployment row is held to the record the ledger last committed to (ledger/held.py).
+    __table_args__ = (
+        Index(
+            "ix_ledger_entries_record",
+            "deployment_id",
+            "idx",
+            sqlite_where=text(RECORD_KINDS_SQL),
+            postgresql_where=text(RECORD_KINDS_SQL),
+        ),
+    )
 
 
 class LedgerNode(Base):
