@@ -24,7 +24,7 @@ from lawful import (
 )
 from sqlalchemy import select
 
-from facegate.errors import InvalidInput, NotFound, PolicyDenied
+from facegate.errors import InvalidInput, NotFound, PolicyDenied, RecordAltered
 from facegate.flows.explain import explain_event
 from facegate.flows.facts import consent_facts, context, deployment_facts
 from facegate.gate import Gate
@@ -343,8 +343,12 @@ def test_the_same_capabilities_in_another_order_change_nothing(sqlite_gate: Gate
         sqlite_gate.change_deployment(dep.id, capabilities=["verify", "identify"])
 
 
-def test_a_purpose_changed_behind_the_pias_back_stops_processing(sqlite_gate: Gate) -> None:
-    """CN-FR-9 / EU-GDPR-35 on processing: the stored facts expose a stale assessment."""
+def test_a_purpose_changed_behind_the_pias_back_stops_processing(
+    sqlite_gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CN-FR-9 / EU-GDPR-35 on processing: the stored facts expose a stale assessment. The row
+    edited in the file is first refused as altered (ledger/held.py); with that check off, the
+    policy still refuses on its own, citing the rules."""
     gate = sqlite_gate
     dep = live(gate, jurisdiction="cn+eu")
     consent(gate, dep.id, "flat-12a")
@@ -352,6 +356,9 @@ def test_a_purpose_changed_behind_the_pias_back_stops_processing(sqlite_gate: Ga
         row = s.get(t.Deployment, dep.id)
         assert row is not None
         row.purpose = "Residents open the gate, and the shop targets adverts at them"
+    with pytest.raises(RecordAltered, match="purpose"):
+        gate.enroll(dep.id, "flat-12a", b"a photo is not even read")
+    monkeypatch.setattr("facegate.core.hold_to_record", lambda _s, _dep: None)
     with pytest.raises(PolicyDenied) as refused:
         gate.enroll(dep.id, "flat-12a", b"a photo is not even read")
     assert {"CN-FR-9", "EU-GDPR-35"} <= set(refused.value.rule_ids)
@@ -399,12 +406,15 @@ def test_the_stored_facts_allow_the_lawful_lifecycle(gate: Gate, photo: Any) -> 
 
 
 def test_a_deployment_from_before_the_policy_schema_is_brought_up_to_date(
-    sqlite_gate: Gate, photo: Any
+    sqlite_gate: Gate, photo: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registered before 0003: no PIA, NULL new columns, a flat notice lacking the fields now
     required. Its stored facts presume nothing (no capability, the strict reading of every
     declaration) and refuse processing until it is changed with the facts stated and
     signed again; then a consent to the new notice is used."""
+    # Such a deployment's events commit to no record document (none existed before), so its
+    # row is not held to one; this one, made now and edited back, is let through the same way.
+    monkeypatch.setattr("facegate.core.hold_to_record", lambda _s, _dep: None)
     gate = sqlite_gate
     dep = live(gate)
     flat = {k: v for k, v in gate.notice(dep.id).body.items() if k in {"processor", "purpose"}}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lawful import live
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from facegate.errors import Conflict, InvalidInput, PolicyDenied
 from facegate.gate import Gate
@@ -27,14 +27,7 @@ FOUND = datetime(2025, 10, 2, 9, 0, tzinfo=UTC)
 
 
 def _dep(gate: Gate, name: str, *, jurisdiction: str = "cn") -> str:
-    dep = live(gate, name=name).id
-    if jurisdiction != "cn":
-        # the packs' own registration rules are not under test here
-        with gate.db.transaction() as s:
-            s.execute(
-                update(t.Deployment).where(t.Deployment.id == dep).values(jurisdiction=jurisdiction)
-            )
-    return dep
+    return live(gate, name=name, jurisdiction=jurisdiction).id
 
 
 def _leaves(gate: Gate, prefix: str) -> list[dict[str, object]]:

@@ -70,3 +70,17 @@ def test_a_deployment_row_edited_outside_facegate_is_refused(gate: Gate, photo: 
     with gate.db.transaction() as s:
         s.execute(edit, {"t": threshold, "d": dep})  # as the ledger says: used again
     assert gate.verify(dep, "obama", biden).decision == "no_match"
+
+
+def test_the_self_check_sees_rows_that_outlived_their_keys(gate: Gate) -> None:
+    """A database restored from an older backup beside a newer key store brings back rows of
+    people erased since: the self-check counts them."""
+    dep = live(gate).id
+    consent(gate, dep, "alice")
+    consent(gate, dep, "bob")
+    assert gate.self_check().measurements["keys_match"] == "every person's row has its data key"
+    with gate.db.read() as s:
+        alice = s.execute(text("SELECT id FROM subjects ORDER BY created_at LIMIT 1")).scalar_one()
+    gate.core.keyring.keystore.destroy(alice)  # as an erasure after the backup did
+    found = gate.self_check().measurements["keys_match"]
+    assert found.startswith("1 people's rows remain whose data keys are destroyed"), found

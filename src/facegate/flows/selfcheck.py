@@ -148,6 +148,7 @@ def _measure(
             "whole home opens every template. Give it from a secrets manager "
             "(FACEGATE_MASTER_KEY) or keep it in an HSM (docs/operations.md)"
         )
+    notes["keys_match"] = _rows_without_keys(core)
     notes["intrusion_detection"] = (
         "failed authentications are watched by the service"
         if watching_intrusions
@@ -237,6 +238,25 @@ def _keys_apart(core: Core, home: Path) -> bool:
     keystore_file = home / "keys.db"
     separate = keystore_file.exists() and str(keystore_file) not in url
     return separate and (core.settings.hsm.module is not None or private(home / MASTER_KEY_FILE))
+
+
+def _rows_without_keys(core: Core) -> str:
+    """Whether anyone's row outlived their data key. An erasure deletes the row before it
+    destroys the key, so such rows mean a database older than its key store: restored from a
+    backup, or rolled back, past erasures that must hold (docs/operations.md, Backups)."""
+    try:
+        held = core.keyring.keystore_ids()
+    except RuntimeError:  # a keyring without its key store's database: nothing to compare
+        return "not measured: the key store is not reachable from here"
+    with core.db.read() as s:
+        lost = [sid for sid in s.scalars(select(t.Subject.id)) if sid not in held]
+    if not lost:
+        return "every person's row has its data key"
+    return (
+        f"{len(lost)} people's rows remain whose data keys are destroyed: the database is "
+        "older than its key store (restored from a backup, or rolled back) and they were "
+        "erased since; erase them again from the ledger's erasure events"
+    )
 
 
 def _master_in_clear(core: Core, home: Path) -> bool:
