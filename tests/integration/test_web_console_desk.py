@@ -67,6 +67,18 @@ def test_a_consent_is_recorded_by_the_forms_hash_and_hands_over_the_code(
         assert SCAN not in db.read()  # the scan itself is nowhere in the database
 
 
+def test_a_field_sent_twice_at_the_desk_is_refused_and_records_nothing(
+    sqlite_gate: Gate,
+) -> None:
+    dep = live_deployment(sqlite_gate)
+    before = sqlite_gate.counts()
+    r = _desk_consent(sqlite_gate, dep, "flat-9", method=["signed_form", "electronic"])
+    assert r.status_code == 400, r.text  # type: ignore[attr-defined]
+    assert "sent more than once" in r.text  # type: ignore[attr-defined]
+    assert sqlite_gate.counts() == before
+    assert _desk_consent(sqlite_gate, dep, "flat-9").status_code == 201  # type: ignore[attr-defined]
+
+
 def test_the_receipts_qr_code_points_at_the_public_address(sqlite_gate: Gate) -> None:
     dep = live_deployment(sqlite_gate)
     sqlite_gate.settings.api.public_url = "https://gate.example.org"  # type: ignore[misc]

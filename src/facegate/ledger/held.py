@@ -38,16 +38,26 @@ _DOCUMENT: Final = text("SELECT data FROM ledger_documents WHERE sha256 = :h")
 
 def hold_to_record(s: Session, dep: t.Deployment) -> None:
     """Raise :class:`RecordAltered` unless ``dep`` holds what its last committed record says."""
-    committed = _committed_record(s, dep.id)
-    if committed is None:
-        return
-    now = deployment_record(dep)
-    changed = sorted(k for k, v in committed.items() if k in now and not _same(now[k], v))
+    changed = _differences(s, dep)
+    if changed and not s.is_modified(dep):
+        # Under PostgreSQL's READ COMMITTED each statement sees the latest commit: a change
+        # committed between reading the row and reading the ledger shows the old row beside
+        # the new record. Read both again (the row holds nothing of this session's).
+        s.refresh(dep)
+        changed = _differences(s, dep)
     if changed:
         raise RecordAltered(
             f"deployment {dep.id} differs from the record the ledger committed to "
             f"({', '.join(changed)})"
         )
+
+
+def _differences(s: Session, dep: t.Deployment) -> list[str]:
+    committed = _committed_record(s, dep.id)
+    if committed is None:
+        return []
+    now = deployment_record(dep)
+    return sorted(k for k, v in committed.items() if k in now and not _same(now[k], v))
 
 
 def _committed_record(s: Session, deployment_id: str) -> dict[str, Any] | None:

@@ -87,7 +87,10 @@ async def read_form(request: Request, *, max_files: int = 1, max_fields: int = 4
 
 
 def form_text(form: FormData, name: str, *, max_len: int = 5000) -> str:
-    """A text field, stripped; :class:`InvalidInput` if it is a file or too long."""
+    """A text field, stripped; :class:`InvalidInput` if it is a file, too long, or sent more
+    than once (which of two values counts would be ambiguous; see api/single.py)."""
+    if len(form.getlist(name)) > 1:
+        raise InvalidInput(f"the field {name!r} is sent more than once")
     value = form.get(name, "")
     if isinstance(value, UploadFile):
         raise InvalidInput(f"the field {name!r} must be text, not a file")
