@@ -9,6 +9,12 @@ import pytest
 from cli_runner import consent_args, draft, fg, sign
 
 
+def test_init_with_the_demo_counts_what_the_demo_made(tmp_path: Path) -> None:
+    made = json.loads(fg(tmp_path / "home", "init", "--demo", "--json").stdout)
+    assert made["demo"]["enrolled"] >= 1, made
+    assert made["deployments"] >= 1 and made["templates"] == made["demo"]["enrolled"], made
+
+
 def test_cli_lifecycle(tmp_path: Path, faces_dir: Path) -> None:
     home = tmp_path / "home"
     fx = faces_dir / "fixtures"
