@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import text
@@ -67,20 +66,25 @@ def _committed_record(s: Session, deployment_id: str) -> dict[str, Any] | None:
     digest = json.loads(bytes(leaf)).get("details", {}).get(RECORD_FIELD)
     if not isinstance(digest, str):
         return None
+    known = _BODIES.get(digest)
+    if known is not None:
+        return known
     data = s.execute(_DOCUMENT, {"h": digest}).scalar()
     if data is None:
         raise RecordAltered(f"the record of deployment {deployment_id} the ledger names is gone")
-    return _body(digest, bytes(data))
-
-
-@lru_cache(maxsize=256)
-def _body(digest: str, data: bytes) -> dict[str, Any]:
-    """The body of a record document, once its bytes are the ones the ledger named
-    (memoised: a document is immutable, named by its hash)."""
-    if hashlib.sha256(data).hexdigest() != digest:
+    if hashlib.sha256(bytes(data)).hexdigest() != digest:
         raise RecordAltered("a deployment record does not hash to the value the ledger names")
-    body = json.loads(data)["body"]
-    return dict(body)
+    body: dict[str, Any] = dict(json.loads(bytes(data))["body"])
+    if len(_BODIES) >= _MOST_BODIES:
+        _BODIES.clear()
+    _BODIES[digest] = body
+    return body
+
+
+#: record bodies already checked against their hash: a document is immutable, named by its
+#: hash, so a deployment used again costs one indexed read of the ledger, not two
+_BODIES: dict[str, dict[str, Any]] = {}
+_MOST_BODIES: Final = 1024
 
 
 def _same(now: object, then: object) -> bool:

@@ -90,7 +90,10 @@ def form_text(form: FormData, name: str, *, max_len: int = 5000) -> str:
     """A text field, stripped; :class:`InvalidInput` if it is a file, too long, or sent more
     than once (which of two values counts would be ambiguous; see api/single.py)."""
     if len(form.getlist(name)) > 1:
-        raise InvalidInput(f"the field {name!r} is sent more than once")
+        raise InvalidInput(
+            f"the field {name!r} is sent more than once",
+            advice="Send the form from its page once more: each field holds one answer.",
+        )
     value = form.get(name, "")
     if isinstance(value, UploadFile):
         raise InvalidInput(f"the field {name!r} must be text, not a file")
