@@ -16,8 +16,9 @@ Two modes, reported separately because they measure different things:
 * ``clients``: 1, 16 and 64 concurrent clients (threads), each appending one event at a time
   and waiting for its acknowledgement, through the group commit (:mod:`facegate.ledger.group`):
   concurrent single appends share one durable transaction. Two workloads: ``verify``, an
-  event that records no other change (what the service sends through the group commit: every
-  verification, identification and refusal), and ``enroll``, an event with its template row
+  event that records no other change, sent with ``GroupCommit.append`` as the service's
+  ``record_alone`` sends every verification, identification and refusal; and ``enroll``, an
+  event with its template row, sent with ``GroupCommit.submit``
   (stricter: the service commits an enrollment in a transaction of its own). Run on SQLite
   and, with ``--postgres URL`` (default: a temporary database on the local server, if one
   answers), on PostgreSQL.
@@ -239,7 +240,10 @@ def run_clients(
                 return [event]
 
             t0 = clock()
-            group.submit(work)
+            if row is None:  # an event alone: what the service's record_alone sends
+                group.append(event)
+            else:
+                group.submit(work)
             latencies[c].append(clock() - t0)
             acked[c] += 1
 

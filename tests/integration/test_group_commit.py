@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from facegate.errors import InvalidInput
 from facegate.ledger import records
 from facegate.ledger.events import Event, Kind
 from facegate.ledger.group import GroupCommit
@@ -154,6 +155,46 @@ def test_workers_that_move_the_index_snapshot_under_each_other_stay_in_step(url:
     with db.read() as s:
         snapshot = s.scalar(select(t.LedgerIndexState.size).where(t.LedgerIndexState.id == 2))
     assert snapshot, "the snapshot moved"
+    db.dispose()
+
+
+def test_what_a_store_keeps_from_a_rolled_back_append_is_not_built_on(url: str) -> None:
+    """A store keeps its last append's tree frontier, to skip reading it next time. After
+    that append rolls back and another process appends as many events, the state has the
+    same size: the kept frontier must not be used (the index root tells them apart)."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    mine, other = _store(), _store()
+    with db.transaction() as s:
+        mine.append(s, [_event(0)], entropy=os.urandom)
+    with pytest.raises(RuntimeError), db.transaction() as s:
+        mine.append(s, [_event(1), _event(2)], entropy=os.urandom)
+        raise RuntimeError("rolled back after the append")
+    with db.transaction() as s:
+        other.append(s, [_event(3), _event(4)], entropy=os.urandom)
+    with db.transaction() as s:
+        mine.append(s, [_event(5)], entropy=os.urandom)
+    report = mine.verify(db, KEY.public_key().public_bytes_raw())
+    assert report.ok, report.problem
+    assert report.size == 4
+    db.dispose()
+
+
+def test_a_nul_in_an_event_is_refused_alone_and_nothing_is_written(url: str) -> None:
+    """On PostgreSQL the rows go in as one array a column; the input guard looks inside the
+    arrays, so a NUL is refused as such (not as a driver error) and the batch around it is
+    committed without it."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    store = _store()
+    group = GroupCommit(db, store, entropy=os.urandom)
+    group.append(_event(0))
+    with pytest.raises(InvalidInput, match="NUL"):
+        group.append(Event(Kind.VERIFIED, T0, operator="op", deployment="dep", subject="a\x00b"))
+    group.append(_event(1))
+    with db.read() as s:
+        assert records.ledger_size(s) == 2
+    assert store.verify(db, KEY.public_key().public_bytes_raw()).ok
     db.dispose()
 
 

@@ -128,7 +128,13 @@ def _count_committed_events(engine: Engine, metrics: Metrics) -> None:
     @event.listens_for(engine, "after_cursor_execute")
     def _seen(conn: Any, _cur: Any, stmt: str, params: Any, _ctx: Any, many: bool) -> None:
         if stmt.startswith(_LEDGER_INSERT):
-            conn.info.setdefault(_PENDING, []).extend(params if many else [params])
+            if many:
+                rows = params
+            elif params and type(params[0]) is list:  # one array a column (PostgreSQL)
+                rows = list(zip(*params, strict=True))
+            else:
+                rows = [params]
+            conn.info.setdefault(_PENDING, []).extend(rows)
 
     @event.listens_for(engine, "commit")
     def _commit(conn: Any) -> None:

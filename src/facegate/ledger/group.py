@@ -10,6 +10,11 @@ commits once. Each caller is answered only after that commit, so what is acknowl
 durable as before. Across processes the database's lock serialises the leaders as it
 serialised single appends.
 
+An event appended alone (:meth:`GroupCommit.append`, what every verification and refusal
+sends) is made ready in its caller's thread before it queues: its id, leaf bytes, leaf hash
+and index keys do not depend on where it lands. That work then overlaps the commit under
+way instead of lengthening the leader's, which everyone in the next batch waits for.
+
 A caller's work is a function of the session that changes what it must and returns the
 events that record it; it may be run twice (alone, after its batch failed), so it does
 nothing but work in that session. If a batch fails, each of its jobs is run again in a
@@ -26,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from facegate._internal.clock import Entropy
 from facegate.ledger.events import Event, Recorded
-from facegate.ledger.store import LedgerStore
+from facegate.ledger.store import LedgerStore, Prepared, prepare
 from facegate.storage.db import Database
 
 __all__ = ["GroupCommit", "Work"]
 
 #: what a caller does in the shared transaction: change rows, return the events recording it
-Work = Callable[[Session], Sequence[Event]]
+Work = Callable[[Session], Sequence[Event | Prepared]]
 #: most jobs one transaction takes (the rest wait for the next)
 MOST: Final = 512
 
@@ -76,7 +81,8 @@ class GroupCommit:
 
     def append(self, *events: Event) -> list[Recorded]:
         """Append ``events`` in a transaction shared with concurrent appends."""
-        return self.submit(lambda _s: events)
+        ready = [prepare(event, self._entropy) for event in events]  # before the queue
+        return self.submit(lambda _s: ready)
 
     def submit(self, work: Work) -> list[Recorded]:
         """Run ``work`` in a shared transaction, append its events, return after the commit."""
@@ -110,7 +116,7 @@ class GroupCommit:
         try:
             with self._db.transaction() as s:
                 spans: list[tuple[int, int]] = []
-                events: list[Event] = []
+                events: list[Event | Prepared] = []
                 for job in batch:
                     start = len(events)
                     events.extend(job.work(s))

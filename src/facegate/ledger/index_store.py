@@ -24,7 +24,7 @@ import contextlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,8 @@ __all__ = ["Filed", "IndexState", "IndexStore", "read_state", "signed_index_root
 COMPACT_BUCKETS: Final = 8192
 #: entries after which an append writes the snapshot anyway (bounds a new process's catch-up)
 COMPACT_ENTRIES: Final = 16384
+#: most buckets kept as read from the table (a bucket holds about 80 bytes a key filed in it)
+TABLE_CACHE: Final = 16384
 
 
 @dataclass(slots=True)
@@ -68,16 +70,27 @@ class _View:
     #: whether the snapshot's row exists (a database from before snapshots has none)
     snap_stored: bool
     delta: dict[int, bytes] = field(default_factory=dict)
+    #: buckets as the table holds them at ``snap`` (read before, or written by compaction);
+    #: the table changes only when the snapshot moves, which empties this
+    table: dict[int, bytes] = field(default_factory=dict)
 
     def copy(self) -> _View:
         return _View(self.tree.copy(), self.snap, self.snap_stored, dict(self.delta))
 
+    def moved_to(self, snap: IndexState, delta: dict[int, bytes]) -> None:
+        self.snap, self.delta, self.table = snap, delta, {}
+
     def records(self, s: Session, buckets: Iterable[int]) -> dict[int, bytes]:
         """Current records of the given buckets, each checked against the tree."""
         wanted = set(buckets)
-        out = {b: self.delta[b] for b in wanted if b in self.delta}
-        rows = stored(s, wanted - out.keys())
-        for b in wanted - out.keys():
+        out = {b: self.delta[b] if b in self.delta else self.table.get(b) for b in wanted}
+        missing = [b for b, records in out.items() if records is None]
+        if not missing:
+            return cast(dict[int, bytes], out)
+        rows = stored(s, missing)
+        if len(self.table) + len(missing) > TABLE_CACHE:
+            self.table = {}
+        for b in missing:
             records = rows.get(b, (b"", b""))[0]
             # The records themselves are hashed: altered records (whatever their hash column
             # says) must be neither extended and signed nor handed out in a proof.
@@ -85,8 +98,8 @@ class _View:
                 raise LedgerTampered(
                     f"index bucket {b} does not hash to the value its tree holds", index=None
                 )
-            out[b] = records
-        return out
+            out[b] = self.table[b] = records
+        return cast(dict[int, bytes], out)
 
 
 class IndexStore:
@@ -218,7 +231,7 @@ class IndexStore:
         )
         view.snap_stored = True
         if compact:
-            view.snap, view.delta = state, {}
+            view.moved_to(state, {})
         return state
 
 
@@ -263,10 +276,10 @@ def _catch_up(s: Session, view: _View, state: IndexState, snap: IndexState) -> N
         since_snap = by_bucket(changes_after(s, snap.size, state.size))
         touched = set(by_bucket(changes_after(s, size, state.size)))
         rows = stored(s, since_snap.keys() | touched)
-        view.snap = snap
-        view.delta = {
-            b: apply(rows.get(b, (b"", b""))[0], values) for b, values in since_snap.items()
-        }
+        view.moved_to(
+            snap,
+            {b: apply(rows.get(b, (b"", b""))[0], values) for b, values in since_snap.items()},
+        )
         # a bucket changed after the view's size but not after the snapshot's is as stored
         fresh = {
             b: view.delta[b] if b in view.delta else rows.get(b, (b"", b""))[0]

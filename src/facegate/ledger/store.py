@@ -14,6 +14,7 @@ more than the hashing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -96,6 +97,27 @@ class DbNodeReader:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event made ready to append: its id, leaf bytes, leaf hash and index keys, none of
+    which depends on where it lands, so that a caller can make them before it waits for the
+    append lock (the group commit's callers do, while its leader waits on the database)."""
+
+    event: Event
+    event_id: str
+    data: bytes
+    leaf: bytes
+    keys: tuple[bytes, ...]
+
+
+def prepare(event: Event, entropy: Entropy) -> Prepared:
+    event_id = new_id("evt", entropy)
+    data = event.leaf_bytes(event_id)
+    return Prepared(
+        event, event_id, data, hash_leaf(data), event_keys(event.subject, event.deployment)
+    )
+
+
 class LedgerStore:
     def __init__(
         self,
@@ -114,13 +136,28 @@ class LedgerStore:
         self.index: IndexStore | None = (
             index if isinstance(index, IndexStore) else IndexStore() if index else None
         )
+        #: (size, index root, frontier) after this process's last append; see _frontier
+        self._tip: tuple[int, bytes, tuple[bytes, ...]] | None = None
+
+    def _frontier(
+        self, size: int, index_root: bytes | None, s: Session
+    ) -> tuple[bytes, ...] | DbNodeReader:
+        """The tree's frontier at ``size``: kept from this process's last append when the
+        locked state is the one it left (its size and index root: an append that rolled
+        back, or another process's, leaves another root), else read from the nodes."""
+        tip = self._tip
+        if tip is not None and index_root is not None and tip[:2] == (size, bytes(index_root)):
+            return tip[2]
+        return DbNodeReader(s)
 
     @property
     def verifier_key(self) -> str:
         """The public key string a witness or court needs to check checkpoints."""
         return self._signer.verifier_key()
 
-    def append(self, s: Session, events: Iterable[Event], *, entropy: Entropy) -> list[Recorded]:
+    def append(
+        self, s: Session, events: Iterable[Event | Prepared], *, entropy: Entropy
+    ) -> list[Recorded]:
         """Append ``events`` in the caller's transaction; return where each landed."""
         events = list(events)
         if not events:
@@ -136,24 +173,22 @@ class LedgerStore:
         filed: list[Filed] = []
         rows: list[tuple[Any, ...]] = []
         for offset, event in enumerate(events):
-            event_id = new_id("evt", entropy)
-            data = event.leaf_bytes(event_id)
-            leaf = hash_leaf(data)
-            leaves.append(leaf)
-            filed.append((size + offset, leaf, event_keys(event.subject, event.deployment)))
+            ready = event if isinstance(event, Prepared) else prepare(event, entropy)
+            leaves.append(ready.leaf)
+            filed.append((size + offset, ready.leaf, ready.keys))
             rows.append(
                 (
                     size + offset,
-                    event_id,
-                    str(event.kind),
-                    data,
-                    leaf,
-                    event.deployment,
-                    event.subject,
+                    ready.event_id,
+                    str(ready.event.kind),
+                    ready.data,
+                    ready.leaf,
+                    ready.event.deployment,
+                    ready.event.subject,
                 )
             )
-            recorded.append(Recorded(event_id=event_id, index=size + offset))
-        plan = append_plan(size, DbNodeReader(s), leaves)
+            recorded.append(Recorded(event_id=ready.event_id, index=size + offset))
+        plan = append_plan(size, self._frontier(size, filed_root, s), leaves)
         insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, rows)
         insert_rows(
             conn, "ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes]
@@ -167,6 +202,7 @@ class LedgerStore:
             before = _NO_INDEX if filed_size is None else IndexState(filed_size, bytes(filed_root))
             after = self.index.update(s, size, filed, before)
             index_root = after.root
+            self._tip = (plan.new_size, after.root, plan.frontier)
             conn.execute(
                 _SET_STATE,
                 {"size": plan.new_size, "index_size": after.size, "index_root": after.root},

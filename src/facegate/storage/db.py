@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def _check_parameters(engine: Engine) -> None:
     ) -> None:
         for row in params if executemany else (params,):
             values = row.values() if isinstance(row, dict) else (row or ())
-            for value in values:
+            for value in _flat(values):
                 kind = type(value)
                 if kind is str and "\x00" in value:
                     raise InvalidInput(
@@ -69,6 +69,16 @@ def _check_parameters(engine: Engine) -> None:
                         f"the number {value} is out of range (at most 2**63-1)",
                         advice="Send a smaller number.",
                     )
+
+
+def _flat(values: Iterable[Any]) -> Iterator[Any]:
+    """The values, with those of a list parameter (a PostgreSQL array: see
+    ``ledger.driver_sql``) taken one by one."""
+    for value in values:
+        if type(value) is list:
+            yield from value
+        else:
+            yield value
 
 
 def make_engine(url: str, *, wal: bool = True) -> Engine:
