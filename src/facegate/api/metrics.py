@@ -130,8 +130,8 @@ def _count_committed_events(engine: Engine, metrics: Metrics) -> None:
         if stmt.startswith(_LEDGER_INSERT):
             if many:
                 rows = params
-            elif params and type(params[0]) is list:  # one array a column (PostgreSQL)
-                rows = list(zip(*params, strict=True))
+            elif type(params) is tuple and params and type(params[0]) is list:
+                rows = list(zip(*params, strict=True))  # one array a column (PostgreSQL)
             else:
                 rows = [params]
             conn.info.setdefault(_PENDING, []).extend(rows)
