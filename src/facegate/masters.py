@@ -11,6 +11,7 @@ from facegate._internal.clock import Entropy
 from facegate.errors import ConfigError, InvalidTemplate
 from facegate.templates import MasterKey
 from facegate.templates.hazmat import keys
+from facegate.templates.hazmat.master_key import MASTER_KEY_FILENAME
 
 if TYPE_CHECKING:
     from facegate.config import HsmSettings
@@ -38,7 +39,7 @@ def open_masters(
         master, older = open_hsm(hsm, create=create)
         previous.extend(older)
         return master, previous
-    path = home / keys.MASTER_KEY_FILENAME
+    path = home / MASTER_KEY_FILENAME
     if create:
         current = MasterKey.load_or_create(path, env_value=env_value, entropy=entropy)
     else:
@@ -61,7 +62,7 @@ def key_files(home: Path, *suffixes: str) -> list[MasterKey]:
     """The master keys in ``master.key<suffix>`` files of ``home`` that exist."""
     found = []
     for suffix in suffixes:
-        path = home / (keys.MASTER_KEY_FILENAME + suffix)
+        path = home / (MASTER_KEY_FILENAME + suffix)
         if path.exists():
             try:
                 found.append(MasterKey.from_file(path))

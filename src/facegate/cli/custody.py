@@ -19,7 +19,7 @@ from facegate.cli.common import Home, Json, emit, run, settings_for
 from facegate.custody import shares as custody
 from facegate.errors import ConfigError, InvalidInput
 from facegate.templates import MasterKey
-from facegate.templates.hazmat import keys
+from facegate.templates.hazmat.master_key import MASTER_KEY_FILENAME
 
 custody_app = typer.Typer(
     help="Split custody of the master key: k-of-n shares among custodians.",
@@ -31,7 +31,7 @@ def _master(home: Path | None, key_file: Path | None) -> tuple[MasterKey, Path |
     settings = settings_for(home)
     if key_file is None and settings.master_key:
         return MasterKey.from_base64(settings.master_key), None
-    path = key_file or settings.home / keys.MASTER_KEY_FILENAME
+    path = key_file or settings.home / MASTER_KEY_FILENAME
     return MasterKey.from_file(path), path
 
 

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from facegate._internal.clock import Entropy
 from facegate.custody.shares import MASTER_KEY, combine_key, read_share
 from facegate.errors import ConfigError
-from facegate.templates.hazmat import keys
-from facegate.templates.hazmat.keys import MasterKey
+from facegate.templates.hazmat.master_key import MASTER_KEY_FILENAME, MasterKey
 
 if TYPE_CHECKING:
     from facegate.keyring import Keyring
@@ -41,7 +40,7 @@ def open_keyring_from_shares(home: Path, paths: Sequence[Path], *, entropy: Entr
     """
     from facegate.keyring import Keyring
 
-    leftover = Path(home) / keys.MASTER_KEY_FILENAME
+    leftover = Path(home) / MASTER_KEY_FILENAME
     if leftover.exists():
         raise ConfigError(
             f"{leftover} exists, but this home is meant to be opened from key shares",

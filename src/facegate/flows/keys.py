@@ -43,6 +43,7 @@ from facegate.ledger.events import Event, Kind
 from facegate.storage import tables as t
 from facegate.templates import MasterKey
 from facegate.templates.hazmat import keys
+from facegate.templates.hazmat.master_key import MASTER_KEY_FILENAME
 from facegate.transfers.keys import rewrap_export_keys
 
 __all__ = [
@@ -153,11 +154,11 @@ def _file_mode(core: Core) -> Path | None:
     home = core.keyring.home
     if core.settings.master_key or home is None:
         return None
-    return home if (home / keys.MASTER_KEY_FILENAME).exists() else None
+    return home if (home / MASTER_KEY_FILENAME).exists() else None
 
 
 def _key_path(home: Path, suffix: str) -> Path:
-    return home / (keys.MASTER_KEY_FILENAME + suffix)
+    return home / (MASTER_KEY_FILENAME + suffix)
 
 
 def _rewrap(core: Core, s: Session) -> tuple[int, int]:

@@ -34,6 +34,7 @@ from facegate.ledger.checkpoint import Cosigner, Signer
 from facegate.regulator.tables import RegMeta
 from facegate.storage.db import Database, make_engine
 from facegate.templates.hazmat import keys
+from facegate.templates.hazmat.master_key import MASTER_KEY_FILENAME, MasterKey
 
 __all__ = ["RegulatorConfig", "RegulatorHome", "init_home", "open_home"]
 
@@ -163,21 +164,21 @@ def init_home(
 
 def _master(
     home: Path, *, create: bool, passphrase: str | None = None, entropy: Entropy = system_entropy
-) -> keys.MasterKey:
+) -> MasterKey:
     env = os.environ.get(ENV_MASTER)
     if env:
-        return keys.MasterKey.from_base64(env)
-    path = home / keys.MASTER_KEY_FILENAME
+        return MasterKey.from_base64(env)
+    path = home / MASTER_KEY_FILENAME
     passphrase = passphrase or os.environ.get(ENV_PASSPHRASE) or None
     if create:
-        return keys.MasterKey.create_file(path, passphrase=passphrase, entropy=entropy)
+        return MasterKey.create_file(path, passphrase=passphrase, entropy=entropy)
     if not path.exists():
         raise ConfigError(
             f"the regulator's master key is missing: no {path} and no {ENV_MASTER}",
             advice="Restore master.key from your backup. A new key cannot open the witness\n"
             "key, and a witness with a new key would forget every checkpoint it cosigned.",
         )
-    return keys.MasterKey.from_file(path, passphrase=passphrase)
+    return MasterKey.from_file(path, passphrase=passphrase)
 
 
 def _read_config(home: Path) -> RegulatorConfig:
@@ -243,7 +244,7 @@ def open_home(home: Path) -> RegulatorHome:
     )
 
 
-def _unwrap(master: keys.MasterKey, row: RegMeta | None, context: str) -> bytes:
+def _unwrap(master: MasterKey, row: RegMeta | None, context: str) -> bytes:
     assert row is not None
     try:
         return keys.unwrap_key(master.key, row.value, context=context)

@@ -9,7 +9,7 @@ materials", as in pyca/cryptography): AEAD, the key hierarchy and the transform 
 They are correct, but easy to misuse; prefer this layer.
 """
 
-from facegate.templates.hazmat.keys import MasterKey
+from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.protector import (
     TemplateProtector,
     new_deployment_key,

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from facegate._internal.clock import Entropy, system_entropy
 from facegate.errors import InvalidTemplate
 from facegate.templates.hazmat import aead, keys
-from facegate.templates.hazmat.keys import MasterKey
+from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.scheme import TemplateScheme, get_scheme
 
 __all__ = ["TemplateProtector", "new_deployment_key", "template_ad", "unwrap_deployment_key"]

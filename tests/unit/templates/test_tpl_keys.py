@@ -14,7 +14,7 @@ import pytest
 from facegate._internal.clock import Entropy
 from facegate.errors import ConfigError, InvalidTemplate
 from facegate.templates.hazmat import keys
-from facegate.templates.hazmat.keys import MasterKey, ScryptParams
+from facegate.templates.hazmat.master_key import MasterKey, ScryptParams
 
 # --- HKDF sub-keys and key ids -------------------------------------------------------------
 
