@@ -14,8 +14,9 @@
 Parsing is strict: anything the specifications do not allow is refused with a
 :class:`CheckpointError`. The signed-note format itself is in :mod:`.note`, the keys in
 :mod:`.note_keys`; this module holds checkpoints and cosignatures, and keeps the names of
-both so that callers import from one place. Signatures from unknown keys are ignored, as the note specification
-requires; a signature from a known key that fails to verify rejects the whole note.
+both so that callers import from one place. Signatures from unknown keys are ignored, as the
+note specification requires; a signature from a known key that fails to verify rejects the
+whole note.
 """
 
 from __future__ import annotations
