@@ -10,13 +10,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from facegate.errors import InvalidInput
 from facegate.ledger import records
@@ -84,6 +85,38 @@ def test_concurrent_appends_share_transactions_and_a_bad_one_fails_alone(url: st
         stored = set(s.scalars(select(t.LedgerEntry.event_id)))
     assert stored == set(ids)
     assert store.verify(db, KEY.public_key().public_bytes_raw()).ok
+    db.dispose()
+
+
+def test_callers_who_queue_while_the_leader_begins_join_its_batch(url: str) -> None:
+    """The leader takes its batch once its transaction has begun: the callers who queue
+    while it waits for its connection (held here until five have queued) share its commit."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    group = GroupCommit(db, _store(), entropy=os.urandom)
+    began, go = threading.Event(), threading.Event()
+
+    def hold(*_: object) -> None:
+        if not began.is_set():
+            began.set()
+            assert go.wait(30), "the test never let the leader go on"
+
+    event.listen(db.engine, "checkout", hold)
+    leader = threading.Thread(target=group.append, args=(_event(0),))
+    leader.start()
+    assert began.wait(30)
+    others = [threading.Thread(target=group.append, args=(_event(n),)) for n in range(1, 6)]
+    for th in others:
+        th.start()
+    deadline = time.monotonic() + 30
+    while len(group._queue) < 6 and time.monotonic() < deadline:  # the five are queued
+        time.sleep(0.001)
+    go.set()
+    for th in [leader, *others]:
+        th.join()
+    event.remove(db.engine, "checkout", hold)
+    assert (group.transactions, group.jobs) == (1, 6)
+    assert _store().verify(db, KEY.public_key().public_bytes_raw()).size == 6
     db.dispose()
 
 
@@ -177,6 +210,45 @@ def test_what_a_store_keeps_from_a_rolled_back_append_is_not_built_on(url: str) 
     report = mine.verify(db, KEY.public_key().public_bytes_raw())
     assert report.ok, report.problem
     assert report.size == 4
+    db.dispose()
+
+
+def test_an_append_sends_its_writes_to_postgresql_as_one_statement(url: str) -> None:
+    """On PostgreSQL an append's writes after its entries (nodes, the index's change,
+    snapshot and buckets, the state, the signed head) go as one statement; on SQLite each
+    goes alone. Either way every row lands: the ledger verifies, and the head keeps its time."""
+    db = Database(make_engine(url))
+    migrate(db.engine)
+    store = LedgerStore(
+        origin="test.facegate/ledger",
+        signing_key=KEY,
+        clock=lambda: T0,
+        index=IndexStore(compact_buckets=1),  # a snapshot and its buckets in every append
+    )
+    with db.transaction() as s:
+        store.append(s, [_event(0)], entropy=os.urandom)
+    sent: list[str] = []
+    listen = lambda *a: sent.append(a[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    with db.transaction() as s:
+        store.append(s, [_event(1), _event(2), _event(3)], entropy=os.urandom)
+    event.remove(db.engine, "before_cursor_execute", listen)
+    writes = [q for q in sent if q.split(None, 1)[0] in ("INSERT", "UPDATE", "WITH")]
+    tables = ("ledger_nodes", "ledger_index_undo", "ledger_index_state")
+    tables += ("ledger_index_buckets", "ledger_state", "ledger_heads")
+    if db.engine.dialect.name == "postgresql":
+        assert len(writes) == 2, writes
+        assert writes[0].startswith("INSERT INTO ledger_entries")
+        assert writes[1].startswith("WITH") and all(f" {name} " in writes[1] for name in tables)
+    else:
+        assert len(writes) == 1 + len(tables), writes
+    report = store.verify(db, KEY.public_key().public_bytes_raw())
+    assert report.ok, report.problem
+    assert report.size == 4
+    with db.read() as s:
+        times = s.scalars(select(t.LedgerHead.created_at)).all()
+    # SQLite gives the time back without its zone (SQLAlchemy stores it as UTC text)
+    assert [when if when.tzinfo else when.replace(tzinfo=UTC) for when in times] == [T0, T0]
     db.dispose()
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from facegate.errors import LedgerTampered, NotFound
 from facegate.ledger.checkpoint import Checkpoint, CheckpointError, parse_signed_note
-from facegate.ledger.driver_sql import insert_rows, mark
+from facegate.ledger.driver_sql import Writes, mark
 from facegate.ledger.hasher import HASH_SIZE
 from facegate.ledger.head_lines import read_head_lines
 from facegate.ledger.index_hasher import DEFAULTS, DEPTH, RECORD_SIZE, _bucket, keys_of_leaf
@@ -185,35 +185,34 @@ def write(
     after: bytes,
     snapshot: IndexState | None,
     buckets: Mapping[int, tuple[bytes, bytes]],
+    writes: Writes | None = None,
 ) -> None:
     """One append's change row (ending at ``size``); with ``snapshot``, the snapshot row and
-    the buckets changed since the last one. The index state is the caller's to write."""
-    conn = s.connection()
-    m = mark(conn)
-    cursor = conn.connection.cursor()
-    try:
-        if before:
-            cursor.execute(
-                f"INSERT INTO ledger_index_undo (size, records, after) VALUES ({m}, {m}, {m})",
-                (size, before, after),
-            )
-        if snapshot is not None:
-            cursor.execute(
-                f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
-                "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
-                (SNAPSHOT, snapshot.size, snapshot.root),
-            )
-    finally:
-        cursor.close()
+    the buckets changed since the last one. The index state is the caller's to write. With
+    ``writes`` the rows join the append's other writes (sent by the caller), else they go now."""
+    out = Writes(s.connection()) if writes is None else writes
+    m = out.mark
+    if before:
+        out.execute(
+            f"INSERT INTO ledger_index_undo (size, records, after) VALUES ({m}, {m}, {m})",
+            (size, before, after),
+        )
+    if snapshot is not None:
+        out.execute(
+            f"INSERT INTO ledger_index_state (id, size, root) VALUES ({m}, {m}, {m}) "
+            "ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root",
+            (SNAPSHOT, snapshot.size, snapshot.root),
+        )
     if buckets:  # one key per bucket in a dict: the upserted rows never conflict
-        insert_rows(
-            conn,
+        out.insert(
             "ledger_index_buckets",
             ("bucket", "records", "hash"),
             [(b, r, h) for b, (r, h) in buckets.items()],
             suffix=" ON CONFLICT (bucket) DO UPDATE SET records = excluded.records,"
             " hash = excluded.hash",
         )
+    if writes is None:
+        out.send()
 
 
 def unfiled(s: Session, start: int, end: int) -> list[Filed]:

@@ -29,6 +29,7 @@ from typing import Final, cast
 from sqlalchemy.orm import Session
 
 from facegate.errors import InvalidInput, LedgerTampered, NotFound
+from facegate.ledger.driver_sql import Writes
 from facegate.ledger.hasher import HASH_SIZE
 from facegate.ledger.index_hasher import RECORD_SIZE, _bucket, _chain, bucket_hash, bucket_of
 from facegate.ledger.index_proofs import IndexProof, index_proof
@@ -116,12 +117,18 @@ class IndexStore:
         self._compact = (max(1, compact_buckets), max(1, compact_entries))
 
     def update(
-        self, s: Session, size: int, filed: Sequence[Filed], state: IndexState
+        self,
+        s: Session,
+        size: int,
+        filed: Sequence[Filed],
+        state: IndexState,
+        *,
+        writes: Writes | None = None,
     ) -> IndexState:
         """File appended entries (from index ``size`` on) under their keys, in the append's
         transaction, with the ledger's append lock held; ``state`` is the index state read
         under that lock. Return the index state after them, for the caller to write with
-        the ledger's own state.
+        the ledger's own state. The rows go with ``writes`` if given (the caller sends them).
 
         Entries the index never took in (the log predates it) are filed first.
         """
@@ -134,7 +141,7 @@ class IndexStore:
         with self._lock:
             view = self._synced(s, state)
             try:
-                return self._file(s, view, todo, size + len(filed))
+                return self._file(s, view, todo, size + len(filed), writes)
             except BaseException:
                 self._view = None  # possibly half-changed: rebuild on next use
                 raise
@@ -184,7 +191,14 @@ class IndexStore:
         view = self._view = _load(s, state)
         return view
 
-    def _file(self, s: Session, view: _View, todo: Sequence[Filed], new_size: int) -> IndexState:
+    def _file(
+        self,
+        s: Session,
+        view: _View,
+        todo: Sequence[Filed],
+        new_size: int,
+        writes: Writes | None,
+    ) -> IndexState:
         """Apply the entries to the view and write the append's rows; return the new root.
 
         The hot path of a batch append: each key's record is found by binary search and
@@ -228,6 +242,7 @@ class IndexStore:
             buckets={b: (r, view.tree.bucket_hash(b)) for b, r in view.delta.items()}
             if compact
             else {},
+            writes=writes,
         )
         view.snap_stored = True
         if compact:
