@@ -11,7 +11,8 @@ The installation's owner (who holds the master key: the home directory's user) a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, Literal
 
 Role = Literal["admin", "operator", "dpo", "reviewer", "auditor"]
@@ -49,6 +50,9 @@ class Actor:
     operator_id: str
     role: Role
     name: str
+    #: when the API key this call came with expires (None: not a key, e.g. a console session
+    #: or the owner); a key it issues for its own principal may not outlive it
+    key_expires_at: datetime | None = field(default=None, compare=False)
 
     def may(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]

@@ -42,6 +42,38 @@ def _last_leaf(gate: Gate) -> dict[str, Any]:
     return leaf
 
 
+def test_a_key_cannot_renew_itself_beyond_its_own_end(client: Client, gate: Gate) -> None:
+    """A key about to expire (stolen, say) cannot issue its principal a longer-lived one;
+    an admin can, for someone else, and a key may issue shorter ones or one ending with it."""
+    c, admin = client
+    new = {"name": "Kiosk", "role": "operator"}
+    made = _ok(c.post("/v1/principals", headers=admin, json=new), 201)
+    short = _ok(
+        c.post(
+            "/v1/apikeys",
+            headers=admin,
+            json={"principal_id": made["principal"]["id"], "expires_days": 2},
+        ),
+        201,
+    )
+    kiosk = _bearer(short["key"])
+    refused = c.post("/v1/apikeys", headers=kiosk, json={"expires_days": 30})
+    assert refused.status_code == 403, refused.text
+    assert "cannot outlive the key that issues it" in refused.json()["message"]
+    assert len(_ok(c.get("/v1/apikeys", headers=kiosk))) == 2  # nothing was issued
+    same_end = _ok(c.post("/v1/apikeys", headers=kiosk, json={}), 201)
+    assert same_end["expires_at"] == short["expires_at"]
+    day = _ok(c.post("/v1/apikeys", headers=kiosk, json={"expires_days": 1}), 201)
+    assert day["expires_at"] < short["expires_at"]
+    longer = c.post(
+        "/v1/apikeys",
+        headers=admin,
+        json={"principal_id": made["principal"]["id"], "expires_days": 3650},
+    )
+    assert longer.status_code == 201, longer.text  # an admin, for someone else
+    assert c.post("/v1/apikeys", headers=admin, json={"expires_days": 3650}).status_code == 403
+
+
 def test_refusal_erase_purpose_end_and_hold(client: Client, gate: Gate, photo: Photo) -> None:
     c, auth = client
     dep = live(gate).id

@@ -158,7 +158,10 @@ def principal_revoke(
 def apikey_create(
     principal: Annotated[str | None, Opt(help="for this principal [default: yourself]")] = None,
     label: Annotated[str, Opt(help="what the key is for")] = "",
-    expires_days: Annotated[int | None, Opt(help="days it lives [365]")] = None,
+    expires_days: Annotated[
+        int | None,
+        Opt(help="days it lives [365; issued with --key for yourself: ends by that key's end]"),
+    ] = None,
     deployment: Annotated[
         str | None, Opt("--deployment", "-d", help="scope it to one deployment")
     ] = None,

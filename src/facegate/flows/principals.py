@@ -156,7 +156,7 @@ def issue_api_key(
             raise NotFound(f"no active principal {target!r}")
         if deployment_id is not None:
             core.deployment(s, deployment_id, actor.operator_id)
-        expires = now + timedelta(days=days)
+        expires = _within_issuer(actor, target, now + timedelta(days=days), expires_days)
         s.add(
             t.ApiKey(
                 id=key_id,
@@ -186,6 +186,25 @@ def issue_api_key(
         key=secret,
         expires_at=expires,
         deployment_id=deployment_id,
+    )
+
+
+def _within_issuer(
+    actor: Actor, target: str, expires: datetime, asked_days: int | None
+) -> datetime:
+    """A key a key issues for its own principal ends no later than that key: else a stolen
+    key about to expire would renew itself for ten years. With no life asked for, the new
+    key gets the issuing key's end; a longer life asked for is refused. An admin's key for
+    someone else, and a console session (a password), are not bound by it."""
+    limit = actor.key_expires_at
+    if limit is None or target != actor.principal_id or expires <= limit:
+        return expires
+    if asked_days is None:
+        return limit
+    raise Forbidden(
+        f"a key cannot outlive the key that issues it (yours expires at {limit.isoformat()})",
+        advice="Ask for fewer days, or have an admin issue a longer-lived key for you, or "
+        "issue it from the console after signing in with your password.",
     )
 
 
@@ -256,7 +275,10 @@ def authenticate(
                 advice="Use an unscoped key of a principal whose role allows this.",
             )
         stale = row.last_used_at is None or aware(row.last_used_at) < now - _LAST_USE_EVERY
-        actor = Actor(principal.id, principal.operator_id, row_role(principal), principal.name)
+        expires = aware(row.expires_at) if row.expires_at is not None else None
+        actor = Actor(
+            principal.id, principal.operator_id, row_role(principal), principal.name, expires
+        )
         key_id = row.id
     if stale:
         with core.db.transaction() as s:
