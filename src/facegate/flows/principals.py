@@ -189,22 +189,16 @@ def issue_api_key(
     )
 
 
-def _within_issuer(
-    actor: Actor, target: str, expires: datetime, asked_days: int | None
-) -> datetime:
-    """A key a key issues for its own principal ends no later than that key: else a stolen
-    key about to expire would renew itself for ten years. With no life asked for, the new
-    key gets the issuing key's end; a longer life asked for is refused. An admin's key for
-    someone else, and a console session (a password), are not bound by it."""
+def _within_issuer(actor: Actor, target: str, expires: datetime, asked: int | None) -> datetime:
+    """A key's key for its own principal ends by its end, or a stolen key would renew itself."""
     limit = actor.key_expires_at
     if limit is None or target != actor.principal_id or expires <= limit:
         return expires
-    if asked_days is None:
+    if asked is None:
         return limit
     raise Forbidden(
         f"a key cannot outlive the key that issues it (yours expires at {limit.isoformat()})",
-        advice="Ask for fewer days, or have an admin issue a longer-lived key for you, or "
-        "issue it from the console after signing in with your password.",
+        advice="Ask for fewer days; an admin, or the console (password), issues longer ones.",
     )
 
 
@@ -246,12 +240,11 @@ def revoke_api_key(core: Core, actor: Actor, key_id: str) -> ApiKeyInfo:
 def authenticate(
     core: Core, api_key: str, *, deployment_id: str | None = None, whole_operator: bool = False
 ) -> Actor:
-    """The principal an API key belongs to. Keys have 192 random bits, so a plain SHA-256
-    lookup is safe (nothing to brute-force). A revoked or expired key, or a revoked
-    principal, is refused; a key scoped to a deployment works only for that deployment:
-    another deployment does not exist for it, and with ``whole_operator`` (an act on no one
-    deployment: principals, keys, lists, the ledger) it is Forbidden, so that a kiosk's key
-    cannot mint itself an unscoped one."""
+    """The principal an API key belongs to (with the key's end: see _within_issuer). Keys
+    have 192 random bits, so a plain SHA-256 lookup is safe. A revoked or expired key, or a
+    revoked principal, is refused; a key scoped to a deployment works only for it: another
+    deployment does not exist for it, and with ``whole_operator`` (an act on no one
+    deployment: principals, keys, lists, the ledger) it is Forbidden."""
     if not api_key or len(api_key) > 200:
         raise Unauthenticated("the API key is unknown, revoked or expired")
     now = core.clock()
@@ -275,9 +268,9 @@ def authenticate(
                 advice="Use an unscoped key of a principal whose role allows this.",
             )
         stale = row.last_used_at is None or aware(row.last_used_at) < now - _LAST_USE_EVERY
-        expires = aware(row.expires_at) if row.expires_at is not None else None
+        ends = aware(row.expires_at) if row.expires_at else None
         actor = Actor(
-            principal.id, principal.operator_id, row_role(principal), principal.name, expires
+            principal.id, principal.operator_id, row_role(principal), principal.name, ends
         )
         key_id = row.id
     if stale:

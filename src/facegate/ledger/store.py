@@ -116,6 +116,22 @@ def prepare(event: Event, entropy: Entropy) -> Prepared:
     )
 
 
+def _entry_rows(size: int, ready: Sequence[Prepared]) -> list[tuple[Any, ...]]:
+    """``ledger_entries`` rows (see _ENTRY_COLUMNS) of events landing from ``size`` on."""
+    return [
+        (
+            size + i,
+            r.event_id,
+            str(r.event.kind),
+            r.data,
+            r.leaf,
+            r.event.deployment,
+            r.event.subject,
+        )
+        for i, r in enumerate(ready)
+    ]
+
+
 class LedgerStore:
     def __init__(
         self,
@@ -169,29 +185,11 @@ class LedgerStore:
         pg = conn.dialect.name == "postgresql"
         lock = _LOCK_STATE + (" FOR UPDATE" if pg else "")
         size, filed_size, filed_root = conn.exec_driver_sql(lock).one()
-        recorded: list[Recorded] = []
-        leaves: list[bytes] = []
-        filed: list[Filed] = []
-        rows: list[tuple[Any, ...]] = []
-        for offset, event in enumerate(events):
-            ready = event if isinstance(event, Prepared) else prepare(event, entropy)
-            leaves.append(ready.leaf)
-            filed.append((size + offset, ready.leaf, ready.keys))
-            rows.append(
-                (
-                    size + offset,
-                    ready.event_id,
-                    str(ready.event.kind),
-                    ready.data,
-                    ready.leaf,
-                    ready.event.deployment,
-                    ready.event.subject,
-                )
-            )
-            recorded.append(Recorded(event_id=ready.event_id, index=size + offset))
+        ready = [e if isinstance(e, Prepared) else prepare(e, entropy) for e in events]
+        leaves = [r.leaf for r in ready]
         plan = append_plan(size, self._frontier(size, filed_root, s), leaves)
         # alone, so that the engine's listeners see the entries as rows (api.metrics)
-        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, rows)
+        insert_rows(conn, "ledger_entries", _ENTRY_COLUMNS, _entry_rows(size, ready))
         writes = Writes(conn)
         m = writes.mark
         writes.insert("ledger_nodes", _NODE_COLUMNS, [(n.level, n.index, h) for n, h in plan.nodes])
@@ -202,6 +200,7 @@ class LedgerStore:
             writes.execute(_SET_SIZE.format(m=m), (plan.new_size,))
         else:
             before = _NO_INDEX if filed_size is None else IndexState(filed_size, bytes(filed_root))
+            filed: list[Filed] = [(size + i, r.leaf, r.keys) for i, r in enumerate(ready)]
             after = self.index.update(s, size, filed, before, writes=writes)
             index_root = after.root
             self._tip = (plan.new_size, after.root, plan.frontier)
@@ -218,7 +217,7 @@ class LedgerStore:
             (plan.new_size, plan.root, sign_checkpoint(cp, self._signer), bind(at) if bind else at),
         )
         writes.send()
-        return recorded
+        return [Recorded(event_id=r.event_id, index=size + i) for i, r in enumerate(ready)]
 
     def size(self, s: Session) -> int:
         return s.scalar(select(t.LedgerState.size).where(t.LedgerState.id == 1)) or 0
