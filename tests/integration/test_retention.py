@@ -9,7 +9,7 @@ import pytest
 from lawful import consent, live
 
 from facegate.config import Settings
-from facegate.errors import PolicyDenied
+from facegate.errors import Conflict, PolicyDenied
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine
 
@@ -31,6 +31,24 @@ def clocked(settings: Settings, face_engine: FaceEngine) -> Iterator[tuple[Gate,
     clock = Clock()
     with Gate.open(settings=settings, clock=clock, engine=face_engine, create=True) as gate:
         yield gate, clock
+
+
+def test_a_lapsed_consent_says_so_and_the_way_on(clocked: tuple[Gate, Clock]) -> None:
+    """Before the sweep, a person whose consent expired cannot consent again over it: the
+    conflict says it expired and what to do; withdrawing it opens the way."""
+    gate, clock = clocked
+    dep = live(gate, retention_days=30).id
+    consent(gate, dep, "biden", expires_at=T0 + timedelta(days=10))
+    with pytest.raises(Conflict) as valid:
+        consent(gate, dep, "biden")
+    assert "expired" not in valid.value.message  # still in force: the plain conflict
+    clock.now = T0 + timedelta(days=11)
+    with pytest.raises(Conflict) as expired:
+        consent(gate, dep, "biden")
+    assert "expired on 2026-03-12" in expired.value.message
+    assert "withdraw it" in expired.value.advice
+    gate.withdraw_consent(dep, "biden")
+    assert consent(gate, dep, "biden").deployment_id == dep
 
 
 def test_templates_expire_and_consents_lapse(clocked: tuple[Gate, Clock], photo: Photo) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from facegate._internal.canonical import sha256_hex
 from facegate._internal.clock import Entropy
@@ -76,6 +77,30 @@ def give_consent(
         # orphan key is destroyed so that nothing dangles.
         core.keyring.keystore.destroy(subject_id)
         raise
+
+
+def _held(
+    s: Session, subject: t.Subject, notice: t.Notice, dep: t.Deployment, now: datetime
+) -> Conflict:
+    """The person holds a consent already: say whether it still counts, and the way on."""
+    row = s.scalar(select(t.Consent).where(t.Consent.subject_id == subject.id))
+    why = None
+    if row is not None and row.expires_at is not None and aware(row.expires_at) <= now:
+        why = f"expired on {aware(row.expires_at).date().isoformat()}"
+    elif row is not None and (
+        row.notice_sha256 != notice.sha256 or row.purpose_sha256 != sha256_hex(dep.purpose)
+    ):
+        why = "lapsed: the notice or purpose changed since (CN-PIPL-14)"
+    if why is None:
+        return Conflict(
+            "this person already holds a consent to this deployment",
+            advice="Withdraw it first if they want to consent to a new notice.",
+        )
+    return Conflict(
+        f"this person's consent to this deployment {why}; the retention sweep erases them",
+        advice="To go on now, withdraw it (this erases what is held about them), then record "
+        "the new consent and enroll them again.",
+    )
 
 
 def _method(terms: ConsentTerms) -> str:
@@ -191,11 +216,9 @@ def _give(
                 "the notice changed while the consent was being recorded",
                 advice="Show the person the current notice and record it again.",
             )
-        if core.subject(s, dep, ref) is not None:
-            raise Conflict(
-                "this person already holds a consent to this deployment",
-                advice="Withdraw it first if they want to consent to a new notice.",
-            )
+        held = core.subject(s, dep, ref)
+        if held is not None:
+            raise _held(s, held, notice, dep, now)
         data_key, wrapped = core.keyring.new_subject(dep, subject_id)
         pseudonym = core.entropy(16).hex()
         s.add(
