@@ -263,6 +263,17 @@ def test_an_assessment_with_an_unanswered_part_cannot_be_signed(sqlite_gate: Gat
     with pytest.raises(PolicyDenied) as refused:
         sign(gate, dep.id)
     assert "CN-FR-9" in refused.value.rule_ids
+    filler = {
+        **ANSWERS,
+        "impact": "x" * 40,
+        "risks": "N/A " * 10,
+        "conclusion": ANSWERS["lawfulness"],
+    }
+    with pytest.raises(PolicyDenied) as bare:  # long enough, but saying nothing
+        dpo(gate).sign_pia(dep.id, necessity=NECESSITY, answers=filler)
+    assert "CN-FR-9" in bare.value.rule_ids
+    assert "impact, risks, conclusion" in bare.value.message, bare.value.message
+    assert gate.pia(dep.id).missing == ("necessity", "risks")  # the draft, unchanged
     answered = dpo(gate).sign_pia(dep.id, necessity=NECESSITY, answers=ANSWERS)
     assert answered.status == "live"
 

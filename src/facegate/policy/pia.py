@@ -21,11 +21,24 @@ KEPT_YEARS = 3
 PIA_FIELDS = ("lawfulness", "necessity", "impact", "risks", "safeguards", "conclusion")
 #: an answer shorter than this says nothing (characters)
 MIN_ANSWER = 20
+#: nor one written with fewer different letters than this ("xxxx…", "N/A N/A …", "-----");
+#: counted in any script (a Chinese answer has many)
+MIN_LETTERS = 8
 
 
 def missing_answers(body: Mapping[str, object]) -> list[str]:
-    """The parts of an assessment left unanswered (absent, or too short to say anything)."""
-    return [name for name in PIA_FIELDS if len(str(body.get(name) or "").strip()) < MIN_ANSWER]
+    """The parts of an assessment left unanswered: absent, too short or too bare to say
+    anything, or a copy of an earlier part (each part answers its own question)."""
+    missing: list[str] = []
+    seen: set[str] = set()
+    for name in PIA_FIELDS:
+        text = str(body.get(name) or "").strip()
+        same = " ".join(text.casefold().split())
+        letters = {c for c in same if c.isalpha()}
+        if len(text) < MIN_ANSWER or len(letters) < MIN_LETTERS or same in seen:
+            missing.append(name)
+        seen.add(same)
+    return missing
 
 
 def pia_sha256(body: Mapping[str, object], facts: DeploymentFacts) -> str:
