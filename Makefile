@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,he,ray,load]'
 	$(BIN)/python -m facegate.web.build  # web pages: scripts from npm (pinned), catalogues
+	bash scripts/ensure-openfhe.sh .venv-openfhe  # threshold encrypted verification
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-system.sh
+	bash scripts/ensure-openfhe.sh .venv-openfhe
 	bash scripts/ensure-services.sh
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
@@ -39,4 +41,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b --quick; done
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-openfhe $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -14,8 +14,13 @@ rank faces by distance, 0 tells it nothing beyond the bit).
 from __future__ import annotations
 
 import contextlib
+import itertools
+import pickle
+import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -29,10 +34,20 @@ from facegate.evaluation.report import Unprotected
 from facegate.templates import get_scheme
 from facegate.templates.he import CaptureDevice, DecisionHolder, EncryptedVerifier, HeKeys
 from facegate.templates.he.parties import HE_DECISION_KEY, _ts
+from facegate.templates.he.threshold import (
+    QUANT,
+    KeyHolder,
+    ThresholdDecisionHolder,
+    ThresholdDevice,
+    ThresholdSetup,
+    ThresholdVerifier,
+    openfhe_python,
+)
 
-__all__ = ["MODE", "he_mode_figures"]
+__all__ = ["MODE", "THRESHOLD_MODE", "he_mode_figures", "threshold_mode_figures"]
 
 MODE: Final = "he-ckks (biohash-v2 shortlist)"
+THRESHOLD_MODE: Final = "he-ckks-threshold 2-of-3 (OpenFHE; biohash-v2 shortlist)"
 #: candidates of the binary shortlist decided under encryption in a 1:N search
 TOP: Final = 3
 
@@ -65,6 +80,75 @@ def _attackers(keys: HeKeys, template: bytes, truth: np.ndarray[Any, Any]) -> di
     return out
 
 
+@dataclass
+class _Run:
+    """Decisions on sampled pairs by one mode: agreement with the clear decision, the server's
+    time a comparison, and the decision holder's view beside the margin it hides."""
+
+    agree: int = 0
+    times: list[float] = field(default_factory=list)
+    views: list[float] = field(default_factory=list)
+    decide_times: list[float] = field(default_factory=list)
+    margins: list[float] = field(default_factory=list)
+    cipher: dict[int, bytes] = field(default_factory=dict)
+    request: bytes = b""
+
+
+def _run(
+    data: Comparisons,
+    *,
+    threshold: float,
+    pairs: int,
+    encrypt: Callable[[Any], bytes],
+    compare: Callable[[bytes, bytes], bytes],
+    view: Callable[[bytes], float],
+) -> tuple[_Run, np.ndarray[Any, Any]]:
+    rng = np.random.default_rng(0)
+    run, x = _Run(), data.embeddings
+    pick = rng.choice(len(data.a), min(pairs, len(data.a)), replace=False)
+    run.cipher = {int(i): encrypt(x[i]) for i in np.unique(np.r_[data.a[pick], data.b[pick]])}
+    for k in pick:
+        a, b = int(data.a[k]), int(data.b[k])
+        start = time.perf_counter()
+        run.request = compare(run.cipher[a], run.cipher[b])
+        run.times.append(time.perf_counter() - start)
+        margin = threshold**2 - float(np.sum((x[a] - x[b]) ** 2))
+        start = time.perf_counter()
+        seen = view(run.request)  # the decision holder's whole view; its sign decides
+        run.decide_times.append(time.perf_counter() - start)
+        run.agree += (seen >= 0.0) == (margin >= 0)
+        run.views.append(abs(seen))
+        run.margins.append(abs(margin))
+    return run, pick
+
+
+def _figures(
+    run: _Run, pick: np.ndarray[Any, Any], unprotected: Unprotected, rows: int
+) -> dict[str, Any]:
+    one = float(np.median(run.times)) * 1e3
+    enrolled = run.cipher[min(run.cipher)]
+    return {
+        "accuracy": unprotected.accuracy,
+        "eer": unprotected.eer,
+        "tar_at_far_1e3": unprotected.tar_at_far_1e3,
+        "tar_at_far_1e4": unprotected.tar_at_far_1e4,
+        "unprotected_accuracy": unprotected.accuracy,
+        "decision_agreement": run.agree / len(pick),
+        "decisions_checked": len(pick),
+        "template_bytes": len(enrolled),
+        "probe_bytes": len(enrolled),
+        "request_bytes": len(run.request),
+        "latency_1_to_1_ms": one,
+        "latency_1_to_1_ms_best": float(np.min(run.times)) * 1e3,
+        # after the server's comparison: the key holders' shares and their fusion
+        "decision_ms": float(np.median(run.decide_times)) * 1e3,
+        "latency_1_to_n_ms": 1e3 * rows / scan.search_speed(get_scheme("biohash-v2"), rows)[0]
+        + TOP * one,
+        "gallery_rows": rows,
+        "view_margin_spearman": _spearman(np.asarray(run.views), np.asarray(run.margins)),
+    }
+
+
 def he_mode_figures(
     data: Comparisons,
     unprotected: Unprotected,
@@ -74,44 +158,116 @@ def he_mode_figures(
     rows: int = 1_000_000,
 ) -> dict[str, Any]:
     """The mode's figures on ``data`` (``pairs`` comparisons decided under encryption)."""
-    rng = np.random.default_rng(0)
     keys = HeKeys.generate()
     device = CaptureDevice(keys.encryption_context())
     server = EncryptedVerifier(keys.evaluation_context(), threshold=unprotected.reference_threshold)
     holder = DecisionHolder(keys)
-    x = data.embeddings
-    pick = rng.choice(len(data.a), min(pairs, len(data.a)), replace=False)
-    cipher = {int(i): device.encrypt(x[i]) for i in np.unique(np.r_[data.a[pick], data.b[pick]])}
-    agree, times, views, margins = 0, [], [], []
-    for k in pick:
-        a, b = int(data.a[k]), int(data.b[k])
-        start = time.perf_counter()
-        request = server.decision_request(cipher[a], cipher[b])
-        times.append(time.perf_counter() - start)
-        margin = unprotected.reference_threshold**2 - float(np.sum((x[a] - x[b]) ** 2))
-        agree += holder.decide(request) == (margin >= 0)
-        views.append(abs(holder.view(request)))  # the decision holder's whole view
-        margins.append(abs(margin))
-    enrolled = cipher[int(data.a[pick[0]])]
-    shortlist_rows, shortlist_speed = rows, scan.search_speed(get_scheme("biohash-v2"), rows)[0]
-    one = float(np.median(times)) * 1e3
+    run, pick = _run(
+        data,
+        threshold=server.threshold,
+        pairs=pairs,
+        encrypt=device.encrypt,
+        compare=server.decision_request,
+        view=holder.view,
+    )
+    first = min(run.cipher)
     return {
-        "accuracy": unprotected.accuracy,
-        "eer": unprotected.eer,
-        "tar_at_far_1e3": unprotected.tar_at_far_1e3,
-        "tar_at_far_1e4": unprotected.tar_at_far_1e4,
-        "unprotected_accuracy": unprotected.accuracy,
-        "decision_agreement": agree / len(pick),
-        "decisions_checked": len(pick),
-        "attack_acceptance": _attackers(keys, enrolled, x[int(data.a[pick[0]])]),
+        **_figures(run, pick, unprotected, rows),
+        "attack_acceptance": _attackers(keys, run.cipher[first], data.embeddings[first]),
         "oracle_bound": oracle_bound(curve, unprotected.accuracy) if curve else None,
-        "template_bytes": len(enrolled),
-        "probe_bytes": len(enrolled),
-        "request_bytes": len(request),
         "evaluation_key_bytes": len(keys.evaluation_context()),
-        "latency_1_to_1_ms": one,
-        "latency_1_to_1_ms_best": float(np.min(times)) * 1e3,
-        "latency_1_to_n_ms": 1e3 * shortlist_rows / shortlist_speed + TOP * one,
-        "gallery_rows": shortlist_rows,
-        "view_margin_spearman": _spearman(np.asarray(views), np.asarray(margins)),
+    }
+
+
+def _threshold_attackers(
+    setup: ThresholdSetup, template: bytes, truth: np.ndarray[Any, Any]
+) -> dict[str, float]:
+    """Each custody attacker decrypts a stored ciphertext in OpenFHE with the key shares it
+    stole (none in the database or key store; one holder's two; two holders' three)."""
+    python = openfhe_python()
+    assert python is not None
+    script = Path(__file__).with_name("_openfhe_attack.py")
+    out = {"db": 0.0, "db+keystore": 0.0}
+    for attacker, stolen in (("db+keystore+one_share", 1), ("everything", 2)):
+        shares: dict[int, bytes] = {}
+        for holder in setup.shares[:stolen]:
+            shares.update(holder.shares)
+        run = subprocess.run(  # our own script, run by path
+            [python, str(script)],
+            input=pickle.dumps((setup.public.context, shares, template), protocol=4),
+            capture_output=True,
+            check=True,
+        )
+        rebuilt = pickle.loads(run.stdout)  # our own script's answer
+        opened = (
+            not isinstance(rebuilt, str)
+            and np.linalg.norm(np.asarray(rebuilt) / QUANT - truth) <= 0.6
+        )
+        out[attacker] = float(opened)
+    return out
+
+
+def _out_of_range(
+    device: ThresholdDevice,
+    server: ThresholdVerifier,
+    decide: Callable[[bytes], bool],
+    template: bytes,
+    tries: int,
+) -> dict[str, int]:
+    """A capture device that skips the embedding check and encrypts random values from 2^9
+    to 2^39 (wrapping the masked margins around BFV's modulus): how its requests end."""
+    rng, out = np.random.default_rng(11), {"tried": tries, "accepted": 0, "refused": 0}
+    for _ in range(tries):
+        scale = int(2 ** rng.uniform(9, 39))
+        values = [int(v) for v in rng.integers(-scale, scale, 128)]
+        crafted = device._party.call("encrypt", values=values)
+        try:
+            out["accepted"] += decide(server.decision_request(crafted, template))
+        except InvalidInput:
+            out["refused"] += 1
+    return out
+
+
+def threshold_mode_figures(
+    data: Comparisons,
+    unprotected: Unprotected,
+    curve: Sequence[OracleFigures] = (),
+    *,
+    pairs: int = 120,
+    rows: int = 1_000_000,
+) -> dict[str, Any]:
+    """The threshold mode's figures: the same pairs, decided by two of three key holders."""
+    setup = ThresholdSetup.ceremony()
+    device = ThresholdDevice(setup.public)
+    server = ThresholdVerifier(setup.public, threshold=unprotected.reference_threshold)
+    holders = [KeyHolder(setup.public, share) for share in setup.shares]
+    decider = ThresholdDecisionHolder(setup.public, threshold=server.threshold)
+    turn = itertools.count()
+
+    def view(request: bytes) -> float:  # each pair of holders in turn, all checks made
+        k = next(turn) % 3
+        pair = [holders[k], holders[(k + 1) % 3]]
+        views = decider.views(request, pair)
+        decider.judge(views)  # raises where the range and sign checks would refuse
+        return float(views[0])  # its sign is judge's decision
+
+    run, pick = _run(
+        data,
+        threshold=server.threshold,
+        pairs=pairs,
+        encrypt=device.encrypt,
+        compare=server.decision_request,
+        view=view,
+    )
+    first = min(run.cipher)
+
+    def decide(request: bytes) -> bool:
+        return decider.decide(request, holders[:2])
+
+    return {
+        "out_of_range_probes": _out_of_range(device, server, decide, run.cipher[first], pairs),
+        **_figures(run, pick, unprotected, rows),
+        "attack_acceptance": _threshold_attackers(setup, run.cipher[first], data.embeddings[first]),
+        "oracle_bound": oracle_bound(curve, unprotected.accuracy) if curve else None,
+        "evaluation_key_bytes": len(setup.public.eval_mult) + len(setup.public.eval_sum),
     }

@@ -95,13 +95,17 @@ def with_he(report: Report, data: datasets.Comparisons, he: bool) -> Report:
     """``report`` with the encrypted mode's figures added when ``he`` (tens of seconds)."""
     if not he:
         return report
-    from facegate.evaluation.he_mode import MODE, he_mode_figures
+    from facegate.evaluation import he_mode
     from facegate.templates.he import he_available
+    from facegate.templates.he.threshold import threshold_available
 
     if not he_available():
         raise InvalidInput("--he needs TenSEAL", advice="pip install 'facegate[he]'")
-    figures = he_mode_figures(data, report.unprotected, report.curve)
-    return dataclasses.replace(report, modes={**report.modes, MODE: figures})
+    seen = (data, report.unprotected, report.curve)
+    modes = {**report.modes, he_mode.MODE: he_mode.he_mode_figures(*seen)}
+    if threshold_available():  # OpenFHE under its own interpreter (make install)
+        modes[he_mode.THRESHOLD_MODE] = he_mode.threshold_mode_figures(*seen)
+    return dataclasses.replace(report, modes=modes)
 
 
 def _ticker(progress: Progress | None) -> Callable[[int, int], None] | None:

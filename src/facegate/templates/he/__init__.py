@@ -16,6 +16,10 @@ Three parties (:mod:`facegate.templates.he.parties`):
 What each learns is stated in docs/template-protection.md ("encrypted mode"); in short the
 decision holder learns the bit and ``|margin|`` only up to the unknown factor ``r``
 (a 2^16 range), and never a distance, a probe or a template.
+
+:mod:`facegate.templates.he.threshold` is the same comparison with OpenFHE's multiparty CKKS:
+the decision key never exists whole; two of three key holders answer each decision request
+with decryption shares, and one holder alone decrypts nothing.
 """
 
 from facegate.templates.he.parties import (
@@ -26,6 +30,14 @@ from facegate.templates.he.parties import (
     HeKeys,
     he_available,
 )
+from facegate.templates.he.threshold import (
+    KeyHolder,
+    ThresholdDecisionHolder,
+    ThresholdDevice,
+    ThresholdSetup,
+    ThresholdVerifier,
+    threshold_available,
+)
 
 __all__ = [
     "HE_DECISION_KEY",
@@ -33,5 +45,11 @@ __all__ = [
     "DecisionHolder",
     "EncryptedVerifier",
     "HeKeys",
+    "KeyHolder",
+    "ThresholdDecisionHolder",
+    "ThresholdDevice",
+    "ThresholdSetup",
+    "ThresholdVerifier",
     "he_available",
+    "threshold_available",
 ]
