@@ -3,6 +3,7 @@ a PKCS#11 token (:mod:`facegate.hsm`), and the older keys of a rotation in progr
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from facegate.config import HsmSettings
     from facegate.hsm import HsmMaster
 
-__all__ = ["key_files", "open_masters", "unwrap_with"]
+__all__ = ["custody", "key_files", "open_masters", "unwrap_with"]
 
 
 def open_masters(
@@ -50,6 +51,24 @@ def open_masters(
     if previous_env_value:
         previous.append(MasterKey.from_base64(previous_env_value))
     return current, previous
+
+
+def custody(home: Path, *, env_value: str | None, hsm: HsmSettings | None) -> str:
+    """How the master key in use is held, for reports (``facegate.reports.measures``):
+    ``hsm``, ``environment``, ``file-passphrase``, ``file-clear``, or ``shares`` (rebuilt
+    from custodians' shares, :mod:`facegate.custody.loading`, which refuses a key file)."""
+    if hsm is not None and hsm.module is not None:
+        return "hsm"
+    if env_value is not None:
+        return "environment"
+    try:
+        doc = json.loads((home / MASTER_KEY_FILENAME).read_text())
+    except FileNotFoundError:
+        return "shares"
+    except (OSError, ValueError):
+        return "file-passphrase"  # unreadable here: not known to be in clear
+    protection = doc.get("protection") if isinstance(doc, dict) else None
+    return "file-clear" if protection == "none" else "file-passphrase"
 
 
 def unwrap_with(master: MasterKey | HsmMaster, blob: bytes, context: str) -> bytes:

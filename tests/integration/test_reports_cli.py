@@ -31,7 +31,11 @@ def test_reports_from_the_command_line(tmp_path: Path) -> None:
 
     out = fg(home, "report", "art30", "-d", dep, "-o", str(tmp_path / "art30.html")).stdout
     assert "wrote" in out and "sha256" in out
-    assert "GDPR Art. 30" in (tmp_path / "art30.html").read_text()
+    art30 = (tmp_path / "art30.html").read_text()
+    assert "GDPR Art. 30" in art30
+    # which parts must be stolen together: here the home's unprotected master.key
+    assert "What must be stolen together to open a template" in art30
+    assert "the master key is stored there unprotected (master.key)" in art30
     page = fg(home, "report", "pia", "-d", dep).stdout
     assert page.startswith("<!DOCTYPE html>") and "个人信息保护影响评估报告" in page
 

@@ -130,6 +130,7 @@ def build_art30(facts: ReportFacts) -> Report:
                     scheme=dep.scheme,
                     model_version=dep.model_version,
                     ledger_size=facts.ledger_size,
+                    custody=facts.key_custody,
                 ),
             ),
             Section(

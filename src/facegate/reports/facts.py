@@ -21,6 +21,7 @@ from facegate.core import Core, aware, packs_of
 from facegate.errors import LedgerError
 from facegate.flows.facts import current_notice, deployment_facts, document_facts, notice_facts
 from facegate.flows.registry import info as deployment_info
+from facegate.masters import custody
 from facegate.policy import Act, Context, DeploymentFacts, NoticeFacts, decide, rules_for
 from facegate.policy.registration import notice_draft
 from facegate.results import DeploymentInfo
@@ -93,6 +94,8 @@ class ReportFacts:
     ledger_key: str
     checkpoint: str
     policy: PolicyFacts
+    #: how the master key is held (:func:`facegate.masters.custody`)
+    key_custody: str
     assessment: AssessmentRecord | None = None
     #: the last PIA report issued for this deployment: (event id, content sha256, when)
     last_pia: tuple[str, str, str] | None = None
@@ -143,10 +146,16 @@ def gather(
             ledger_key=core.ledger.verifier_key,
             checkpoint=_checkpoint(core, s),
             policy=policy_facts(facts, shown, jurisdiction=dep.jurisdiction, now=now),
+            key_custody=key_custody(core),
             assessment=assessment_record(s, dep.id, facts),
             last_pia=latest_report_event(s, report="pia", deployment_id=dep.id),
             recipient_records=recipient_records(s, dep),
         )
+
+
+def key_custody(core: Core) -> str:
+    settings = core.settings
+    return custody(settings.home.expanduser(), env_value=settings.master_key, hsm=settings.hsm)
 
 
 def policy_facts(

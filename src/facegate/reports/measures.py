@@ -10,8 +10,39 @@ from __future__ import annotations
 
 from facegate.reports.document import Item, item
 
+#: what must be stolen together to open a template, by how the master key is held
+#: (:func:`facegate.masters.custody`); docs/template-protection.md has the measured table
+CUSTODY: dict[str, str] = {
+    "hsm": (
+        "the database, the key store, and use of the HSM that holds the master key (it never "
+        "leaves it); the database and the key store together open nothing"
+    ),
+    "environment": (
+        "the database, the key store, and the master key, which the service is given from the "
+        "environment (a secrets manager) and never writes to disk; the database and the key "
+        "store together open nothing"
+    ),
+    "file-passphrase": (
+        "the database, the key store, the master key file and its passphrase; the database and "
+        "the key store together open nothing"
+    ),
+    "file-clear": (
+        "a copy of the installation's home: the master key is stored there unprotected "
+        "(master.key), so the database, the key store and that file together open every "
+        "template. Move it to a secrets manager, an HSM, or 2-of-3 custody (facegate custody "
+        "split)"
+    ),
+    "shares": (
+        "the database, the key store, and two of the three custodians' shares of the master "
+        "key (operator, HSM or escrow, regulator); the database and the key store, even with "
+        "one share, open nothing"
+    ),
+}
 
-def technical_measures(*, scheme: str, model_version: str, ledger_size: int) -> tuple[Item, ...]:
+
+def technical_measures(
+    *, scheme: str, model_version: str, ledger_size: int, custody: str
+) -> tuple[Item, ...]:
     return (
         Item(
             label="No photo, no raw embedding at rest",
@@ -47,6 +78,17 @@ def technical_measures(*, scheme: str, model_version: str, ledger_size: int) -> 
                 "separate key store (keys.db, rollback journal, secure delete)."
             ),
             rules=("CN-FR-14",),
+        ),
+        Item(
+            label="What must be stolen together to open a template",
+            value=(
+                f"Opening a stored template needs {CUSTODY[custody]}. A running facegate host "
+                "holds the master key in memory (or the use of the HSM), so an attacker in "
+                "control of one opens what it serves. With every key, a template gives back an "
+                "approximation of the face measurements: no scheme as accurate as the raw "
+                "embedding prevents that (docs/template-protection.md)."
+            ),
+            rules=("ISO-24745", "CN-FR-14"),
         ),
         Item(
             label="Erasure by crypto-shredding",

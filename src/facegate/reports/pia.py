@@ -166,6 +166,7 @@ def build_pia(facts: ReportFacts) -> Report:
                     scheme=dep.scheme,
                     model_version=dep.model_version,
                     ledger_size=facts.ledger_size,
+                    custody=facts.key_custody,
                 ),
             ),
             Section(

@@ -20,7 +20,7 @@ from facegate.core import Core
 from facegate.errors import NotFound
 from facegate.flows.registry import info as deployment_info
 from facegate.reports.document import Item, Report, Section, Table, item
-from facegate.reports.facts import latest_report_event, signed_assessment
+from facegate.reports.facts import key_custody, latest_report_event, signed_assessment
 from facegate.reports.measures import technical_measures
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
@@ -51,6 +51,8 @@ class FilingFacts:
     #: deployment id -> its assessment as the DPO signed it ("" while unsigned)
     signed: Mapping[str, str]
     ledger_size: int
+    #: how the master key is held (:func:`facegate.masters.custody`)
+    key_custody: str
     #: the operator's address as set with 'facegate operator set --address'
     operator_address: str = ""
 
@@ -128,6 +130,7 @@ def gather_filing_facts(core: Core, s: Session, *, operator_id: str, now: dateti
         pias={d.id: latest_report_event(s, report="pia", deployment_id=d.id) for d in deps},
         signed={d.id: signed_assessment(s, d.id) for d in deps},
         ledger_size=core.ledger.size(s),
+        key_custody=key_custody(core),
     )
 
 
@@ -215,6 +218,7 @@ def build_filing_document(facts: FilingFacts, state: FilingState) -> Report:
                     scheme=", ".join(schemes),
                     model_version=", ".join(models),
                     ledger_size=facts.ledger_size,
+                    custody=facts.key_custody,
                 ),
             ),
             Section(

@@ -45,6 +45,7 @@ def _facts(**kw: object) -> ReportFacts:
         event_id="",
     )
     facts = ReportFacts(
+        key_custody="file-clear",
         generated_at=NOW,
         operator_id="op_local",
         operator_name="Acme Property",

@@ -70,6 +70,7 @@ def _facts(people: int, *deps: DeploymentInfo, name: str = "Acme") -> FilingFact
         pias={},
         signed={},
         ledger_size=1,
+        key_custody="hsm",
     )
 
 
