@@ -73,6 +73,23 @@ def _ts() -> Any:
     return tenseal
 
 
+def checked_threshold(threshold: float) -> float:
+    if not 0.0 < threshold < 2.0:
+        raise InvalidInput(f"a euclidean threshold is between 0 and 2, got {threshold}")
+    return threshold
+
+
+def one_embedding(embedding: npt.ArrayLike) -> list[float]:
+    """The values of one embedding, or :class:`InvalidInput`."""
+    try:
+        rows = as_embeddings(embedding)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if len(rows) != 1:
+        raise InvalidInput("encrypt one embedding at a time")
+    return [float(v) for v in rows[0]]
+
+
 def _system_uniform() -> float:
     return (secrets.randbits(53) + 0.5) * 2.0**-53
 
@@ -149,14 +166,7 @@ class CaptureDevice:
 
     def encrypt(self, embedding: npt.ArrayLike) -> bytes:
         """The ciphertext of one dlib embedding (about 330 KB at these parameters)."""
-        try:
-            rows = as_embeddings(embedding)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-        if len(rows) != 1:
-            raise InvalidInput("encrypt one embedding at a time")
-        values = [float(v) for v in rows[0]]
-        return bytes(_ts().ckks_vector(self._ctx, values).serialize())
+        return bytes(_ts().ckks_vector(self._ctx, one_embedding(embedding)).serialize())
 
 
 class EncryptedVerifier:
@@ -174,9 +184,7 @@ class EncryptedVerifier:
             raise InvalidInput("the server must not hold the decision holder's secret key")
         if not self._ctx.has_galois_keys() or not self._ctx.has_relin_keys():
             raise InvalidInput("the server needs the evaluation keys (evaluation_context())")
-        if not 0.0 < threshold < 2.0:
-            raise InvalidInput(f"a euclidean threshold is between 0 and 2, got {threshold}")
-        self.threshold = threshold
+        self.threshold = checked_threshold(threshold)
         self._uniform = uniform
 
     def decision_request(self, probe: bytes, template: bytes) -> bytes:

@@ -40,11 +40,12 @@ import numpy.typing as npt
 
 from facegate.errors import InvalidInput, InvalidTemplate
 from facegate.templates.hazmat import aead, keys
-from facegate.templates.hazmat.keyed_random import as_embeddings
 from facegate.templates.he.parties import (
     DEFAULT_THRESHOLD,
     Uniform,
     _system_uniform,
+    checked_threshold,
+    one_embedding,
 )
 
 __all__ = [
@@ -241,13 +242,7 @@ class ThresholdDevice:
         self._party.setup("device", context=public.context, public_key=public.public_key)
 
     def encrypt(self, embedding: npt.ArrayLike) -> bytes:
-        try:
-            rows = as_embeddings(embedding)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-        if len(rows) != 1:
-            raise InvalidInput("encrypt one embedding at a time")
-        values = [round(float(v) * QUANT) for v in rows[0]]
+        values = [round(v * QUANT) for v in one_embedding(embedding)]
         return bytes(self._party.call("encrypt", values=values))
 
 
@@ -261,9 +256,7 @@ class ThresholdVerifier:
         threshold: float = DEFAULT_THRESHOLD,
         uniform: Uniform = _system_uniform,
     ) -> None:
-        if not 0.0 < threshold < 2.0:
-            raise InvalidInput(f"a euclidean threshold is between 0 and 2, got {threshold}")
-        self.threshold, self._uniform = threshold, uniform
+        self.threshold, self._uniform = checked_threshold(threshold), uniform
         self._party = _Party()
         self._party.setup(
             "server", context=public.context, eval_mult=public.eval_mult, eval_sum=public.eval_sum
@@ -315,8 +308,7 @@ class ThresholdDecisionHolder:
     """Fuses the holders' decryption shares; learns ``z`` (a masked margin), tells its sign."""
 
     def __init__(self, public: PublicMaterial, *, threshold: float = DEFAULT_THRESHOLD) -> None:
-        if not 0.0 < threshold < 2.0:
-            raise InvalidInput(f"a euclidean threshold is between 0 and 2, got {threshold}")
+        checked_threshold(threshold)
         # what any pair of embeddings and masks can give: anything else wrapped around
         self._range = (-MAX_MASK * MAX_MARGIN, MAX_MASK * (_quantised(threshold) + 1))
         self._party = _Party()
