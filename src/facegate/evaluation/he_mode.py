@@ -161,7 +161,7 @@ def he_mode_figures(
     keys = HeKeys.generate()
     device = CaptureDevice(keys.encryption_context())
     server = EncryptedVerifier(keys.evaluation_context(), threshold=unprotected.reference_threshold)
-    holder = DecisionHolder(keys)
+    holder = DecisionHolder(keys, threshold=server.threshold)
     run, pick = _run(
         data,
         threshold=server.threshold,

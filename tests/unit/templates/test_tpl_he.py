@@ -18,6 +18,7 @@ from facegate.templates.he import (
     EncryptedVerifier,
     HeKeys,
 )
+from facegate.templates.he.parties import _ts
 
 PHOTOS = (
     "obama.jpg",
@@ -103,3 +104,26 @@ def test_the_decision_key_opens_only_with_two_shares(he_keys: HeKeys) -> None:
         HeKeys.open(sealed, shares[0].value)
     reopened = HeKeys.open(sealed, combine_key(shares[1:], purpose=HE_DECISION_KEY))
     assert reopened.context.has_secret_key()
+
+
+def test_a_device_that_encrypts_out_of_range_values_is_not_accepted(
+    he_keys: HeKeys, parties: tuple[CaptureDevice, EncryptedVerifier, DecisionHolder]
+) -> None:
+    device, server, holder = parties
+    template = device.encrypt(np.full(128, 0.1))
+    tenseal = _ts()
+    ctx = tenseal.context_from(he_keys.encryption_context())
+    rng = np.random.default_rng(3)
+    accepted = refused = 0
+    for _ in range(60):
+        # a device that skips the embedding check: values up to 2^12 wrap the last modulus
+        scale = 2 ** rng.uniform(0, 12)
+        crafted = bytes(tenseal.ckks_vector(ctx, list(rng.uniform(-scale, scale, 128))).serialize())
+        try:
+            accepted += holder.decide(server.decision_request(crafted, template))
+        except InvalidInput as exc:
+            assert "out of an embedding's range" in str(exc)
+            refused += 1
+    # by their random sign about 10 of these would be accepted; the range check leaves none
+    # but by a rare chance (a wrapped margin landing in [0, 2^16 T²])
+    assert accepted <= 2 and refused >= 20
