@@ -7,7 +7,7 @@
 set -euo pipefail
 VENV=${1:-.venv-openfhe}
 PIN="openfhe==1.6.1.0.22.4"
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import openfhe" 2>/dev/null; then
+if [ -x "$VENV/bin/python" ] && env -u PYTHONPATH "$VENV/bin/python" -c "import openfhe" 2>/dev/null; then
   exit 0
 fi
 py=""
@@ -25,6 +25,8 @@ if [ -z "$py" ]; then
        "install python3.10 (e.g. pyenv install 3.10) and run make install again" >&2
   exit 0
 fi
+# facegate's own PYTHONPATH (a test run's, say) must not reach the other interpreter
+unset PYTHONPATH PYTHONHOME
 rm -rf "$VENV"
 "$py" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$PIN"

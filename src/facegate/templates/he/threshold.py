@@ -124,6 +124,8 @@ class _Party:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            # another interpreter: facegate's own module path must not reach it
+            env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
         )
         self._proc = proc
         if self._setup is not None:
