@@ -171,7 +171,16 @@ def he_mode_figures(
         view=holder.view,
     )
     first = min(run.cipher)
+    public = _ts().context_from(keys.encryption_context())
+
+    def crafted(rng: np.random.Generator) -> bytes:  # random values up to 2^12
+        values = rng.uniform(-1, 1, 128) * 2 ** rng.uniform(0, 12)
+        return bytes(_ts().ckks_vector(public, list(values)).serialize())
+
     return {
+        "out_of_range_probes": _out_of_range(
+            crafted, server.decision_request, holder.decide, run.cipher[first], pairs
+        ),
         **_figures(run, pick, unprotected, rows),
         "attack_acceptance": _attackers(keys, run.cipher[first], data.embeddings[first]),
         "oracle_bound": oracle_bound(curve, unprotected.accuracy) if curve else None,
@@ -208,24 +217,27 @@ def _threshold_attackers(
 
 
 def _out_of_range(
-    device: ThresholdDevice,
-    server: ThresholdVerifier,
+    crafted: Callable[[np.random.Generator], bytes],
+    compare: Callable[[bytes, bytes], bytes],
     decide: Callable[[bytes], bool],
     template: bytes,
     tries: int,
 ) -> dict[str, int]:
-    """A capture device that skips the embedding check and encrypts random values from 2^9
-    to 2^39 (wrapping the masked margins around BFV's modulus): how its requests end."""
+    """A capture device that skips the embedding check and encrypts values out of range
+    (``crafted``), which wrap the masked margins around the modulus: how its requests end."""
     rng, out = np.random.default_rng(11), {"tried": tries, "accepted": 0, "refused": 0}
     for _ in range(tries):
-        scale = int(2 ** rng.uniform(9, 39))
-        values = [int(v) for v in rng.integers(-scale, scale, 128)]
-        crafted = device._party.call("encrypt", values=values)
         try:
-            out["accepted"] += decide(server.decision_request(crafted, template))
+            out["accepted"] += decide(compare(crafted(rng), template))
         except InvalidInput:
             out["refused"] += 1
     return out
+
+
+def _wide_integers(rng: np.random.Generator) -> list[int]:
+    """128 random integers up to a scale from 2^9 to 2^39 (an embedding's are below 2^12)."""
+    scale = int(2 ** rng.uniform(9, 39))
+    return [int(v) for v in rng.integers(-scale, scale, 128)]
 
 
 def threshold_mode_figures(
@@ -265,7 +277,13 @@ def threshold_mode_figures(
         return decider.decide(request, holders[:2])
 
     return {
-        "out_of_range_probes": _out_of_range(device, server, decide, run.cipher[first], pairs),
+        "out_of_range_probes": _out_of_range(
+            lambda rng: device._party.call("encrypt", values=_wide_integers(rng)),
+            server.decision_request,
+            decide,
+            run.cipher[first],
+            pairs,
+        ),
         **_figures(run, pick, unprotected, rows),
         "attack_acceptance": _threshold_attackers(setup, run.cipher[first], data.embeddings[first]),
         "oracle_bound": oracle_bound(curve, unprotected.accuracy) if curve else None,

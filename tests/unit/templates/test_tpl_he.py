@@ -127,3 +127,22 @@ def test_a_device_that_encrypts_out_of_range_values_is_not_accepted(
     # by their random sign about 10 of these would be accepted; the range check leaves none
     # but by a rare chance (a wrapped margin landing in [0, 2^16 T²])
     assert accepted <= 2 and refused >= 20
+
+
+def test_the_bench_reports_the_mode_by_attacker(embed) -> None:  # type: ignore[no-untyped-def]
+    from facegate.evaluation import he_mode
+    from facegate.evaluation.datasets import Comparisons
+    from facegate.evaluation.report import Unprotected
+
+    x = np.vstack([embed(p) for p in PHOTOS[:6]])
+    a, b = np.array([0, 0, 1, 3, 4, 2]), np.array([1, 2, 2, 4, 5, 5])
+    same = np.linalg.norm(x[a] - x[b], axis=1) <= 0.6
+    data = Comparisons("photos", x, np.arange(6), a, b, same, np.zeros(6, int), a, b, 6, 0, 0)
+    raw = Unprotected(1.0, 0.0, None, None, 0.6, None, 1.0, 0.0)
+    figures = he_mode.he_mode_figures(data, raw, pairs=6, rows=1000)
+    assert figures["decision_agreement"] == 1.0
+    assert figures["attack_acceptance"]["db+keystore+one_share"] == 0.0
+    assert figures["attack_acceptance"]["everything"] == 1.0
+    probes = figures["out_of_range_probes"]
+    # a wrapped margin lands in [0, 2^16 T²] rarely (none of 260 measured), not never
+    assert probes["tried"] == 6 and probes["accepted"] <= 1
