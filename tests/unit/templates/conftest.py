@@ -67,3 +67,39 @@ def embed(faces_dir: Path, embedding_cache: _faces.EmbeddingCache) -> Embed:
         return emb
 
     return run
+
+
+#: 11 shared photos of 6 people: the encrypted modes' decisions are checked on all 55 pairs
+HE_PHOTOS = (
+    "obama.jpg",
+    "obama2.jpg",
+    "obama3.jpg",
+    "biden.jpg",
+    "Anthony_Hopkins_0001.jpg",
+    "Anthony_Hopkins_0002.jpg",
+    "knn/train/biden/biden2.jpg",
+    "knn/train/kit_harington/john1.jpeg",
+    "knn/train/kit_harington/john2.jpeg",
+    "knn/train/rose_leslie/img1.jpg",
+    "knn/train/rose_leslie/img2.jpg",
+)
+
+
+@pytest.fixture(scope="session")
+def he_embeddings(embed: Embed) -> npt.NDArray[np.float64]:
+    """The embeddings of :data:`HE_PHOTOS`, one row each."""
+    return np.vstack([embed(p) for p in HE_PHOTOS])
+
+
+@pytest.fixture(scope="session")
+def he_comparisons(he_embeddings: npt.NDArray[np.float64]) -> tuple[object, object]:
+    """Six comparisons among the first six photos, and the raw system's figures at 0.6, for
+    the encrypted modes' bench functions."""
+    from facegate.evaluation.datasets import Comparisons
+    from facegate.evaluation.report import Unprotected
+
+    x = he_embeddings[:6]
+    a, b = np.array([0, 0, 1, 3, 4, 2]), np.array([1, 2, 2, 4, 5, 5])
+    same = np.linalg.norm(x[a] - x[b], axis=1) <= 0.6
+    data = Comparisons("photos", x, np.arange(6), a, b, same, np.zeros(6, int), a, b, 6, 0, 0)
+    return data, Unprotected(1.0, 0.0, None, None, 0.6, None, 1.0, 0.0)

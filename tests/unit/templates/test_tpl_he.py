@@ -20,20 +20,6 @@ from facegate.templates.he import (
 )
 from facegate.templates.he.parties import _ts
 
-PHOTOS = (
-    "obama.jpg",
-    "obama2.jpg",
-    "obama3.jpg",
-    "biden.jpg",
-    "Anthony_Hopkins_0001.jpg",
-    "Anthony_Hopkins_0002.jpg",
-    "knn/train/biden/biden2.jpg",
-    "knn/train/kit_harington/john1.jpeg",
-    "knn/train/kit_harington/john2.jpeg",
-    "knn/train/rose_leslie/img1.jpg",
-    "knn/train/rose_leslie/img2.jpg",
-)
-
 
 @pytest.fixture(scope="module")
 def he_keys() -> HeKeys:
@@ -48,9 +34,9 @@ def parties(he_keys: HeKeys) -> tuple[CaptureDevice, EncryptedVerifier, Decision
 
 
 @pytest.mark.slow
-def test_same_decisions_as_the_clear_comparison(embed, parties) -> None:  # type: ignore[no-untyped-def]
+def test_same_decisions_as_the_clear_comparison(he_embeddings, parties) -> None:  # type: ignore[no-untyped-def]
     device, server, holder = parties
-    x = np.vstack([embed(p) for p in PHOTOS])
+    x = he_embeddings
     cipher = [device.encrypt(v) for v in x]
     accepted = 0
     for i, j in itertools.combinations(range(len(x)), 2):
@@ -129,16 +115,10 @@ def test_a_device_that_encrypts_out_of_range_values_is_not_accepted(
     assert accepted <= 2 and refused >= 20
 
 
-def test_the_bench_reports_the_mode_by_attacker(embed) -> None:  # type: ignore[no-untyped-def]
+def test_the_bench_reports_the_mode_by_attacker(he_comparisons) -> None:  # type: ignore[no-untyped-def]
     from facegate.evaluation import he_mode
-    from facegate.evaluation.datasets import Comparisons
-    from facegate.evaluation.report import Unprotected
 
-    x = np.vstack([embed(p) for p in PHOTOS[:6]])
-    a, b = np.array([0, 0, 1, 3, 4, 2]), np.array([1, 2, 2, 4, 5, 5])
-    same = np.linalg.norm(x[a] - x[b], axis=1) <= 0.6
-    data = Comparisons("photos", x, np.arange(6), a, b, same, np.zeros(6, int), a, b, 6, 0, 0)
-    raw = Unprotected(1.0, 0.0, None, None, 0.6, None, 1.0, 0.0)
+    data, raw = he_comparisons
     figures = he_mode.he_mode_figures(data, raw, pairs=6, rows=1000)
     assert figures["decision_agreement"] == 1.0
     assert figures["attack_acceptance"]["db+keystore+one_share"] == 0.0

@@ -28,19 +28,6 @@ if openfhe_python() is None:
 
 from facegate.evaluation import he_mode
 
-PHOTOS = (
-    "obama.jpg",
-    "obama2.jpg",
-    "obama3.jpg",
-    "biden.jpg",
-    "Anthony_Hopkins_0001.jpg",
-    "Anthony_Hopkins_0002.jpg",
-    "knn/train/biden/biden2.jpg",
-    "knn/train/kit_harington/john1.jpeg",
-    "knn/train/kit_harington/john2.jpeg",
-    "knn/train/rose_leslie/img1.jpg",
-    "knn/train/rose_leslie/img2.jpg",
-)
 ATTACK = Path(he_mode.__file__).with_name("_openfhe_attack.py")
 
 
@@ -74,9 +61,9 @@ def _steal(setup: ThresholdSetup, holders: int, ciphertext: bytes) -> np.ndarray
     return opened if isinstance(opened, str) else np.asarray(opened) / QUANT
 
 
-def test_two_of_three_holders_give_the_clear_decisions(embed, parties) -> None:  # type: ignore[no-untyped-def]
+def test_two_of_three_holders_give_the_clear_decisions(he_embeddings, parties) -> None:  # type: ignore[no-untyped-def]
     device, server, holders, decider = parties
-    x = np.vstack([embed(p) for p in PHOTOS])
+    x = he_embeddings
     cipher = [device.encrypt(v) for v in x]
     pairs_of_holders = itertools.cycle([(0, 1), (1, 2), (2, 0)])
     accepted = 0
@@ -175,15 +162,8 @@ def test_a_holder_share_opens_only_under_its_own_key(setup: ThresholdSetup) -> N
         HolderShare.open(sealed, bytes(32))
 
 
-def test_the_bench_reports_the_mode_by_attacker(embed) -> None:  # type: ignore[no-untyped-def]
-    from facegate.evaluation.datasets import Comparisons
-    from facegate.evaluation.report import Unprotected
-
-    x = np.vstack([embed(p) for p in PHOTOS[:6]])
-    a, b = np.array([0, 0, 1, 3, 4, 2]), np.array([1, 2, 2, 4, 5, 5])
-    same = np.linalg.norm(x[a] - x[b], axis=1) <= 0.6
-    data = Comparisons("photos", x, np.arange(6), a, b, same, np.zeros(6, int), a, b, 6, 0, 0)
-    raw = Unprotected(1.0, 0.0, None, None, 0.6, None, 1.0, 0.0)
+def test_the_bench_reports_the_mode_by_attacker(he_comparisons) -> None:  # type: ignore[no-untyped-def]
+    data, raw = he_comparisons
     figures = he_mode.threshold_mode_figures(data, raw, pairs=6, rows=1000)
     assert figures["decision_agreement"] == 1.0
     assert figures["attack_acceptance"] == {
