@@ -17,9 +17,12 @@ What each learns is stated in docs/template-protection.md ("encrypted mode"); in
 decision holder learns the bit and ``|margin|`` only up to the unknown factor ``r``
 (a 2^16 range), and never a distance, a probe or a template.
 
-:mod:`facegate.templates.he.threshold` is the same comparison with OpenFHE's multiparty CKKS:
+:mod:`facegate.templates.he.threshold` is the same comparison with OpenFHE's multiparty BFV:
 the decision key never exists whole; two of three key holders answer each decision request
-with decryption shares, and one holder alone decrypts nothing.
+with decryption shares, and one holder alone decrypts nothing. There the decision holder
+decrypts only the margin plus an offset the server keeps, uniform whatever the faces, and
+learns the decision from a comparison with the server that shows it one bit
+(:mod:`facegate.templates.he.compare`).
 """
 
 from facegate.templates.he.parties import (
@@ -31,6 +34,7 @@ from facegate.templates.he.parties import (
     he_available,
 )
 from facegate.templates.he.threshold import (
+    DecisionRequest,
     KeyHolder,
     ThresholdDecisionHolder,
     ThresholdDevice,
@@ -43,6 +47,7 @@ __all__ = [
     "HE_DECISION_KEY",
     "CaptureDevice",
     "DecisionHolder",
+    "DecisionRequest",
     "EncryptedVerifier",
     "HeKeys",
     "KeyHolder",

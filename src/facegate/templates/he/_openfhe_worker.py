@@ -20,14 +20,16 @@ from typing import Any
 
 import openfhe as fhe  # type: ignore[import-not-found]
 
-PARTIES = 3
 SLOTS = 128
-#: devices encrypt each embedding twice over (slots 0-255), so that the rotation sum leaves
-#: the whole squared distance in slots 0-128; a request keeps it in CHECKS of them
-COPIES = 2
-CHECKS = 16
+#: a gallery block holds POSITIONS templates, template p in slots p·128 .. p·128 + 127 (all
+#: the ring's 16384 slots: two rows of 8192, which rotations turn separately, so no block of
+#: 128 straddles them); devices encrypt each embedding once at every position, so a probe
+#: meets every template of a block, and a template is masked to its own position when packed
+POSITIONS = 128
+BATCH = SLOTS * POSITIONS
 #: BFV's plaintext modulus: the least prime above 2^40 that is 1 mod 2^16 (so that 16384
-#: slots pack); |z| = r·|margin| + e stays below 2^39 (threshold.py), so it never wraps
+#: slots pack); threshold.py's MODULUS. Larger ones (2^50 and up) fail to decrypt under
+#: OpenFHE's multiparty noise flooding at these parameters
 PLAINTEXT_MODULUS = 1099512938497
 
 
@@ -40,7 +42,7 @@ def _context() -> Any:
     params.SetPlaintextModulus(PLAINTEXT_MODULUS)
     params.SetMultiplicativeDepth(1)
     params.SetMultipartyMode(fhe.NOISE_FLOODING_MULTIPARTY)
-    params.SetBatchSize(SLOTS * COPIES)
+    params.SetBatchSize(BATCH)
     params.SetSecurityLevel(fhe.HEStd_128_classic)
     cc = fhe.GenCryptoContext(params)
     for feature in ("PKE", "KEYSWITCH", "LEVELEDSHE", "ADVANCEDSHE", "MULTIPARTY"):
@@ -58,37 +60,82 @@ class Party:
         self.public_key: Any = None
         self.secrets: dict[int, Any] = {}
 
-    # -- the key ceremony: the three holders' shares, the joint public and evaluation keys
-    def ceremony(self) -> dict[str, Any]:
-        cc = _context()
-        pairs = [cc.KeyGen()]
-        for _ in range(PARTIES - 1):
-            pairs.append(cc.MultipartyKeyGen(pairs[-1].publicKey))
-        tag = pairs[-1].publicKey.GetKeyTag()
-        # relinearisation key: joint key switching from s^2 to s, then each share's product
-        joint = cc.KeySwitchGen(pairs[0].secretKey, pairs[0].secretKey)
-        for kp in pairs[1:]:
-            own = cc.MultiKeySwitchGen(kp.secretKey, kp.secretKey, joint)
-            joint = cc.MultiAddEvalKeys(joint, own, kp.publicKey.GetKeyTag())
-        mult = None
-        for kp in pairs:
-            part = cc.MultiMultEvalKey(kp.secretKey, joint, tag)
-            mult = part if mult is None else cc.MultiAddEvalMultKeys(mult, part, tag)
-        cc.InsertEvalMultKey([mult])
-        # rotation-sum keys
-        cc.EvalSumKeyGen(pairs[0].secretKey)
-        first = cc.GetEvalSumKeyMap(pairs[0].secretKey.GetKeyTag())
-        sums = first
-        for kp in pairs[1:]:
-            own = cc.MultiEvalSumKeyGen(kp.secretKey, first, kp.publicKey.GetKeyTag())
-            sums = cc.MultiAddEvalSumKeys(sums, own, kp.publicKey.GetKeyTag())
-        cc.InsertEvalSumKey(sums)
+    # -- the key ceremony, one process for each key share: a share never leaves the process
+    # that made it except to its holders; what passes between the processes is public
+    def keygen_first(self) -> dict[str, Any]:
+        """Share 0: a fresh context and key pair, the first relinearisation key-switching key
+        and the first rotation-sum keys."""
+        self.cc = cc = _context()
+        kp = cc.KeyGen()
+        self.secrets[0] = kp.secretKey
+        cc.EvalSumKeyGen(kp.secretKey)
+        first = cc.GetEvalSumKeyMap(kp.secretKey.GetKeyTag())
         return {
             "context": _ser(cc),
-            "public_key": _ser(pairs[-1].publicKey),
+            "public_key": _ser(kp.publicKey),
+            "joint": _ser(cc.KeySwitchGen(kp.secretKey, kp.secretKey)),
+            "first": _ser(first),
+            "sums": _ser(first),
+        }
+
+    def keygen_next(
+        self,
+        *,
+        index: int,
+        context: bytes,
+        public_key: bytes,
+        joint: bytes,
+        first: bytes,
+        sums: bytes,
+    ) -> dict[str, Any]:
+        """Share ``index``: joins the public key, the relinearisation key and the rotation-sum
+        keys made so far."""
+        self._load_context(context)
+        cc = self.cc
+        kp = cc.MultipartyKeyGen(fhe.DeserializePublicKeyString(public_key, fhe.BINARY))
+        self.secrets[index] = sk = kp.secretKey
+        tag = kp.publicKey.GetKeyTag()
+        relin = fhe.DeserializeEvalKeyString(joint, fhe.BINARY)
+        relin = cc.MultiAddEvalKeys(relin, cc.MultiKeySwitchGen(sk, sk, relin), tag)
+        firsts = fhe.DeserializeEvalKeyMapString(first, fhe.BINARY)
+        own = cc.MultiEvalSumKeyGen(sk, firsts, tag)
+        total = cc.MultiAddEvalSumKeys(fhe.DeserializeEvalKeyMapString(sums, fhe.BINARY), own, tag)
+        return {
+            "context": context,
+            "public_key": _ser(kp.publicKey),
+            "joint": _ser(relin),
+            "first": first,
+            "sums": _ser(total),
+        }
+
+    def keygen_mult(self, joint: bytes, public_key: bytes) -> bytes:
+        """This share's part of the relinearisation key, from the joint key switching."""
+        (index,) = self.secrets
+        tag = fhe.DeserializePublicKeyString(public_key, fhe.BINARY).GetKeyTag()
+        relin = fhe.DeserializeEvalKeyString(joint, fhe.BINARY)
+        return _ser(self.cc.MultiMultEvalKey(self.secrets[index], relin, tag))
+
+    def keygen_share(self) -> bytes:
+        """The share, for its holders (sealed under their keys by facegate)."""
+        (index,) = self.secrets
+        return _ser(self.secrets[index])
+
+    def keygen_publish(
+        self, context: bytes, public_key: bytes, parts: list[bytes], sums: bytes
+    ) -> dict[str, Any]:
+        """The joint evaluation keys, from public parts only."""
+        self._load_context(context)
+        cc = self.cc
+        tag = fhe.DeserializePublicKeyString(public_key, fhe.BINARY).GetKeyTag()
+        mult = None
+        for blob in parts:
+            part = fhe.DeserializeEvalKeyString(blob, fhe.BINARY)
+            mult = part if mult is None else cc.MultiAddEvalMultKeys(mult, part, tag)
+        cc.InsertEvalMultKey([mult])
+        cc.InsertEvalSumKey(fhe.DeserializeEvalKeyMapString(sums, fhe.BINARY))
+        return {
             "eval_mult": bytes(fhe.SerializeEvalMultKeyString(fhe.BINARY, tag)),
             "eval_sum": bytes(fhe.SerializeEvalAutomorphismKeyString(fhe.BINARY, tag)),
-            "key_shares": [_ser(kp.secretKey) for kp in pairs],
         }
 
     def _load_context(self, context: bytes) -> None:
@@ -98,10 +145,11 @@ class Party:
         self._load_context(context)
         self.public_key = fhe.DeserializePublicKeyString(public_key, fhe.BINARY)
 
-    def server(self, context: bytes, eval_mult: bytes, eval_sum: bytes) -> None:
+    def server(self, context: bytes, eval_mult: bytes, eval_sum: bytes) -> int:
         self._load_context(context)
         fhe.DeserializeEvalMultKeyString(eval_mult, fhe.BINARY)
         fhe.DeserializeEvalAutomorphismKeyString(eval_sum, fhe.BINARY)
+        return int(self.cc.GetPlaintextModulus())
 
     def holder(self, context: bytes, shares: dict[int, bytes]) -> None:
         self._load_context(context)
@@ -116,21 +164,36 @@ class Party:
     def encrypt(self, values: list[int]) -> bytes:
         if len(values) != SLOTS:
             raise ValueError(f"an embedding has {SLOTS} values, got {len(values)}")
-        plain = self.cc.MakePackedPlaintext([int(v) for v in values] * COPIES)
+        plain = self.cc.MakePackedPlaintext([int(v) for v in values] * POSITIONS)
         return _ser(self.cc.Encrypt(self.public_key, plain))
 
-    def compare(self, probe: bytes, template: bytes, tt: int, r: list[int], e: list[int]) -> bytes:
-        """z_i = r_i·(T² − |x − y|²) + e_i in slots i < CHECKS (integers), every other slot 0."""
-        if not len(r) == len(e) == CHECKS:
-            raise ValueError(f"a request has {CHECKS} masks")
-        cc = self.cc
-        diff = cc.EvalSub(_load(probe), _load(template))
+    def pack(self, block: bytes | None, template: bytes, position: int) -> bytes:
+        """``block`` (None: an empty one) with ``template`` masked into ``position``: what a
+        device encrypted elsewhere in its ciphertext cannot reach the other templates."""
+        if not 0 <= position < POSITIONS:
+            raise ValueError(f"a block has positions 0 to {POSITIONS - 1}, not {position}")
+        mask = [0] * BATCH
+        mask[position * SLOTS : (position + 1) * SLOTS] = [1] * SLOTS
+        placed = self.cc.EvalMult(_load(template), self.cc.MakePackedPlaintext(mask))
+        return _ser(placed if block is None else self.cc.EvalAdd(_load(block), placed))
+
+    def compare(self, probe: bytes, block: bytes, tt: int, offsets: dict[int, int]) -> bytes:
+        """``T² − |x − y_p|² + offset_p`` mod t in slot p·128 for each position p asked for,
+        every other slot 0. ``block`` is a packed block or one template (at every position)."""
+        cc, t = self.cc, PLAINTEXT_MODULUS
+        if not offsets or any(not 0 <= p < POSITIONS for p in offsets):
+            raise ValueError(f"a request names positions from 0 to {POSITIONS - 1}")
+        diff = cc.EvalSub(_load(probe), _load(block))
         total = cc.EvalSum(cc.EvalMultAndRelinearize(diff, diff), SLOTS)
-        # the plaintext [-r_0 .. -r_15] keeps the first slots and zeroes the others, where
-        # the rotation sum left sums of squared differences
-        margin = cc.EvalSub(total, cc.MakePackedPlaintext([tt] * CHECKS))
-        z = cc.EvalMult(margin, cc.MakePackedPlaintext([-v for v in r]))
-        return _ser(cc.EvalAdd(z, cc.MakePackedPlaintext(list(e))))
+        # times -1 at the positions' first slots, 0 elsewhere: keeps each position's whole sum
+        # of squared differences and zeroes the partial sums in every other slot
+        select, shift = [0] * BATCH, [0] * BATCH
+        for position, offset in offsets.items():
+            blinded = (tt + offset) % t
+            select[position * SLOTS] = -1
+            shift[position * SLOTS] = blinded - t if blinded > t // 2 else blinded
+        negated = cc.EvalMult(total, cc.MakePackedPlaintext(select))
+        return _ser(cc.EvalAdd(negated, cc.MakePackedPlaintext(shift)))
 
     def partials(self, request: bytes, shares: list[int], lead: bool) -> list[bytes]:
         """This holder's decryption shares of ``request`` for the key shares asked for; the
@@ -143,16 +206,21 @@ class Party:
             out.append(_ser(decrypt([ct], self.secrets[index])[0]))
         return out
 
-    def fuse(self, partials: list[bytes]) -> list[int]:
+    def fuse(self, partials: list[bytes], positions: list[int]) -> list[int]:
+        """Slot p·128 of the decrypted request for each position p, each in ``[0, t)``."""
         cts = [_load(p) for p in partials]
         plain = self.cc.MultipartyDecryptFusion(cts)
-        plain.SetLength(SLOTS * COPIES)
-        values = plain.GetPackedValue()
-        # a decision request holds its values in the first slots and zeros elsewhere;
+        plain.SetLength(BATCH)
+        values = list(plain.GetPackedValue())
+        wanted = [p * SLOTS for p in positions if 0 <= p < POSITIONS]
+        out = [int(values[i]) % PLAINTEXT_MODULUS for i in wanted]
+        for i in wanted:
+            values[i] = 0
+        # a decision request holds one value at each position it names and zeros elsewhere;
         # anything else, say a stored template sent as a request, is refused rather than read
-        if any(values[CHECKS:]):
+        if len(wanted) != len(positions) or any(values):
             raise ValueError("not a decision request (it holds an embedding's worth of values)")
-        return [int(v) for v in values[:CHECKS]]
+        return out
 
 
 def _load(blob: bytes) -> Any:
@@ -177,7 +245,22 @@ def _write(stream: Any, message: Any) -> None:
 
 
 OPS = frozenset(
-    {"ceremony", "device", "server", "holder", "decider", "encrypt", "compare", "partials", "fuse"}
+    {
+        "keygen_first",
+        "keygen_next",
+        "keygen_mult",
+        "keygen_share",
+        "keygen_publish",
+        "device",
+        "server",
+        "holder",
+        "decider",
+        "encrypt",
+        "pack",
+        "compare",
+        "partials",
+        "fuse",
+    }
 )
 
 

@@ -12,45 +12,42 @@ shares; one holder alone lacks one, and what it can decrypt is uniformly random.
     >>> server = ThresholdVerifier(setup.public)            # evaluation keys: compares
     >>> holders = [KeyHolder(setup.public, s) for s in setup.shares[:2]]
     >>> request = server.decision_request(device.encrypt(probe), device.encrypt(enrolled))
-    >>> ThresholdDecisionHolder(setup.public).decide(request, holders)   # True: same person
+    >>> ThresholdDecisionHolder(setup.public).decide(request, holders, server)   # True
 
-Embeddings are encrypted as integers (each value times 2^10). Each holder returns OpenFHE
-decryption shares, each flooded with fresh noise (``NOISE_FLOODING_MULTIPARTY``) so that it
-says nothing about the holder's key share; the decision holder fuses them into
-``z = r·(T² - |x - y|²) + e`` (a masked margin like the single-key mode's) and hands the
-service its sign only. OpenFHE runs in a process of its own for each party under the
-interpreter its wheels are built for (:func:`openfhe_python`), so parties share no memory.
+Embeddings are encrypted as integers (each value times 2^10). The server computes, under
+encryption, the margin ``T² - |x - y|²`` plus an offset ``R`` uniform modulo BFV's plaintext
+modulus that it alone knows. Each holder returns OpenFHE decryption shares, each flooded with
+fresh noise (``NOISE_FLOODING_MULTIPARTY``) so that it says nothing about the holder's key
+share; the decision holder fuses them into ``w = margin + R``, which is uniform whatever the
+faces, and learns whether the margin is in the accept window by a comparison with the server
+that shows it one bit (:mod:`facegate.templates.he.compare`). OpenFHE runs in a process of its
+own for each party under the interpreter its wheels are built for (:func:`openfhe_python`),
+so parties share no memory.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
-import os
-import pickle
-import struct
-import subprocess
+import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import numpy.typing as npt
 
 from facegate.errors import InvalidInput, InvalidTemplate
 from facegate.templates.hazmat import aead, keys
-from facegate.templates.he.parties import (
-    DEFAULT_THRESHOLD,
-    Uniform,
-    _system_uniform,
-    checked_threshold,
-    one_embedding,
-)
+from facegate.templates.he._party import OPENFHE_PYTHON_ENV, Party, openfhe_python
+from facegate.templates.he.parties import DEFAULT_THRESHOLD, checked_threshold, one_embedding
 
 __all__ = [
     "HOLDERS",
     "OPENFHE_PYTHON_ENV",
+    "DecisionRequest",
     "HolderShare",
     "KeyHolder",
     "PublicMaterial",
@@ -62,114 +59,23 @@ __all__ = [
     "threshold_available",
 ]
 
-#: the interpreter OpenFHE's wheels run under (CPython 3.10 or 3.12); ``make install`` makes
-#: ``.venv-openfhe`` beside the project with ``openfhe`` in it
-OPENFHE_PYTHON_ENV: Final = "FACEGATE_OPENFHE_PYTHON"
 HOLDERS: Final = ("operator", "hsm", "regulator")
-_WORKER: Final = Path(__file__).with_name("_openfhe_worker.py")
 _SEAL_AD: Final = b"facegate/v1/he-threshold-share"
 #: embeddings are encrypted as integers, each value times 2^10 rounded: a squared distance is
 #: then exact to about 1e-3 at the threshold. dlib norms are at most 4 (as_embeddings), so
 #: |margin| < 64 = 2^6, 2^26 in these units
 QUANT: Final = 1024
-#: a request holds the margin CHECKS times, each masked by r_i = r·s_i + d_i (r = 2^u rounded,
-#: u uniform on [0, MASK_BITS], shared; s_i uniform on [1, SPREAD] and d_i on [0, r), each its
-#: own) plus e_i uniform on [0, r_i): every z_i has the margin's sign, and |z_i| < 2^26 · 2^12.1
-#: stays inside BFV's plaintext modulus (about 2^40, signed). What the z_i say of |margin|:
-#: a factor of about 2^8.5. A probe of values out of range (a device that skips the
-#: embedding check) wraps the z_i around the modulus at unrelated multipliers: their signs
-#: disagree, or some lies beyond what any embedding gives (|margin| < 64, at most T²), and
-#: the decision holder refuses the request
-MASK_BITS: Final = 6
-SPREAD: Final = 64
-MAX_MASK: Final = 2**MASK_BITS * (SPREAD + 1)
-MAX_MARGIN: Final = 64 * QUANT**2
-CHECKS: Final = 16
-
-
-def openfhe_python() -> str | None:
-    """The interpreter with OpenFHE: ``$FACEGATE_OPENFHE_PYTHON``, else the project's
-    ``.venv-openfhe``; None when neither exists."""
-    named = os.environ.get(OPENFHE_PYTHON_ENV)
-    if named:
-        return named if os.access(named, os.X_OK) else None
-    local = Path(__file__).resolve().parents[4] / ".venv-openfhe" / "bin" / "python"
-    return str(local) if os.access(local, os.X_OK) else None
+#: BFV's plaintext modulus (the worker's PLAINTEXT_MODULUS): margins and offsets live modulo it
+MODULUS: Final = 1099512938497
+#: a gallery block packs this many templates in one ciphertext (the worker's POSITIONS)
+POSITIONS: Final = 128
+#: decision requests the server remembers the offsets of, oldest forgotten first
+PENDING: Final = 4096
 
 
 def threshold_available() -> bool:
-    return openfhe_python() is not None
-
-
-class _Party:
-    """One party's OpenFHE process. Its first call (the party's material) is replayed if
-    the process ends, e.g. killed by a malformed ciphertext, so the party carries on."""
-
-    def __init__(self) -> None:
-        python = openfhe_python()
-        if python is None:
-            raise InvalidInput(
-                "threshold encrypted verification needs OpenFHE under CPython 3.10 or 3.12",
-                advice=f"run `make install`, or set {OPENFHE_PYTHON_ENV} to such a python "
-                "with `pip install openfhe` done",
-            )
-        self._python = python
-        self._lock = threading.Lock()
-        self._setup: tuple[str, dict[str, Any]] | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(  # our own worker, run by path
-            [self._python, str(_WORKER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            # another interpreter: facegate's own module path must not reach it
-            env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
-        )
-        self._proc = proc
-        if self._setup is not None:
-            self._exchange(proc, *self._setup)
-        return proc
-
-    def _exchange(self, proc: subprocess.Popen[bytes], op: str, kwargs: dict[str, Any]) -> Any:
-        assert proc.stdin is not None and proc.stdout is not None
-        blob = pickle.dumps((op, kwargs), protocol=4)
-        try:
-            proc.stdin.write(struct.pack(">I", len(blob)) + blob)
-            proc.stdin.flush()
-            head = proc.stdout.read(4)
-            if len(head) < 4:
-                raise BrokenPipeError
-            (size,) = struct.unpack(">I", head)
-            status, value = pickle.loads(proc.stdout.read(size))  # our worker
-        except (BrokenPipeError, OSError, EOFError, pickle.UnpicklingError):
-            self._proc = None
-            proc.kill()
-            raise InvalidInput(f"OpenFHE could not {op} this input (its process ended)") from None
-        if status != "ok":
-            raise InvalidInput(f"OpenFHE refused to {op}: {value}")
-        return value
-
-    def setup(self, op: str, **kwargs: Any) -> None:
-        with self._lock:
-            self._setup = (op, kwargs)
-            self._start()
-
-    def call(self, op: str, **kwargs: Any) -> Any:
-        with self._lock:
-            if self._proc is not None and self._proc.poll() is not None:
-                self._proc = None  # ended between calls (killed, say): start it again
-            return self._exchange(self._proc or self._start(), op, kwargs)
-
-    def close(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
-
-    def __del__(self) -> None:
-        self.close()
+    """OpenFHE's interpreter, and coincurve for the one-bit comparison (the ``he`` extra)."""
+    return openfhe_python() is not None and importlib.util.find_spec("coincurve") is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,20 +118,38 @@ class ThresholdSetup:
 
     @classmethod
     def ceremony(cls) -> ThresholdSetup:
-        """Run OpenFHE's multiparty key generation for the three holders in one process,
-        which ends with it: each holder leaves with its two shares, nobody with the key."""
-        party = _Party()
+        """OpenFHE's multiparty key generation, one process for each key share: share ``i``
+        is made in its own process and leaves it only for the two holders that keep it
+        (``i`` and ``i - 1``); what passes between the processes is public (the public key
+        and evaluation keys as they grow), and a fourth process, holding no share, joins
+        the evaluation keys. No process ever holds two shares."""
+        makers = [Party() for _ in HOLDERS]
+        publisher = Party()
         try:
-            out = party.call("ceremony")
+            state = makers[0].call("keygen_first")
+            for index, maker in enumerate(makers[1:], start=1):
+                state = maker.call("keygen_next", index=index, **state)
+            parts = [
+                m.call("keygen_mult", joint=state["joint"], public_key=state["public_key"])
+                for m in makers
+            ]
+            evals = publisher.call(
+                "keygen_publish",
+                context=state["context"],
+                public_key=state["public_key"],
+                parts=parts,
+                sums=state["sums"],
+            )
+            ks = [bytes(m.call("keygen_share")) for m in makers]
         finally:
-            party.close()
-        ks = out["key_shares"]
+            for party in (*makers, publisher):
+                party.close()
         shares = tuple(
             HolderShare(name, {h: ks[h], (h + 1) % 3: ks[(h + 1) % 3]})
             for h, name in enumerate(HOLDERS)
         )
         public = PublicMaterial(
-            out["context"], out["public_key"], out["eval_mult"], out["eval_sum"]
+            state["context"], state["public_key"], evals["eval_mult"], evals["eval_sum"]
         )
         return cls(public, shares)
 
@@ -237,10 +161,11 @@ def _blob(value: object, what: str) -> bytes:
 
 
 class ThresholdDevice:
-    """Encrypts embeddings where they are captured, under the joint public key."""
+    """Encrypts embeddings where they are captured, under the joint public key, at all
+    128 block positions (a probe meets a whole block; the server masks a template into one)."""
 
     def __init__(self, public: PublicMaterial) -> None:
-        self._party = _Party()
+        self._party = Party()
         self._party.setup("device", context=public.context, public_key=public.public_key)
 
     def encrypt(self, embedding: npt.ArrayLike) -> bytes:
@@ -248,42 +173,104 @@ class ThresholdDevice:
         return bytes(self._party.call("encrypt", values=values))
 
 
-class ThresholdVerifier:
-    """The server: compares ciphertexts, emits masked decision requests; holds no share."""
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """What the server sends towards the decision holder: the blinded margins under the joint
+    key, one for each block position asked for, and the ticket the server answers the
+    comparisons under (once each)."""
 
-    def __init__(
-        self,
-        public: PublicMaterial,
-        *,
-        threshold: float = DEFAULT_THRESHOLD,
-        uniform: Uniform = _system_uniform,
-    ) -> None:
-        self.threshold, self._uniform = checked_threshold(threshold), uniform
-        self._party = _Party()
-        self._party.setup(
+    ciphertext: bytes = field(repr=False)
+    ticket: str
+    positions: tuple[int, ...] = (0,)
+
+
+class ThresholdVerifier:
+    """The server: packs templates into blocks, compares ciphertexts and blinds the margins;
+    holds no key share."""
+
+    def __init__(self, public: PublicMaterial, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = checked_threshold(threshold)
+        self._party = Party()
+        modulus = self._party.setup(
             "server", context=public.context, eval_mult=public.eval_mult, eval_sum=public.eval_sum
         )
+        if modulus != MODULUS:
+            raise InvalidInput(f"the OpenFHE context's plaintext modulus is not {MODULUS}")
+        # ticket -> position -> the offset R; then (ticket, position) -> whether it wrapped
+        self._offsets: OrderedDict[str, dict[int, int]] = OrderedDict()
+        self._answered: OrderedDict[tuple[str, int], bool] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def decision_request(self, probe: bytes, template: bytes) -> bytes:
-        """``z_i = r_i·(T² - |probe - template|²) + e_i`` under encryption, in units of
-        2^-20; fresh masks each call. ``0 <= e_i < r_i``, so ``z_i >= 0`` exactly when the
-        squared distance is at most ``T²``: the sign is the decision, and the ``z_i`` fix
-        the margin only up to the unknown factors ``r_i``."""
-        r = max(1, round(2.0 ** (MASK_BITS * self._uniform())))
-        masks = [
-            r * (1 + int(self._uniform() * SPREAD)) + int(self._uniform() * r)
-            for _ in range(CHECKS)
-        ]
-        return bytes(
-            self._party.call(
-                "compare",
-                probe=_blob(probe, "probe"),
-                template=_blob(template, "template"),
-                tt=_quantised(self.threshold),
-                r=masks,
-                e=[int(self._uniform() * m) for m in masks],
-            )
+    def pack(self, block: bytes | None, template: bytes, position: int) -> bytes:
+        """A gallery block (None: a new one) with ``template`` at ``position`` (0 to 63), so
+        that one comparison meets 128 templates. Masked in: whatever else a device encrypted
+        in its ciphertext cannot reach the block's other templates."""
+        if not isinstance(position, int) or not 0 <= position < POSITIONS:
+            raise InvalidInput(f"a block position is 0 to {POSITIONS - 1}, not {position!r}")
+        held = None if block is None else _blob(block, "block")
+        blob = self._party.call(
+            "pack", block=held, template=_blob(template, "template"), position=position
         )
+        return bytes(blob)
+
+    def decision_request(
+        self, probe: bytes, template: bytes, positions: Sequence[int] = (0,)
+    ) -> DecisionRequest:
+        """``T² - |probe - y_p|² + R_p`` under encryption for each position ``p`` of the
+        block ``template`` (or of one template, which sits at every position), in units of
+        2^-20, each with a fresh offset ``R_p`` uniform modulo :data:`MODULUS`: whoever
+        decrypts it sees uniform numbers."""
+        wanted = tuple(dict.fromkeys(positions))
+        if not wanted or not all(isinstance(p, int) and 0 <= p < POSITIONS for p in wanted):
+            raise InvalidInput(
+                f"a decision request names block positions from 0 to {POSITIONS - 1}"
+            )
+        offsets = {p: secrets.randbelow(MODULUS) for p in wanted}
+        ciphertext = self._party.call(
+            "compare",
+            probe=_blob(probe, "probe"),
+            block=_blob(template, "template"),
+            tt=_quantised(self.threshold),
+            offsets=offsets,
+        )
+        ticket = secrets.token_urlsafe(16)
+        with self._lock:
+            _remember(self._offsets, ticket, offsets)
+        return DecisionRequest(bytes(ciphertext), ticket, wanted)
+
+    def compare(
+        self, ticket: str, position: int, encrypted_bits: Sequence[bytes], public: bytes
+    ) -> list[bytes]:
+        """The answer to the decision holder's encrypted bits of ``w_p``: one zero among them
+        says whether ``w_p`` is in the accept window ``[R_p, R_p + T²]``. Once per position
+        and request, so nobody can search an offset by asking again."""
+        from facegate.templates.he.compare import window_test  # coincurve: the he extra
+
+        with self._lock:
+            offset = self._offsets.get(ticket, {}).pop(position, None)
+        if offset is None:
+            raise InvalidInput("no decision request awaits this ticket (unknown or answered)")
+        answers, inside = window_test(
+            encrypted_bits, public, offset, _quantised(self.threshold) + 1, MODULUS
+        )
+        with self._lock:
+            _remember(self._answered, (ticket, position), inside)
+        return answers
+
+    def conclude(self, ticket: str, position: int, found_zero: bool) -> bool:
+        """The decision from the decision holder's bit: a zero meant inside the window when
+        it wrapped around the modulus, outside it otherwise."""
+        with self._lock:
+            inside = self._answered.pop((ticket, position), None)
+        if inside is None:
+            raise InvalidInput("no comparison awaits this ticket (unknown or concluded)")
+        return found_zero if inside else not found_zero
+
+
+def _remember(pending: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    pending[key] = value
+    while len(pending) > PENDING:
+        pending.popitem(last=False)
 
 
 def _quantised(threshold: float) -> int:
@@ -296,7 +283,7 @@ class KeyHolder:
 
     def __init__(self, public: PublicMaterial, share: HolderShare) -> None:
         self.holder, self.indices = share.holder, tuple(sorted(share.shares))
-        self._party = _Party()
+        self._party = Party()
         self._party.setup("holder", context=public.context, shares=share.shares)
 
     def partials(self, request: bytes, indices: Sequence[int], *, lead: bool) -> list[bytes]:
@@ -306,19 +293,27 @@ class KeyHolder:
         return [bytes(p) for p in out]
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """Everything the decision holder learns of one position of a request: ``w`` (the margin
+    plus the server's uniform offset) and whether a zero was among the server's answers."""
+
+    blinded: int
+    found_zero: bool
+
+
 class ThresholdDecisionHolder:
-    """Fuses the holders' decryption shares; learns ``z`` (a masked margin), tells its sign."""
+    """Fuses the holders' decryption shares into ``w``, which is uniform, and learns from the
+    server's comparison one bit a position: whether the margin is in the accept window."""
 
     def __init__(self, public: PublicMaterial, *, threshold: float = DEFAULT_THRESHOLD) -> None:
         checked_threshold(threshold)
-        # what any pair of embeddings and masks can give: anything else wrapped around
-        self._range = (-MAX_MASK * MAX_MARGIN, MAX_MASK * (_quantised(threshold) + 1))
-        self._party = _Party()
+        self._party = Party()
         self._party.setup("decider", context=public.context)
 
-    def views(self, request: bytes, holders: Sequence[KeyHolder]) -> list[int]:
-        """Everything the decision holder learns from a request: the masked margins."""
-        request = _blob(request, "decision request")
+    def blinded(self, request: DecisionRequest, holders: Sequence[KeyHolder]) -> list[int]:
+        """``w_p`` for each position of the request, from two holders' decryption shares."""
+        ciphertext = _blob(getattr(request, "ciphertext", None), "decision request")
         plan: dict[KeyHolder, list[int]] = {}
         for index in range(len(HOLDERS)):
             holder = next((h for h in holders if index in h.indices), None)
@@ -330,31 +325,41 @@ class ThresholdDecisionHolder:
             plan.setdefault(holder, []).append(index)
         partials: list[bytes] = []
         for holder, indices in plan.items():
-            partials += holder.partials(request, indices, lead=indices[0] == 0)
-        return self.fuse(partials)
+            partials += holder.partials(ciphertext, indices, lead=indices[0] == 0)
+        return self.fuse(partials, request.positions)
 
-    def fuse(self, partials: Sequence[bytes]) -> list[int]:
-        """The masked margins from the decryption shares of all three key shares; with any
-        share missing, what they fuse to is uniformly random."""
+    def fuse(self, partials: Sequence[bytes], positions: Sequence[int] = (0,)) -> list[int]:
+        """The ``w_p`` from the decryption shares of all three key shares; with any share
+        missing, what they fuse to is uniformly random."""
         blobs = [_blob(p, "partial") for p in partials]
-        return [int(v) for v in self._party.call("fuse", partials=blobs)]
+        values = self._party.call("fuse", partials=blobs, positions=list(positions))
+        return [int(v) for v in values]
 
-    def view(self, request: bytes, holders: Sequence[KeyHolder]) -> float:
-        """One masked margin (for measurement; the service uses :meth:`decide`)."""
-        return float(self.views(request, holders)[0])
+    def views(
+        self, request: DecisionRequest, holders: Sequence[KeyHolder], server: ThresholdVerifier
+    ) -> dict[int, DecisionView]:
+        """The whole exchange for one request, as the decision holder sees it."""
+        from facegate.templates.he.compare import BitKey  # coincurve: the he extra
 
-    def decide(self, request: bytes, holders: Sequence[KeyHolder]) -> bool:
-        return self.judge(self.views(request, holders))
+        out = {}
+        for position, w in zip(request.positions, self.blinded(request, holders), strict=True):
+            key = BitKey()  # fresh each comparison
+            bits = key.encrypt_bits(w, MODULUS.bit_length())
+            answers = server.compare(request.ticket, position, bits, key.public)
+            out[position] = DecisionView(w, key.any_zero(answers))
+        return out
 
-    def judge(self, views: Sequence[int]) -> bool:
-        """The decision from a request's masked margins, or :class:`InvalidInput` when they
-        cannot come from two embeddings."""
-        low, high = self._range
-        signs = {v >= 0 for v in views}
-        if len(signs) != 1 or not all(low <= v < high for v in views):
-            raise InvalidInput(
-                "the decision request's masked margins disagree or exceed what embeddings "
-                "give: the probe or the template holds values out of an embedding's range "
-                "(refused, not decided)"
-            )
-        return signs.pop()
+    def decide_all(
+        self, request: DecisionRequest, holders: Sequence[KeyHolder], server: ThresholdVerifier
+    ) -> dict[int, bool]:
+        """Accept or reject at each position; the server turns each bit into the decision."""
+        views = self.views(request, holders, server)
+        return {p: server.conclude(request.ticket, p, v.found_zero) for p, v in views.items()}
+
+    def decide(
+        self, request: DecisionRequest, holders: Sequence[KeyHolder], server: ThresholdVerifier
+    ) -> bool:
+        """Accept or reject a 1:1 request (one position)."""
+        if len(request.positions) != 1:
+            raise InvalidInput("decide takes a request for one position; decide_all takes more")
+        return self.decide_all(request, holders, server)[request.positions[0]]
