@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--faces", type=Path, default=default_faces())
     ap.add_argument("--cache", type=Path, help="embedding cache (.npz)")
     ap.add_argument("--sets", default="in_the_wild,orl,faces94,celebrities,lfw,lfw-heldout")
-    ap.add_argument("--he", action="store_true", help="also the encrypted mode (TenSEAL)")
+    ap.add_argument(
+        "--he", action="store_true", help="also the encrypted modes (TenSEAL; OpenFHE threshold)"
+    )
     args = ap.parse_args(argv)
     out = sys.stderr if args.json else sys.stdout
     print(f"$ {shlex.join(['python', 'bench/protection.py', *(argv or sys.argv[1:])])}", file=out)

@@ -63,7 +63,11 @@ NoCache = Annotated[bool, typer.Option("--no-cache", help="embed every photo afr
 Rows = Annotated[int | None, typer.Option(help="gallery rows for the 1:N speed figure")]
 He = Annotated[
     bool,
-    typer.Option("--he", help="also the encrypted verification mode (needs facegate[he])"),
+    typer.Option(
+        "--he",
+        help="also the encrypted verification modes: single-key (needs facegate[he]) and "
+        "threshold (when make install has built .venv-openfhe)",
+    ),
 ]
 
 
@@ -140,7 +144,7 @@ def protection(
     """Accuracy, TAR@FAR, EER, unlinkability, renewability, attack acceptance per attacker
     (db, db+keystore, db+keystore+one_share, everything) beside the ideal-oracle bound,
     template bytes and 1:1 / 1:N latency of every protection scheme (and, with --he, the
-    encrypted mode) on a folder of photos (one folder per person)."""
+    encrypted modes) on a folder of photos (one folder per person)."""
     from facegate.evaluation import folder_report
     from facegate.evaluation.runs import embedder
 

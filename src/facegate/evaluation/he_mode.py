@@ -262,7 +262,7 @@ def threshold_mode_figures(
     setup = ThresholdSetup.ceremony()
     device = ThresholdDevice(setup.public)
     server = ThresholdVerifier(setup.public, threshold=unprotected.reference_threshold)
-    holders = [KeyHolder(setup.public, share) for share in setup.shares]
+    holders = [KeyHolder(setup.public, share, server=server.verify_key) for share in setup.shares]
     decider = ThresholdDecisionHolder(setup.public, threshold=server.threshold)
     turn = itertools.count()
 

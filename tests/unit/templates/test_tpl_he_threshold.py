@@ -46,7 +46,7 @@ def setup() -> ThresholdSetup:
 def parties(setup: ThresholdSetup):  # type: ignore[no-untyped-def]
     device = ThresholdDevice(setup.public)
     server = ThresholdVerifier(setup.public, threshold=0.6)
-    holders = [KeyHolder(setup.public, share) for share in setup.shares]
+    holders = [KeyHolder(setup.public, share, server=server.verify_key) for share in setup.shares]
     return device, server, holders, ThresholdDecisionHolder(setup.public)
 
 
@@ -167,7 +167,7 @@ def test_a_block_of_templates_is_met_in_one_comparison(he_embeddings, parties) -
         assert [decided[p] for p in range(len(x))] == clear
         assert decided[len(x)] is False
     # a block sent as a request is refused, and positions must exist
-    with pytest.raises(InvalidInput, match="not a decision request"):
+    with pytest.raises(InvalidInput, match="the server signed"):
         decider.decide(DecisionRequest(block, "t"), holders[1:], server)
     with pytest.raises(InvalidInput, match="block position"):
         server.pack(block, device.encrypt(x[0]), POSITIONS)
@@ -179,21 +179,39 @@ def test_a_block_of_templates_is_met_in_one_comparison(he_embeddings, parties) -
         )
 
 
-def test_holders_decrypt_decision_requests_only(embed, parties) -> None:  # type: ignore[no-untyped-def]
+def test_holders_decrypt_decision_requests_only(embed, setup, parties) -> None:  # type: ignore[no-untyped-def]
     device, server, holders, decider = parties
     template = device.encrypt(embed("biden.jpg"))
     probe = device.encrypt(embed("obama.jpg"))
-    # a stored template sent as a request: the decision holder refuses to read it
+    request = server.decision_request(probe, template)
+    # key holders decrypt what the server signed, and nothing else: a stored template relayed
+    # as a request, or a signed request with its ciphertext, ticket or positions changed
+    forged = [
+        DecisionRequest(template, "t"),
+        DecisionRequest(template, request.ticket, (0,), request.signature),
+        DecisionRequest(request.ciphertext, "other", (0,), request.signature),
+        DecisionRequest(request.ciphertext, request.ticket, (0, 1), request.signature),
+    ]
+    for bad_request in forged:
+        with pytest.raises(InvalidInput, match="the server signed"):
+            decider.decide_all(bad_request, holders[1:], server)
+    # and the decision holder itself reads nothing beyond a request's positions: a template
+    # decrypted by key holders that do not check is refused
+    shares = {i: h for h in holders[1:] for i in h.indices}
+    partials = [
+        bytes(p)
+        for i in range(3)
+        for p in shares[i]._party.call("partials", request=template, shares=[i], lead=i == 0)
+    ]
     with pytest.raises(InvalidInput, match="not a decision request"):
-        decider.decide(DecisionRequest(template, "t"), holders[1:], server)
+        decider.fuse(partials, (0,))
     for bad in (b"junk", template[: len(template) // 2]):
         with pytest.raises(InvalidInput, match="not an OpenFHE ciphertext"):
             server.decision_request(probe, bad)
-        with pytest.raises(InvalidInput, match="not an OpenFHE ciphertext"):
-            decider.decide(DecisionRequest(bad, "t"), holders[1:], server)
-    request = server.decision_request(probe, template)
     with pytest.raises(InvalidInput):
         device.encrypt(np.zeros(128))  # not an embedding
+    with pytest.raises(InvalidInput, match="verify key"):
+        KeyHolder(setup.public, setup.shares[0], server=b"short")
     assert decider.decide(request, holders[1:], server) is False
 
 

@@ -10,7 +10,7 @@ shares; one holder alone lacks one, and what it can decrypt is uniformly random.
     >>> setup = ThresholdSetup.ceremony()                   # once, with the three holders
     >>> device = ThresholdDevice(setup.public)              # public key: encrypts
     >>> server = ThresholdVerifier(setup.public)            # evaluation keys: compares
-    >>> holders = [KeyHolder(setup.public, s) for s in setup.shares[:2]]
+    >>> holders = [KeyHolder(setup.public, s, server=server.verify_key) for s in setup.shares[:2]]
     >>> request = server.decision_request(device.encrypt(probe), device.encrypt(enrolled))
     >>> ThresholdDecisionHolder(setup.public).decide(request, holders, server)   # True
 
@@ -28,16 +28,20 @@ so parties share no memory.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy.typing as npt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from facegate.errors import InvalidInput, InvalidTemplate
 from facegate.templates.hazmat import aead, keys
@@ -61,6 +65,7 @@ __all__ = [
 
 HOLDERS: Final = ("operator", "hsm", "regulator")
 _SEAL_AD: Final = b"facegate/v1/he-threshold-share"
+_REQUEST_LABEL: Final = b"facegate/v1/he-decision-request\n"
 #: embeddings are encrypted as integers, each value times 2^10 rounded: a squared distance is
 #: then exact to about 1e-3 at the threshold. dlib norms are at most 4 (as_embeddings), so
 #: |margin| < 64 = 2^6, 2^26 in these units
@@ -182,6 +187,12 @@ class DecisionRequest:
     ciphertext: bytes = field(repr=False)
     ticket: str
     positions: tuple[int, ...] = (0,)
+    #: the server's Ed25519 signature over the rest: key holders decrypt nothing else
+    signature: bytes = field(default=b"", repr=False)
+
+    def signed_bytes(self) -> bytes:
+        head = json.dumps([self.ticket, list(self.positions)]).encode()
+        return _REQUEST_LABEL + hashlib.sha256(self.ciphertext).digest() + head
 
 
 class ThresholdVerifier:
@@ -200,6 +211,10 @@ class ThresholdVerifier:
         self._offsets: OrderedDict[str, dict[int, int]] = OrderedDict()
         self._answered: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._lock = threading.Lock()
+        # signs its decision requests, so that key holders decrypt those and nothing else
+        # (a stored template or block relayed as a request, say)
+        self._signer = Ed25519PrivateKey.generate()
+        self.verify_key = self._signer.public_key().public_bytes_raw()
 
     def pack(self, block: bytes | None, template: bytes, position: int) -> bytes:
         """A gallery block (None: a new one) with ``template`` at ``position`` (0 to 63), so
@@ -236,7 +251,9 @@ class ThresholdVerifier:
         ticket = secrets.token_urlsafe(16)
         with self._lock:
             _remember(self._offsets, ticket, offsets)
-        return DecisionRequest(bytes(ciphertext), ticket, wanted)
+        request = DecisionRequest(bytes(ciphertext), ticket, wanted)
+        signature = self._signer.sign(request.signed_bytes())
+        return DecisionRequest(request.ciphertext, ticket, wanted, signature)
 
     def compare(
         self, ticket: str, position: int, encrypted_bits: Sequence[bytes], public: bytes
@@ -279,17 +296,33 @@ def _quantised(threshold: float) -> int:
 
 
 class KeyHolder:
-    """One custodian: answers a decision request with decryption shares of its key shares."""
+    """One custodian: answers a decision request with decryption shares of its key shares,
+    once it has checked that the server signed the request."""
 
-    def __init__(self, public: PublicMaterial, share: HolderShare) -> None:
+    def __init__(self, public: PublicMaterial, share: HolderShare, *, server: bytes) -> None:
         self.holder, self.indices = share.holder, tuple(sorted(share.shares))
+        try:
+            self._server = Ed25519PublicKey.from_public_bytes(server)
+        except (TypeError, ValueError):
+            raise InvalidInput("the server's verify key is not an Ed25519 public key") from None
         self._party = Party()
         self._party.setup("holder", context=public.context, shares=share.shares)
 
-    def partials(self, request: bytes, indices: Sequence[int], *, lead: bool) -> list[bytes]:
+    def partials(
+        self, request: DecisionRequest, indices: Sequence[int], *, lead: bool
+    ) -> list[bytes]:
         if not set(indices) <= set(self.indices):
             raise InvalidTemplate()
-        out = self._party.call("partials", request=request, shares=list(indices), lead=lead)
+        try:
+            self._server.verify(getattr(request, "signature", b""), request.signed_bytes())
+        except (InvalidSignature, AttributeError, TypeError):
+            raise InvalidInput(
+                f"the {self.holder} key holder decrypts decision requests the server signed, "
+                "and this one is not"
+            ) from None
+        out = self._party.call(
+            "partials", request=request.ciphertext, shares=list(indices), lead=lead
+        )
         return [bytes(p) for p in out]
 
 
@@ -313,7 +346,7 @@ class ThresholdDecisionHolder:
 
     def blinded(self, request: DecisionRequest, holders: Sequence[KeyHolder]) -> list[int]:
         """``w_p`` for each position of the request, from two holders' decryption shares."""
-        ciphertext = _blob(getattr(request, "ciphertext", None), "decision request")
+        _blob(getattr(request, "ciphertext", None), "decision request")
         plan: dict[KeyHolder, list[int]] = {}
         for index in range(len(HOLDERS)):
             holder = next((h for h in holders if index in h.indices), None)
@@ -323,10 +356,11 @@ class ThresholdDecisionHolder:
                     f"{len({h.holder for h in holders})} answered"
                 )
             plan.setdefault(holder, []).append(index)
-        partials: list[bytes] = []
-        for holder, indices in plan.items():
-            partials += holder.partials(ciphertext, indices, lead=indices[0] == 0)
-        return self.fuse(partials, request.positions)
+        with ThreadPoolExecutor(len(plan)) as pool:  # the holders work at once, in order
+            answers = pool.map(
+                lambda kv: kv[0].partials(request, kv[1], lead=kv[1][0] == 0), plan.items()
+            )
+            return self.fuse([p for answer in answers for p in answer], request.positions)
 
     def fuse(self, partials: Sequence[bytes], positions: Sequence[int] = (0,)) -> list[int]:
         """The ``w_p`` from the decryption shares of all three key shares; with any share
