@@ -138,6 +138,9 @@ def test_each_request_is_compared_once(embed, parties) -> None:  # type: ignore[
     device, server, holders, decider = parties
     ca, cb = device.encrypt(embed("obama.jpg")), device.encrypt(embed("biden.jpg"))
     request = server.decision_request(ca, cb)
+    # malformed bits are refused before any answer, and change nothing
+    with pytest.raises(InvalidInput, match="41 encrypted bits"):
+        server.compare(request.ticket, 0, [b"x"], b"")
     assert decider.decide(request, holders[1:], server) is False
     # asking again under the same ticket (to search the offset) is refused
     with pytest.raises(InvalidInput, match="no decision request awaits this ticket"):

@@ -27,7 +27,6 @@ so parties share no memory.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.util
 import json
@@ -44,8 +43,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from facegate.errors import InvalidInput, InvalidTemplate
-from facegate.templates.hazmat import aead, keys
 from facegate.templates.he._party import OPENFHE_PYTHON_ENV, Party, openfhe_python
+from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial, ThresholdSetup
 from facegate.templates.he.parties import DEFAULT_THRESHOLD, checked_threshold, one_embedding
 
 __all__ = [
@@ -63,8 +62,6 @@ __all__ = [
     "threshold_available",
 ]
 
-HOLDERS: Final = ("operator", "hsm", "regulator")
-_SEAL_AD: Final = b"facegate/v1/he-threshold-share"
 _REQUEST_LABEL: Final = b"facegate/v1/he-decision-request\n"
 #: embeddings are encrypted as integers, each value times 2^10 rounded: a squared distance is
 #: then exact to about 1e-3 at the threshold. dlib norms are at most 4 (as_embeddings), so
@@ -81,82 +78,6 @@ PENDING: Final = 4096
 def threshold_available() -> bool:
     """OpenFHE's interpreter, and coincurve for the one-bit comparison (the ``he`` extra)."""
     return openfhe_python() is not None and importlib.util.find_spec("coincurve") is not None
-
-
-@dataclass(frozen=True, slots=True)
-class PublicMaterial:
-    """What devices and the server hold: the context, the joint public key, and the joint
-    evaluation keys. No key share: anyone may have it."""
-
-    context: bytes = field(repr=False)
-    public_key: bytes = field(repr=False)
-    eval_mult: bytes = field(repr=False)
-    eval_sum: bytes = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class HolderShare:
-    """One holder's two key shares (OpenFHE private keys), by share index."""
-
-    holder: str
-    shares: dict[int, bytes] = field(repr=False)
-
-    def seal(self, kek: bytes) -> bytes:
-        """Sealed (AES-256-GCM) under the holder's own 32-byte key-encryption key."""
-        shares = {str(i): base64.b64encode(v).decode() for i, v in self.shares.items()}
-        blob = json.dumps({"holder": self.holder, "shares": shares}).encode()
-        return aead.seal(keys.derive(kek, label="he-threshold-share"), blob, ad=_SEAL_AD)
-
-    @classmethod
-    def open(cls, sealed: bytes, kek: bytes) -> HolderShare:
-        """:meth:`seal`'s inverse; :class:`InvalidTemplate` under the wrong key."""
-        blob = aead.open_sealed(keys.derive(kek, label="he-threshold-share"), sealed, ad=_SEAL_AD)
-        data = json.loads(blob)  # authenticated by the AEAD: written by seal
-        shares = {int(i): base64.b64decode(v) for i, v in data["shares"].items()}
-        return cls(data["holder"], shares)
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdSetup:
-    public: PublicMaterial
-    shares: tuple[HolderShare, ...]
-
-    @classmethod
-    def ceremony(cls) -> ThresholdSetup:
-        """OpenFHE's multiparty key generation, one process for each key share: share ``i``
-        is made in its own process and leaves it only for the two holders that keep it
-        (``i`` and ``i - 1``); what passes between the processes is public (the public key
-        and evaluation keys as they grow), and a fourth process, holding no share, joins
-        the evaluation keys. No process ever holds two shares."""
-        makers = [Party() for _ in HOLDERS]
-        publisher = Party()
-        try:
-            state = makers[0].call("keygen_first")
-            for index, maker in enumerate(makers[1:], start=1):
-                state = maker.call("keygen_next", index=index, **state)
-            parts = [
-                m.call("keygen_mult", joint=state["joint"], public_key=state["public_key"])
-                for m in makers
-            ]
-            evals = publisher.call(
-                "keygen_publish",
-                context=state["context"],
-                public_key=state["public_key"],
-                parts=parts,
-                sums=state["sums"],
-            )
-            ks = [bytes(m.call("keygen_share")) for m in makers]
-        finally:
-            for party in (*makers, publisher):
-                party.close()
-        shares = tuple(
-            HolderShare(name, {h: ks[h], (h + 1) % 3: ks[(h + 1) % 3]})
-            for h, name in enumerate(HOLDERS)
-        )
-        public = PublicMaterial(
-            state["context"], state["public_key"], evals["eval_mult"], evals["eval_sum"]
-        )
-        return cls(public, shares)
 
 
 def _blob(value: object, what: str) -> bytes:
@@ -217,9 +138,9 @@ class ThresholdVerifier:
         self.verify_key = self._signer.public_key().public_bytes_raw()
 
     def pack(self, block: bytes | None, template: bytes, position: int) -> bytes:
-        """A gallery block (None: a new one) with ``template`` at ``position`` (0 to 63), so
-        that one comparison meets 128 templates. Masked in: whatever else a device encrypted
-        in its ciphertext cannot reach the block's other templates."""
+        """A gallery block (None: a new one) with ``template`` at a free ``position`` (0 to
+        127; the gallery keeps which are taken), so that one comparison meets 128 templates.
+        Masked in: what else a device encrypted cannot reach the block's other templates."""
         if not isinstance(position, int) or not 0 <= position < POSITIONS:
             raise InvalidInput(f"a block position is 0 to {POSITIONS - 1}, not {position!r}")
         held = None if block is None else _blob(block, "block")
@@ -264,12 +185,17 @@ class ThresholdVerifier:
         from facegate.templates.he.compare import window_test  # coincurve: the he extra
 
         with self._lock:
-            offset = self._offsets.get(ticket, {}).pop(position, None)
+            offsets = self._offsets.get(ticket, {})
+            offset = offsets.pop(position, None)
         if offset is None:
             raise InvalidInput("no decision request awaits this ticket (unknown or answered)")
-        answers, inside = window_test(
-            encrypted_bits, public, offset, _quantised(self.threshold) + 1, MODULUS
-        )
+        try:
+            answers, inside = window_test(
+                encrypted_bits, public, offset, _quantised(self.threshold) + 1, MODULUS
+            )
+        except InvalidInput:  # refused before any answer: the request may still be compared
+            offsets[position] = offset
+            raise
         with self._lock:
             _remember(self._answered, (ticket, position), inside)
         return answers
