@@ -65,7 +65,9 @@ class ThresholdSetup:
         is made in its own process and leaves it only for the two holders that keep it
         (``i`` and ``i - 1``); what passes between the processes is public (the public key
         and evaluation keys as they grow), and a fourth process, holding no share, joins
-        the evaluation keys. No process ever holds two shares."""
+        the evaluation keys. No OpenFHE process holds two shares; this call, standing in for
+        the three sites, collects them to hand each holder its two (at a deployment each
+        maker sends its share, sealed, to its two holders)."""
         makers = [Party() for _ in HOLDERS]
         publisher = Party()
         try:
