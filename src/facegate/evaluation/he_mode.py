@@ -304,8 +304,14 @@ def threshold_mode_figures(
         "evaluation_key_bytes": len(setup.public.eval_mult) + len(setup.public.eval_sum),
         # the one-bit comparison: the decision holder's encrypted bits of w, the server's
         # answers to two comparisons (compare.py), each a pair of compressed points
-        "comparison_bytes": 3 * MODULUS.bit_length() * 2 * 33,
+        "comparison_bytes": 3 * MODULUS.bit_length() * 2 * _point_bytes(),
     }
+
+
+def _point_bytes() -> int:
+    from facegate.templates.he.compare import POINT  # coincurve: the he extra
+
+    return POINT
 
 
 def _block(
