@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +47,9 @@ class Core:
     group: GroupCommit | None = None
     #: passive liveness, created on first use like the engine (tests may pass their own)
     liveness_: PassiveLiveness | None = None
+    #: the parties of encrypted verification this process runs or talks to, by deployment
+    #: (:mod:`facegate.encrypted.setup`); closed with the Gate
+    parties: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:

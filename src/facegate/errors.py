@@ -219,3 +219,14 @@ class Busy(FacegateError):
 
     code = "busy"
     default_advice = "Retry in a few seconds."
+
+
+class PartyUnavailable(Busy):
+    """Another party of encrypted verification (the decision holder, or a key holder behind
+    it) did not answer; nothing was decided or recorded, and the request may be retried."""
+
+    code = "party_unavailable"
+    default_advice = (
+        "Check that the decision holder and at least two of the three key holders are\n"
+        "running and reachable ('facegate encrypted node-serve'), then retry."
+    )

@@ -137,6 +137,9 @@ class Gate(LedgerMethods, KeyMethods, ConsoleMethods, RecognitionMethods, Transf
             return cls(settings, clock=clock, entropy=entropy, engine=engine, create=create)
 
     def close(self) -> None:
+        for party in self._core.parties.values():
+            party.close()
+        self._core.parties.clear()
         self._core.db.dispose()
         self._core.keyring.close()
 

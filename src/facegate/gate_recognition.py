@@ -16,6 +16,7 @@ from facegate.flows import (
     compare,
     corrections,
     detect,
+    encrypted,
     identify,
 )
 from facegate.flows.collection import Face
@@ -24,6 +25,8 @@ from facegate.results import (
     ChallengeIssued,
     CompareResult,
     DetectResult,
+    EncryptedEnrollResult,
+    EncryptedVerifyResult,
     EnrollResult,
     FlagResult,
     IdentifyResult,
@@ -112,6 +115,25 @@ class RecognitionMethods:
     ) -> list[UnknownFaceAlert]:
         """Unknown-face alerts of a deployment that asks for them (``unknown_alerts``)."""
         return corrections.alerts(self._core, self._actor, deployment_id, since=since)
+
+    # --- threshold encrypted verification (issue 16): ciphertexts only -------------------
+
+    def encrypted_public_key(self, deployment_id: str) -> tuple[str, bytes, bytes]:
+        """(ceremony id, OpenFHE context, joint public key): what a capture device
+        encrypts under (:class:`facegate.templates.he.threshold.ThresholdDevice`)."""
+        return encrypted.public_key(self._core, self._actor, deployment_id)
+
+    def enroll_encrypted(
+        self, deployment_id: str, subject_ref: str, ciphertext: bytes
+    ) -> EncryptedEnrollResult:
+        """Store a capture device's encrypted embedding, once the law allows it."""
+        return encrypted.enroll(self._core, self._actor, deployment_id, subject_ref, ciphertext)
+
+    def verify_encrypted(
+        self, deployment_id: str, subject_ref: str, ciphertext: bytes
+    ) -> EncryptedVerifyResult:
+        """1:1 under encryption: the decision holder learns one bit, nobody a score."""
+        return encrypted.verify(self._core, self._actor, deployment_id, subject_ref, ciphertext)
 
     # --- people and templates as collections (the CompreFace-compatible API) --------------
 

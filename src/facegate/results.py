@@ -134,6 +134,31 @@ class EnrollResult(_Public):
 
 
 @dataclass(frozen=True)
+class EncryptedEnrollResult(_Public):
+    """An encrypted template stored: the server holds a ciphertext it cannot open."""
+
+    deployment_id: str
+    template_id: str
+    scheme: str
+    #: SHA-256 of the joint public key it is encrypted under
+    ceremony: str
+    expires_at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True)
+class EncryptedVerifyResult(_Public):
+    """One bit, decided by the decision holder's comparison: no score exists anywhere."""
+
+    deployment_id: str
+    decision: Literal["match", "no_match"]
+    scheme: str
+    #: dlib's euclidean distance the decision is taken at
+    distance_threshold: float
+    event_id: str
+
+
+@dataclass(frozen=True)
 class FaceBoxOut(_Public):
     """A face's box in the photo's pixels; ``right`` and ``bottom`` are exclusive."""
 

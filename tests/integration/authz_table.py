@@ -97,6 +97,15 @@ def _enroll(w: World) -> Req:
     return Req("POST", _d(w, "/enroll"), data={"subject_ref": ref}, files=w.image())
 
 
+def _encrypted(suffix: str) -> Callable[[World], Req]:
+    def make(w: World) -> Req:
+        ref, _ = w.person()
+        blob = {"ciphertext": ("c.bin", b"ciphertext", "application/octet-stream")}
+        return Req("POST", _d(w, suffix), data={"subject_ref": ref}, files=blob)
+
+    return make
+
+
 def _challenge_frames(w: World) -> Req:
     ref, _ = w.person()
     issued = w.gate.liveness_challenge(w.dep, ref, act="enroll")
@@ -214,6 +223,17 @@ API: dict[tuple[str, str], Row | Public | Person | Service] = {
             data={"subject_ref": "alice"},
             files=w.image("fixtures/obama2.jpg"),
         ),
+    ),
+    # encrypted verification (issue 16): the world's deployment has no key ceremony, so an
+    # allowed role is let through to "not set up" (test_encrypted_service.py decides faces)
+    ("GET", "/v1/deployments/{deployment_id}/encrypted/public-key"): Row(
+        DESK, 404, lambda w: Req("GET", _d(w, "/encrypted/public-key")), ok_error="not_found"
+    ),
+    ("POST", "/v1/deployments/{deployment_id}/encrypted/enroll"): Row(
+        DESK, 404, _encrypted("/encrypted/enroll"), ok_error="not_found"
+    ),
+    ("POST", "/v1/deployments/{deployment_id}/encrypted/verify"): Row(
+        DESK, 404, _encrypted("/encrypted/verify"), ok_error="not_found"
     ),
     ("POST", "/v1/deployments/{deployment_id}/identify"): Row(
         DESK, 200, lambda w: Req("POST", _d(w, "/identify"), files=w.image("fixtures/obama2.jpg"))

@@ -13,8 +13,11 @@ from typing import Any
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def fg(home: Path | None, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    """``facegate ARGS --home HOME``; with ``ok``, fail the test unless it exits 0."""
+def fg(
+    home: Path | None, *args: str, ok: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``facegate ARGS --home HOME``; with ``ok``, fail the test unless it exits 0; ``env``
+    adds to the environment (``FACEGATE_DATABASE_URL``, say)."""
     extra = ["--home", str(home)] if home is not None else []
     proc = subprocess.run(
         [sys.executable, "-m", "facegate.cli", *args, *extra],
@@ -22,7 +25,7 @@ def fg(home: Path | None, *args: str, ok: bool = True) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "PYTHONPATH": SRC, "COLUMNS": "200"},
+        env={**os.environ, "PYTHONPATH": SRC, "COLUMNS": "200", **(env or {})},
     )
     if ok:
         assert proc.returncode == 0, proc.stderr + proc.stdout

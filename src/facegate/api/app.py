@@ -16,6 +16,7 @@ from facegate.api.metrics import Metrics
 from facegate.api.observe import Observe
 from facegate.api.ratelimit import trust_proxies
 from facegate.api.routes import (
+    encrypted,
     ledger,
     operator,
     principals,
@@ -76,6 +77,7 @@ def create_app(gate: Gate | None = None, *, settings: Settings | None = None) ->
     for router, documented_errors in (
         (operator.router, ()),
         (operator.ops, ()),
+        (encrypted.router, ()),  # threshold encrypted enroll / verify (issue 16)
         (recognition.router, ()),  # detect, compare, liveness challenges, flags
         (compreface_router, ()),  # CompreFace's REST API: /api/v1 (docs/compreface.md)
         (principals.router, ()),

@@ -23,6 +23,7 @@ from facegate.cli.common import (
 )
 from facegate.cli.custody import custody_app
 from facegate.cli.deployments import deployment_app, pia_app
+from facegate.cli.encrypted import encrypted_app
 from facegate.cli.evidence import evidence_app, witness_app
 from facegate.cli.keys import keys_app
 from facegate.cli.ledger import ledger_app
@@ -65,6 +66,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(keys_app, name="keys")
 app.add_typer(custody_app, name="custody")
+app.add_typer(encrypted_app, name="encrypted")
 app.add_typer(campaign_app, name="campaign")
 add_regulator_commands(app)  # regulator, link, orders
 add_transfer_commands(app)  # recipient, share, export, trace, alert

@@ -127,13 +127,10 @@ def erase_subject(
         subject = s.get(t.Subject, subject_id, with_for_update=True)
         if subject is None:
             raise NotFound("no such person in this deployment (already erased?)")
-        n = (
-            s.scalar(
-                select(func.count())
-                .select_from(t.Template)
-                .where(t.Template.subject_id == subject_id)
-            )
+        n = sum(  # protected and encrypted (issue 16) templates alike
+            s.scalar(select(func.count()).select_from(kept).where(kept.subject_id == subject_id))
             or 0
+            for kept in (t.Template, t.EncryptedTemplate)
         )
         pseudonym = subject.pseudonym
         s.delete(subject)  # consents and templates go with it (ON DELETE CASCADE)

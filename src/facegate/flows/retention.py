@@ -46,7 +46,9 @@ class SweepReport:
 def sweep(core: Core) -> SweepReport:
     """Delete expired templates and erase people whose consent expired or lapsed."""
     now = core.clock()
-    expired, events = _expire_templates(core, now)
+    expired, events = _expire_templates(core, now, t.Template)
+    sealed, more = _expire_templates(core, now, t.EncryptedTemplate)  # issue 16's ciphertexts
+    expired, events = expired + sealed, events + more
     erased = destroyed = 0
     for dep_id, subject_id, reason in _lapsed(core, now):
         try:
@@ -72,12 +74,13 @@ def sweep(core: Core) -> SweepReport:
     )
 
 
-def _expire_templates(core: Core, now: datetime) -> tuple[int, list[str]]:
+def _expire_templates(
+    core: Core, now: datetime, table: type[t.Template] | type[t.EncryptedTemplate]
+) -> tuple[int, list[str]]:
+    in_gallery = table is t.Template  # encrypted templates are in no 1:N gallery
     with core.db.read() as s:
         rows = s.execute(
-            select(t.Template.id, t.Template.subject_id, t.Template.deployment_id).where(
-                t.Template.expires_at <= now
-            )
+            select(table.id, table.subject_id, table.deployment_id).where(table.expires_at <= now)
         ).all()
     by_dep: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for template_id, subject_id, dep_id in rows:
@@ -95,11 +98,12 @@ def _expire_templates(core: Core, now: datetime) -> tuple[int, list[str]]:
         with core.db.transaction() as s:
             for subject_id, template_ids in sorted(people.items()):
                 subject = s.get(t.Subject, subject_id)
-                gone = s.execute(delete(t.Template).where(t.Template.id.in_(template_ids)))
+                gone = s.execute(delete(table).where(table.id.in_(template_ids)))
                 n = int(getattr(gone, "rowcount", 0) or 0)
                 if not n:
                     continue
-                feed.templates_removed(s, dep_id, template_ids)
+                if in_gallery:
+                    feed.templates_removed(s, dep_id, template_ids)
                 count += n
                 events += [
                     r.event_id
@@ -120,9 +124,10 @@ def _expire_templates(core: Core, now: datetime) -> tuple[int, list[str]]:
                         ),
                     )
                 ]
-        for template_ids in people.values():
-            core.galleries.remove_templates(dep_id, template_ids)
-        core.caught_up()
+        if in_gallery:
+            for template_ids in people.values():
+                core.galleries.remove_templates(dep_id, template_ids)
+            core.caught_up()
     return count, events
 
 

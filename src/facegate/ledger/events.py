@@ -76,6 +76,8 @@ class Kind(StrEnum):
     ABUSE_ALERT = "alert.abuse"
     ALERT_CLEARED = "alert.cleared"
     # recognition features (issue 17): liveness, detection, comparison, corrections, alerts
+    # threshold encrypted verification (issue 16): a deployment's key ceremony
+    ENCRYPTION_SET_UP = "encrypted.setup"
     LIVENESS_FAILED = "liveness.failed"
     LIVENESS_CHALLENGE = "liveness.challenge"
     DETECTED = "detect"

@@ -8,6 +8,7 @@ Each module lists its tables in ``__all__``.
 from facegate.storage.tables.base import Base as Base
 from facegate.storage.tables.core import *  # noqa: F403
 from facegate.storage.tables.documents import *  # noqa: F403
+from facegate.storage.tables.encrypted import *  # noqa: F403
 from facegate.storage.tables.ledger_index import *  # noqa: F403
 from facegate.storage.tables.liveness import *  # noqa: F403
 from facegate.storage.tables.principals import *  # noqa: F403

@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy.typing as npt
 from cryptography.exceptions import InvalidSignature
@@ -58,6 +58,7 @@ __all__ = [
     "ThresholdDevice",
     "ThresholdSetup",
     "ThresholdVerifier",
+    "comparison_bits",
     "openfhe_python",
     "threshold_available",
 ]
@@ -98,6 +99,9 @@ class ThresholdDevice:
         values = [round(v * QUANT) for v in one_embedding(embedding)]
         return bytes(self._party.call("encrypt", values=values))
 
+    def close(self) -> None:
+        self._party.close()
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
@@ -120,7 +124,13 @@ class ThresholdVerifier:
     """The server: packs templates into blocks, compares ciphertexts and blinds the margins;
     holds no key share."""
 
-    def __init__(self, public: PublicMaterial, *, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        public: PublicMaterial,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        signer: Ed25519PrivateKey | None = None,
+    ) -> None:
         self.threshold = checked_threshold(threshold)
         self._party = Party()
         modulus = self._party.setup(
@@ -133,9 +143,16 @@ class ThresholdVerifier:
         self._answered: OrderedDict[tuple[str, int], bool] = OrderedDict()
         self._lock = threading.Lock()
         # signs its decision requests, so that key holders decrypt those and nothing else
-        # (a stored template or block relayed as a request, say)
-        self._signer = Ed25519PrivateKey.generate()
+        # (a stored template or block relayed as a request, say); a service keeps its key
+        self._signer = signer or Ed25519PrivateKey.generate()
         self.verify_key = self._signer.public_key().public_bytes_raw()
+
+    def sign(self, message: bytes) -> bytes:
+        """The server's signature, for the other messages it sends the decision holder."""
+        return self._signer.sign(message)
+
+    def close(self) -> None:
+        self._party.close()
 
     def pack(self, block: bytes | None, template: bytes, position: int) -> bytes:
         """A gallery block (None: a new one) with ``template`` at a free ``position`` (0 to
@@ -221,6 +238,18 @@ def _quantised(threshold: float) -> int:
     return round(threshold**2 * QUANT**2)
 
 
+class Holder(Protocol):
+    """A key holder as the decision holder uses it: here (:class:`KeyHolder`) or over HTTP
+    (:class:`facegate.encrypted.remote.RemoteKeyHolder`)."""
+
+    holder: str
+    indices: tuple[int, ...]
+
+    def partials(
+        self, request: DecisionRequest, indices: Sequence[int], *, lead: bool
+    ) -> list[bytes]: ...
+
+
 class KeyHolder:
     """One custodian: answers a decision request with decryption shares of its key shares,
     once it has checked that the server signed the request."""
@@ -251,6 +280,18 @@ class KeyHolder:
         )
         return [bytes(p) for p in out]
 
+    def close(self) -> None:
+        self._party.close()
+
+
+def comparison_bits(blinded: int) -> tuple[Any, list[bytes]]:
+    """A fresh comparison key (``BitKey``) and ``w``'s bits encrypted under it: what the
+    decision holder sends the server, which learns nothing of ``w`` from them."""
+    from facegate.templates.he.compare import BitKey  # coincurve: the he extra
+
+    key = BitKey()  # fresh each comparison
+    return key, key.encrypt_bits(blinded, MODULUS.bit_length())
+
 
 @dataclass(frozen=True, slots=True)
 class DecisionView:
@@ -270,10 +311,13 @@ class ThresholdDecisionHolder:
         self._party = Party()
         self._party.setup("decider", context=public.context)
 
-    def blinded(self, request: DecisionRequest, holders: Sequence[KeyHolder]) -> list[int]:
+    def close(self) -> None:
+        self._party.close()
+
+    def blinded(self, request: DecisionRequest, holders: Sequence[Holder]) -> list[int]:
         """``w_p`` for each position of the request, from two holders' decryption shares."""
         _blob(getattr(request, "ciphertext", None), "decision request")
-        plan: dict[KeyHolder, list[int]] = {}
+        plan: dict[Holder, list[int]] = {}
         for index in range(len(HOLDERS)):
             holder = next((h for h in holders if index in h.indices), None)
             if holder is None:
@@ -296,15 +340,12 @@ class ThresholdDecisionHolder:
         return [int(v) for v in values]
 
     def views(
-        self, request: DecisionRequest, holders: Sequence[KeyHolder], server: ThresholdVerifier
+        self, request: DecisionRequest, holders: Sequence[Holder], server: ThresholdVerifier
     ) -> dict[int, DecisionView]:
         """The whole exchange for one request, as the decision holder sees it."""
-        from facegate.templates.he.compare import BitKey  # coincurve: the he extra
-
         out = {}
         for position, w in zip(request.positions, self.blinded(request, holders), strict=True):
-            key = BitKey()  # fresh each comparison
-            bits = key.encrypt_bits(w, MODULUS.bit_length())
+            key, bits = comparison_bits(w)
             answers = server.compare(request.ticket, position, bits, key.public)
             out[position] = DecisionView(w, key.any_zero(answers))
         return out

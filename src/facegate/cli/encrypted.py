@@ -1,0 +1,157 @@
+"""``facegate encrypted``: threshold encrypted verification (issue 16).
+
+``node-init`` makes a key holder's or the decision holder's node folder, ``setup`` runs a
+deployment's key ceremony and hands each node its part, ``node-serve`` runs a node's HTTP
+service, and ``enroll`` / ``verify`` act as a capture device: the embedding is computed and
+encrypted here and only the ciphertext reaches the deployment (docs/template-protection.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from facegate.cli.common import DeploymentId, Home, Json, Key, emit, gate_for, out, read_image, run
+from facegate.errors import InvalidInput
+
+encrypted_app = typer.Typer(
+    help="Threshold encrypted verification: key holder nodes, the ceremony, enroll, verify.",
+    no_args_is_help=True,
+)
+Opt = typer.Option
+Folder = Annotated[Path, typer.Argument(help="the node's folder", show_default=False)]
+
+
+@encrypted_app.command("node-init")
+def node_init(
+    folder: Folder,
+    role: Annotated[str, Opt(help="holder or decider")],
+    name: Annotated[str, Opt(help="a holder: operator, hsm or regulator; else decider")],
+    as_json: Json = False,
+) -> None:
+    """Make a node's folder and its own key (FACEGATE_NODE_PASSPHRASE protects it)."""
+    from facegate.encrypted.node import NodeHome
+
+    node = run(as_json, lambda: NodeHome.init(folder, role=role, name=name))
+    result = {"folder": str(node.path), "role": node.role, "name": node.name}
+    emit(as_json, result, lambda: out.print(f"{node.role} node {node.name} in {node.path}"))
+
+
+def _holders(items: list[str]) -> dict[str, Path]:
+    pairs = [item.partition("=") for item in items]
+    if any(not sep or not name or not path for name, sep, path in pairs):
+        raise InvalidInput("--holder takes NAME=FOLDER, e.g. --holder operator=/srv/holder-op")
+    return {name: Path(path) for name, _, path in pairs}
+
+
+@encrypted_app.command("setup")
+def setup(
+    deployment: DeploymentId,
+    decider_url: Annotated[str, Opt(help="where the decision holder node serves")],
+    decider: Annotated[Path, Opt(help="the decision holder node's folder")],
+    holder: Annotated[list[str], Opt(help="NAME=FOLDER for each of the three key holders")],
+    threshold: Annotated[float, Opt(help="dlib's euclidean distance to accept at")] = 0.6,
+    home: Home = None,
+    as_json: Json = False,
+) -> None:
+    """Run the deployment's key ceremony (about 20 s) and hand each node its part."""
+    from facegate.encrypted.setup import set_up
+
+    def act() -> dict[str, Any]:
+        with gate_for(home) as gate:
+            done = set_up(
+                gate.core,
+                gate.actor,
+                deployment,
+                decider_url=decider_url,
+                holders=_holders(holder),
+                decider_node=decider,
+                threshold=threshold,
+            )
+            return {"deployment_id": deployment, "ceremony": done.ceremony, "decider": done.decider}
+
+    result = run(as_json, act)
+    emit(as_json, result, lambda: out.print(f"ceremony {result['ceremony'][:16]} for {deployment}"))
+
+
+@encrypted_app.command("node-serve")
+def node_serve(
+    folder: Folder,
+    port: Annotated[int, Opt(help="TCP port")],
+    host: Annotated[str, Opt(help="address to listen on")] = "127.0.0.1",
+    holder: Annotated[list[str] | None, Opt(help="a decider: each key holder's URL")] = None,
+) -> None:
+    """Serve a node until interrupted."""
+    import uvicorn
+
+    from facegate.encrypted.node import NodeHome
+    from facegate.encrypted.service import node_app
+
+    app = run(False, lambda: node_app(NodeHome.open(folder), holders=holder or ()))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _device(gate: Any, deployment: str, subject: str, photo: Path, act: str) -> bytes:
+    """The capture device's half: asks the law first, then embeds and encrypts here."""
+    from facegate.recognition import decode_image
+    from facegate.templates.he.ceremony import PublicMaterial
+    from facegate.templates.he.threshold import ThresholdDevice
+
+    gate.admit_subject(deployment, subject)  # consent in force, before the face is read
+    _, context, key = gate.encrypted_public_key(deployment)
+    image = decode_image(read_image(photo, False), limits=gate.settings.recognition)
+    engine = gate.core.engine
+    found = engine.extract_for_enrollment(image) if act == "enroll" else engine.extract_probe(image)
+    device = ThresholdDevice(PublicMaterial(context, key, b"", b""))
+    try:
+        return device.encrypt(found.embedding)
+    finally:
+        device.close()
+
+
+def _act(
+    act: str,
+    deployment: str,
+    subject: str,
+    photo: Path,
+    home: Path | None,
+    key: str | None,
+    as_json: bool,
+) -> None:
+    def one() -> dict[str, Any]:
+        with gate_for(home, key) as gate:
+            blob = _device(gate, deployment, subject, photo, act)
+            send = gate.enroll_encrypted if act == "enroll" else gate.verify_encrypted
+            result: dict[str, Any] = send(deployment, subject, blob).to_dict()
+            return result
+
+    result = run(as_json, one)
+    emit(as_json, result, lambda: out.print(result.get("decision") or result["template_id"]))
+
+
+@encrypted_app.command("enroll")
+def enroll(
+    deployment: DeploymentId,
+    photo: Annotated[Path, typer.Argument(help="a photo of the person", show_default=False)],
+    subject: Annotated[str, Opt("--subject", "-s", help="the operator's id for the person")],
+    home: Home = None,
+    key: Key = None,
+    as_json: Json = False,
+) -> None:
+    """Encrypt the face's embedding here and store only the ciphertext."""
+    _act("enroll", deployment, subject, photo, home, key, as_json)
+
+
+@encrypted_app.command("verify")
+def verify(
+    deployment: DeploymentId,
+    photo: Annotated[Path, typer.Argument(help="a photo to check", show_default=False)],
+    subject: Annotated[str, Opt("--subject", "-s", help="the operator's id for the person")],
+    home: Home = None,
+    key: Key = None,
+    as_json: Json = False,
+) -> None:
+    """Match or no match under encryption (the decision holder node must be running)."""
+    _act("verify", deployment, subject, photo, home, key, as_json)

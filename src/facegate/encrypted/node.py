@@ -1,0 +1,118 @@
+"""A key holder or decision holder node: its folder, and the HTTP service it runs.
+
+A node's folder (mode 0700) holds ``node.json`` (its role and name), ``node.key`` (its own
+master key, passphrase-protected when ``FACEGATE_NODE_PASSPHRASE`` is set at ``node-init``),
+and, once ``facegate encrypted setup`` has run, the OpenFHE context, the server's Ed25519
+verify key, and for a key holder its two key shares sealed under its node key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from facegate.encrypted.files import private_dir, read_file, write_private
+from facegate.errors import ConfigError, Conflict, InvalidInput
+from facegate.templates.hazmat.master_key import MasterKey
+from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
+
+__all__ = ["PASSPHRASE_ENV", "NodeHome"]
+
+PASSPHRASE_ENV: Final = "FACEGATE_NODE_PASSPHRASE"
+ROLES: Final = ("holder", "decider")
+_NODE: Final = "node.json"
+_KEY: Final = "node.key"
+_SHARE: Final = "share.sealed"
+_CONTEXT: Final = "context.bin"
+_SERVER: Final = "server.pub"
+
+Role = Literal["holder", "decider"]
+
+
+@dataclass(frozen=True)
+class NodeHome:
+    path: Path
+    role: Role
+    name: str
+
+    @classmethod
+    def init(cls, path: Path, *, role: str, name: str) -> NodeHome:
+        """A new node folder with its own key; an existing node is never overwritten."""
+        if role not in ROLES:
+            raise InvalidInput(f"a node's role is one of {', '.join(ROLES)}, not {role!r}")
+        if role == "holder" and name not in HOLDERS:
+            raise InvalidInput(f"a key holder is one of {', '.join(HOLDERS)}, not {name!r}")
+        if role == "decider" and name != "decider":
+            raise InvalidInput("the decision holder node is named 'decider'")
+        path = Path(path).expanduser()
+        if (path / _NODE).exists():
+            raise Conflict(f"{path} already holds a {role} node", advice="Use another folder.")
+        private_dir(path)
+        MasterKey.create_file(path / _KEY, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
+        write_private(path / _NODE, json.dumps({"role": role, "name": name}).encode())
+        return cls(path, role, name)  # type: ignore[arg-type]
+
+    @classmethod
+    def open(cls, path: Path) -> NodeHome:
+        path = Path(path).expanduser()
+        try:
+            data = json.loads(read_file(path / _NODE, "the node's description"))
+            role, name = data["role"], data["name"]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{path / _NODE} is not a facegate node description") from None
+        if role not in ROLES:
+            raise ConfigError(f"{path / _NODE} names an unknown role {role!r}")
+        return cls(path, role, str(name))
+
+    def _kek(self) -> bytes:
+        passphrase = os.environ.get(PASSPHRASE_ENV) or None
+        return MasterKey.load(self.path / _KEY, passphrase=passphrase).key
+
+    def install(self, *, context: bytes, server_key: bytes, share: HolderShare | None) -> None:
+        """What the ceremony hands this node: public parts, and a holder's sealed shares."""
+        if self.role == "holder" and share is None:
+            raise InvalidInput(f"the {self.name} key holder node needs its key shares")
+        if self.role == "decider" and share is not None:
+            raise InvalidInput("the decision holder node takes no key share")
+        if share is not None:
+            if share.holder != self.name:
+                raise InvalidInput(
+                    f"these are the {share.holder} holder's shares, not {self.name}'s"
+                )
+            write_private(self.path / _SHARE, share.seal(self._kek()))
+        write_private(self.path / _CONTEXT, context)
+        write_private(self.path / _SERVER, server_key)
+
+    def material(self) -> tuple[PublicMaterial, bytes, HolderShare | None]:
+        """The context (as public material), the server's verify key, and the shares."""
+        context = read_file(self.path / _CONTEXT, "the node's OpenFHE context")
+        server = read_file(self.path / _SERVER, "the server's verify key")
+        share = None
+        if self.role == "holder":
+            sealed = read_file(self.path / _SHARE, "the holder's sealed key shares")
+            share = HolderShare.open(sealed, self._kek())
+        return PublicMaterial(context, b"", b"", b""), server, share
+
+
+class Pending:
+    """What waits for the server's answers, bounded (oldest forgotten first)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._items: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, key: tuple[str, int], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def pop(self, key: tuple[str, int]) -> Any:
+        with self._lock:
+            return self._items.pop(key, None)

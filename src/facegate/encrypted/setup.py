@@ -1,0 +1,191 @@
+"""A deployment's threshold encrypted verification: the key ceremony, and what the server
+keeps of it (``HOME/encrypted/DEPLOYMENT/``).
+
+The server keeps the public material (OpenFHE context, joint public key, evaluation keys:
+about 90 MB, none of it secret), its Ed25519 signing key wrapped under the master key, and
+the decision holder's URL. Each key holder node gets its two key shares sealed under its own
+node key; the decision holder node gets the context and the server's verify key. At this
+call the three shares pass through one process (the ceremony stands in for the three sites,
+as :meth:`ThresholdSetup.ceremony` says); no file anywhere holds more than one holder's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from facegate.actors import Actor
+from facegate.core import Core
+from facegate.encrypted.files import private_dir, read_file, write_private
+from facegate.encrypted.node import NodeHome
+from facegate.encrypted.remote import RemoteDecider
+from facegate.errors import Conflict, InvalidInput, NotFound
+from facegate.flows.enforce import require
+from facegate.ledger.events import Event, Kind
+from facegate.templates.he.ceremony import HOLDERS, PublicMaterial, ThresholdSetup
+from facegate.templates.he.parties import DEFAULT_THRESHOLD, checked_threshold
+from facegate.templates.he.threshold import ThresholdVerifier
+
+__all__ = ["MODE", "EncryptedSetup", "set_up"]
+
+MODE: Final = "he-bfv-threshold 2-of-3"
+_PARTS: Final = ("context", "public_key", "eval_mult", "eval_sum")
+_lock = threading.Lock()
+
+
+def _folder(core: Core, deployment_id: str) -> Path:
+    return core.settings.home.expanduser() / "encrypted" / deployment_id
+
+
+def _context(deployment_id: str) -> str:
+    return f"he-server-signing/{deployment_id}"
+
+
+@dataclass(frozen=True)
+class EncryptedSetup:
+    deployment_id: str
+    decider: str
+    threshold: float
+    #: SHA-256 of the joint public key: which ceremony a template was encrypted for
+    ceremony: str
+
+    @classmethod
+    def load(cls, core: Core, deployment_id: str) -> EncryptedSetup:
+        path = _folder(core, deployment_id) / "setup.json"
+        if not path.exists():
+            raise NotFound(
+                f"deployment {deployment_id!r} has no encrypted verification set up",
+                advice="Run 'facegate encrypted setup' with the key holders and the decision "
+                "holder first (docs/template-protection.md).",
+            )
+        data = json.loads(read_file(path, "the encrypted verification setup"))
+        return cls(deployment_id, data["decider"], float(data["threshold"]), data["ceremony"])
+
+    def public_key(self, core: Core) -> tuple[bytes, bytes]:
+        """The context and joint public key: what a capture device needs to encrypt."""
+        folder = _folder(core, self.deployment_id)
+        return read_file(folder / "context", "the context"), read_file(
+            folder / "public_key", "the joint public key"
+        )
+
+    def verifier(self, core: Core) -> ThresholdVerifier:
+        """The server's party for this deployment, started once per process."""
+        key = f"he-verifier/{self.deployment_id}/{self.ceremony}"
+        with _lock:
+            found = core.parties.get(key)
+            if found is None:
+                folder = _folder(core, self.deployment_id)
+                public = PublicMaterial(*(read_file(folder / p, p) for p in _PARTS))
+                raw = core.keyring.unwrap_with_master(
+                    read_file(folder / "server.key", "the server's signing key"),
+                    context=_context(self.deployment_id),
+                )
+                signer = Ed25519PrivateKey.from_private_bytes(raw)
+                found = ThresholdVerifier(public, threshold=self.threshold, signer=signer)
+                core.parties[key] = found
+            return found
+
+    def decider_client(self, core: Core) -> RemoteDecider:
+        key = f"he-decider/{self.deployment_id}/{self.decider}"
+        with _lock:
+            found = core.parties.get(key)
+            if found is None:
+                found = core.parties[key] = RemoteDecider(self.decider)
+            return found
+
+
+def set_up(
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    *,
+    decider_url: str,
+    holders: Mapping[str, Path],
+    decider_node: Path,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> EncryptedSetup:
+    """Run the ceremony for a deployment, hand each node its part, and ledger it. Every
+    argument is checked before the ceremony: a refusal changes nothing."""
+    require(actor, "manage_deployments", "set up encrypted verification")
+    checked_threshold(threshold)
+    with core.db.read() as s:
+        operator_id = core.deployment(s, deployment_id, actor.operator_id).operator_id
+    if not decider_url.startswith(("http://", "https://")):
+        raise InvalidInput(f"the decision holder's URL must be http(s), not {decider_url!r}")
+    nodes, decider = _nodes(holders, decider_node)
+    folder = _folder(core, deployment_id)
+    if (folder / "setup.json").exists():
+        raise Conflict(f"deployment {deployment_id!r} already has encrypted verification")
+    setup = ThresholdSetup.ceremony()
+    signer = Ed25519PrivateKey.generate()
+    server_key = signer.public_key().public_bytes_raw()
+    for share in setup.shares:
+        nodes[share.holder].install(
+            context=setup.public.context, server_key=server_key, share=share
+        )
+    decider.install(context=setup.public.context, server_key=server_key, share=None)
+    done = _keep(core, folder, setup.public, signer, decider_url, threshold)
+    details = {
+        "scheme": MODE,
+        "ceremony": done.ceremony,
+        "holders": list(HOLDERS),
+        "decider": decider_url,
+        "distance_threshold": done.threshold,
+    }
+    event = Event(
+        Kind.ENCRYPTION_SET_UP,
+        core.clock(),
+        operator=operator_id,
+        deployment=deployment_id,
+        by=actor.principal_id,
+        details=details,
+    )
+    core.record_alone(event)
+    return done
+
+
+def _nodes(holders: Mapping[str, Path], decider_node: Path) -> tuple[dict[str, NodeHome], NodeHome]:
+    if sorted(holders) != sorted(HOLDERS):
+        raise InvalidInput(f"the key holders are exactly {', '.join(HOLDERS)}")
+    nodes = {name: NodeHome.open(path) for name, path in holders.items()}
+    for name, node in nodes.items():
+        if node.role != "holder" or node.name != name:
+            raise InvalidInput(f"{node.path} is the {node.name} {node.role} node, not {name}'s")
+    decider = NodeHome.open(decider_node)
+    if decider.role != "decider":
+        raise InvalidInput(f"{decider.path} is not a decision holder node")
+    return nodes, decider
+
+
+def _keep(  # noqa: PLR0917 - one private step of set_up
+    core: Core,
+    folder: Path,
+    public: PublicMaterial,
+    signer: Ed25519PrivateKey,
+    decider_url: str,
+    threshold: float,
+) -> EncryptedSetup:
+    deployment_id = folder.name
+    private_dir(folder.parent)
+    private_dir(folder)
+    for part in _PARTS:
+        write_private(folder / part, getattr(public, part))
+    wrapped = core.keyring.wrap_with_master(
+        signer.private_bytes_raw(), context=_context(deployment_id)
+    )
+    write_private(folder / "server.key", wrapped)
+    about: dict[str, Any] = {
+        "mode": MODE,
+        "decider": decider_url,
+        "threshold": threshold,
+        "ceremony": hashlib.sha256(public.public_key).hexdigest(),
+    }
+    write_private(folder / "setup.json", json.dumps(about).encode())  # last: the setup exists
+    return EncryptedSetup.load(core, deployment_id)

@@ -1,0 +1,88 @@
+"""A deployment with threshold encrypted verification and its four nodes, each a separate
+``facegate encrypted node-serve`` process on loopback, set up through the command line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from cli_runner import SRC, fg
+
+from facegate.templates.he.ceremony import HOLDERS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Node:
+    folder: Path
+    port: int
+    extra: tuple[str, ...] = ()
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        args = ["encrypted", "node-serve", str(self.folder), "--port", str(self.port)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "facegate.cli", *args, *self.extra],
+            env={**os.environ, "PYTHONPATH": SRC},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+            try:
+                if httpx.get(f"{self.url}/v1/about", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError(f"the node in {self.folder} did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(30)
+            self.proc = None
+
+
+@contextmanager
+def nodes_for(
+    home: Path, deployment_id: str, root: Path, *, database_url: str | None = None
+) -> Iterator[dict[str, Node]]:
+    """Make the four node folders, run the ceremony for the deployment, serve the nodes."""
+    nodes = {name: Node(root / name, free_port()) for name in HOLDERS}
+    holder_urls = [arg for n in nodes.values() for arg in ("--holder", n.url)]
+    nodes["decider"] = Node(root / "decider", free_port(), tuple(holder_urls))
+    for name, node in nodes.items():
+        role = "decider" if name == "decider" else "holder"
+        fg(None, "encrypted", "node-init", str(node.folder), "--role", role, "--name", name)
+    fg(
+        home, "encrypted", "setup", "-d", deployment_id,
+        "--decider-url", nodes["decider"].url, "--decider", str(nodes["decider"].folder),
+        *[a for name in HOLDERS for a in ("--holder", f"{name}={nodes[name].folder}")],
+        env={"FACEGATE_DATABASE_URL": database_url} if database_url else None,
+    )  # fmt: skip
+    try:
+        for node in nodes.values():
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.stop()

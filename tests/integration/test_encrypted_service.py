@@ -1,0 +1,334 @@
+"""Threshold encrypted verification as a service (issue 16): the capture device encrypts,
+the API host holds ciphertexts and evaluation keys only, three key holder nodes and a
+decision holder node (separate processes, set up through the command line) decide one bit.
+The law is asked first; bad input changes nothing; the decisions equal the clear ones."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+import pytest
+from cli_runner import fg
+from encrypted_support import Node, nodes_for
+from fastapi.testclient import TestClient
+from lawful import consent, live, refused
+from recognition_support import leaves_since, size
+from sqlalchemy import func, select
+
+from facegate.api.app import create_app
+from facegate.config import Settings
+from facegate.encrypted.node import NodeHome
+from facegate.encrypted.setup import EncryptedSetup, set_up
+from facegate.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTemplate,
+    NotFound,
+    PartyUnavailable,
+)
+from facegate.errors import PolicyDenied as PolicyDeniedType
+from facegate.gate import Gate
+from facegate.recognition import FaceEngine, decode_image
+from facegate.storage import tables as t
+from facegate.templates.hazmat.master_key import MasterKey
+from facegate.templates.he.ceremony import HolderShare, PublicMaterial
+from facegate.templates.he.threshold import ThresholdDevice, threshold_available
+
+if not threshold_available():
+    pytest.skip("OpenFHE's interpreter is missing (make install makes it)", allow_module_level=True)
+
+
+Photo = Callable[[str], bytes]
+SAME = ("fixtures/obama.jpg", "fixtures/obama2.jpg")
+OTHER = "faces94/vstros/vstros.1.jpg"
+
+
+@dataclass
+class World:
+    gate: Gate
+    dep: str
+    nodes: dict[str, Node]
+    client: TestClient
+    auth: dict[str, str]
+    device: ThresholdDevice
+    database_url: str | None
+
+    def encrypt(self, engine: FaceEngine, data: bytes) -> tuple[bytes, np.ndarray]:
+        decoded = decode_image(data, limits=self.gate.settings.recognition)
+        embedding = engine.extract_probe(decoded).embedding
+        return self.device.encrypt(embedding), np.asarray(embedding)
+
+    def post(self, act: str, ref: str, blob: bytes, dep: str | None = None) -> httpx.Response:
+        where = dep or self.dep
+        files = {"ciphertext": ("probe.bin", blob, "application/octet-stream")}
+        form = {"subject_ref": ref}
+        if act == "enroll":
+            url = f"/v1/deployments/{where}/encrypted/enroll"
+            return self.client.post(url, headers=self.auth, data=form, files=files)
+        return self.client.post(
+            f"/v1/deployments/{where}/encrypted/verify", headers=self.auth, data=form, files=files
+        )
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    face_engine: FaceEngine,
+) -> Iterator[World]:
+    root = tmp_path_factory.mktemp(f"encrypted-{request.param}")
+    url, name = None, None
+    if request.param == "postgres":
+        admin = request.getfixturevalue("pg_server")
+        name = f"facegate_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"{admin.rsplit('/', 1)[0]}/{name}"
+    settings = Settings(home=root / "home", database_url=url)
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
+        dep = live(gate).id
+        with nodes_for(gate.settings.home, dep, root, database_url=url) as nodes:
+            key = gate.issue_api_key(label="device").key
+            with TestClient(create_app(gate)) as client:
+                auth = {"Authorization": f"Bearer {key}"}
+                got = client.get(f"/v1/deployments/{dep}/encrypted/public-key", headers=auth)
+                assert got.status_code == 200, got.text
+                body = got.json()
+                context, joint = (base64.b64decode(body[k]) for k in ("context", "public_key"))
+                public = PublicMaterial(context, joint, b"", b"")
+                assert body["ceremony"] == hashlib.sha256(public.public_key).hexdigest()
+                device = ThresholdDevice(public)
+                yield World(gate, dep, nodes, client, auth, device, url)
+                device.close()
+    if name is not None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _stored(world: World) -> int:
+    with world.gate.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(t.EncryptedTemplate)) or 0)
+
+
+def test_decisions_over_http_equal_the_clear_comparison(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    consent(world.gate, world.dep, "obama")
+    enrolled, clear = world.encrypt(face_engine, photo(SAME[0]))
+    before = size(world.gate)
+    r = world.post("enroll", "obama", enrolled)
+    assert r.status_code == 201, r.text
+    assert r.json()["scheme"].startswith("he-bfv-threshold")
+    for name in (SAME[1], OTHER):
+        probe, embedding = world.encrypt(face_engine, photo(name))
+        r = world.post("verify", "obama", probe)
+        assert r.status_code == 200, r.text
+        expected = "match" if np.linalg.norm(clear - embedding) <= 0.6 else "no_match"
+        assert r.json()["decision"] == expected == ("match" if name == SAME[1] else "no_match")
+        assert "score" not in r.json()
+    leaves = leaves_since(world.gate, before)
+    assert [leaf["kind"] for leaf in leaves] == ["enroll", "verify", "verify"]
+    assert leaves[0]["details"]["input_sha256"] == hashlib.sha256(enrolled).hexdigest()
+    assert all("score" not in leaf["details"] for leaf in leaves)
+    with world.gate.db.read() as s:
+        (sealed,) = s.scalars(select(t.EncryptedTemplate.sealed)).all()
+    assert enrolled[1000:1064] not in sealed  # sealed under the person's data key as well
+
+
+def test_the_law_is_asked_before_the_ciphertext_is_read(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    blob, _ = world.encrypt(face_engine, photo(OTHER))
+    stored = _stored(world)
+    denied = refused(
+        world.gate, "CN-FR-6", lambda: world.gate.enroll_encrypted(world.dep, "nobody", blob)
+    )
+    assert "score" not in denied.to_dict()
+    r = world.post("enroll", "nobody", blob)
+    assert r.status_code == 403 and "CN-FR-6" in r.json()["rule_ids"], r.text
+    r = world.post("verify", "nobody", blob)
+    assert r.status_code == 403, r.text
+    assert _stored(world) == stored
+    consent(world.gate, world.dep, "nobody")  # the condition met: allowed
+    assert world.post("enroll", "nobody", blob).status_code == 201
+    assert world.post("verify", "nobody", blob).json()["decision"] == "match"
+
+
+def test_bad_input_is_refused_and_changes_nothing(world: World) -> None:
+    consent(world.gate, world.dep, "junk")
+    before, stored = size(world.gate), _stored(world)
+    for blob in (b"", b"not a ciphertext", os.urandom(4096)):
+        r = world.post("enroll", "junk", blob)
+        assert r.status_code == 400 and r.json()["message"], r.text
+    with pytest.raises(InvalidInput):
+        world.gate.enroll_encrypted(world.dep, "junk", b"\x00" * 100)
+    r = world.post("verify", "junk", b"junk")
+    assert r.status_code in (400, 404), r.text  # nothing enrolled: not found, or junk
+    assert (size(world.gate), _stored(world)) == (before, stored)
+    with pytest.raises(NotFound, match="no encrypted template"):
+        world.gate.verify_encrypted(world.dep, "junk", b"x")
+    r = world.client.get("/v1/deployments/nope/encrypted/public-key", headers=world.auth)
+    assert r.status_code == 404
+
+
+def test_a_liveness_deployment_refuses_encrypted_probes(world: World) -> None:
+    dep = live(world.gate, liveness=True).id
+    consent(world.gate, dep, "alice")
+    with pytest.raises(Conflict, match="liveness"):
+        world.gate.enroll_encrypted(dep, "alice", b"x" * 10)
+    with pytest.raises(NotFound, match="no encrypted verification"):
+        world.gate.encrypted_public_key(live(world.gate).id)
+
+
+def test_concurrent_enrolments_keep_the_five_template_limit(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    consent(world.gate, world.dep, "many")
+    blob, _ = world.encrypt(face_engine, photo(SAME[1]))
+
+    def one(_: int) -> str:
+        try:
+            world.gate.enroll_encrypted(world.dep, "many", blob)
+        except Conflict:
+            return "refused"
+        return "stored"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(one, range(7)))
+    assert sorted(outcomes) == ["refused"] * 2 + ["stored"] * 5
+
+
+def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
+    decider, holder = world.nodes["decider"].url, world.nodes["hsm"].url
+    forged = {"ciphertext": "AAAA", "ticket": "t", "positions": [0], "signature": "AAAA"}
+    r = httpx.post(f"{holder}/v1/partials", json={"request": forged, "indices": [1]}, timeout=30)
+    assert r.status_code == 400 and "signed" in r.json()["message"], r.text
+    r = httpx.post(f"{decider}/v1/begin", json=forged, timeout=30)
+    assert r.status_code == 400 and "signed" in r.json()["message"], r.text
+    body = {"ticket": "t", "answers": {"0": ["AAAA"]}, "signature": "AAAA"}
+    r = httpx.post(f"{decider}/v1/finish", json=body, timeout=30)
+    assert r.status_code == 400, r.text
+    about = httpx.get(f"{holder}/v1/about", timeout=5).json()
+    assert about == {"role": "holder", "name": "hsm", "indices": [1, 2]}
+
+
+def test_node_folders_are_private_and_hold_one_holders_shares(world: World) -> None:
+    for name, node in world.nodes.items():
+        assert node.folder.stat().st_mode & 0o777 == 0o700
+        files = {p.name: p.stat().st_mode & 0o777 for p in node.folder.iterdir()}
+        assert set(files.values()) == {0o600}, files
+        assert ("share.sealed" in files) == (name != "decider")
+    home = world.gate.settings.home / "encrypted" / world.dep
+    assert {p.name for p in home.iterdir()} >= {"server.key", "public_key", "eval_sum"}
+    _, _, share = NodeHome.open(world.nodes["hsm"].folder).material()
+    assert share is not None and share.holder == "hsm" and sorted(share.shares) == [1, 2]
+    sealed = (world.nodes["hsm"].folder / "share.sealed").read_bytes()
+    assert not any(raw[:64] in sealed for raw in share.shares.values())
+    operator_key = MasterKey.from_file(world.nodes["operator"].folder / "node.key").key
+    with pytest.raises(InvalidTemplate):  # one holder's node key opens no other's shares
+        HolderShare.open(sealed, operator_key)
+    setups = [leaf for leaf in leaves_since(world.gate, 0) if leaf["kind"] == "encrypted.setup"]
+    (leaf,) = [x for x in setups if x["deployment"] == world.dep]
+    assert leaf["details"]["ceremony"] == EncryptedSetup.load(world.gate.core, world.dep).ceremony
+    desk = world.gate.acting_as(world.gate.create_principal("dpo", "dpo").api_key.key)
+    holders = {n: world.nodes[n].folder for n in ("operator", "hsm", "regulator")}
+    with pytest.raises(Forbidden):
+        set_up(
+            desk.core, desk.actor, world.dep, decider_url="http://127.0.0.1:1",
+            holders=holders, decider_node=world.nodes["decider"].folder,
+        )  # fmt: skip
+    with pytest.raises(Conflict, match="already"):
+        set_up(
+            world.gate.core, world.gate.actor, world.dep, decider_url="http://127.0.0.1:1",
+            holders=holders, decider_node=world.nodes["decider"].folder,
+        )  # fmt: skip
+
+
+def test_erasure_takes_the_encrypted_templates(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    consent(world.gate, world.dep, "leaver")
+    blob, _ = world.encrypt(face_engine, photo(OTHER))
+    world.gate.enroll_encrypted(world.dep, "leaver", blob)
+    stored = _stored(world)
+    world.gate.erase(world.dep, "leaver", reason="asked")
+    assert _stored(world) == stored - 1
+    with pytest.raises((NotFound, PolicyDeniedType)):
+        world.gate.verify_encrypted(world.dep, "leaver", blob)
+
+
+def test_two_holders_suffice_and_one_is_not_enough(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    consent(world.gate, world.dep, "quorum")
+    enrolled, _ = world.encrypt(face_engine, photo(SAME[0]))
+    probe, _ = world.encrypt(face_engine, photo(SAME[1]))
+    world.gate.enroll_encrypted(world.dep, "quorum", enrolled)
+    world.nodes["regulator"].stop()
+    try:
+        assert world.gate.verify_encrypted(world.dep, "quorum", probe).decision == "match"
+        world.nodes["operator"].stop()
+        before = size(world.gate)
+        with pytest.raises(PartyUnavailable, match="two of the three"):
+            world.gate.verify_encrypted(world.dep, "quorum", probe)
+        r = world.post("verify", "quorum", probe)
+        assert r.status_code == 503 and r.json()["error"] == "party_unavailable", r.text
+        assert size(world.gate) == before  # nothing decided, nothing recorded
+    finally:
+        for name in ("regulator", "operator"):
+            if world.nodes[name].proc is None:
+                world.nodes[name].start()
+    assert world.gate.verify_encrypted(world.dep, "quorum", probe).decision == "match"
+
+
+def test_the_command_line_is_a_capture_device(world: World, faces_dir: Path) -> None:
+    consent(world.gate, world.dep, "cli")
+    home, env = world.gate.settings.home, {}
+    if world.database_url:
+        env["FACEGATE_DATABASE_URL"] = world.database_url
+    stored = _stored(world)
+    args = ("-d", world.dep, "-s", "cli", "--json")
+    fg(home, "encrypted", "enroll", str(faces_dir / SAME[0]), *args, env=env)
+    assert _stored(world) == stored + 1
+    for name, expected in ((SAME[1], "match"), (OTHER, "no_match")):
+        done = fg(home, "encrypted", "verify", str(faces_dir / name), *args, env=env)
+        assert json.loads(done.stdout)["decision"] == expected
+    refused_run = fg(home, "encrypted", "verify", str(faces_dir / OTHER), "-d", world.dep,
+                     "-s", "stranger", "--json", ok=False, env=env)  # fmt: skip
+    assert refused_run.returncode != 0 and "CN-FR-6" in refused_run.stdout
+
+
+def test_expired_encrypted_templates_are_swept_and_ledgered(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    consent(world.gate, world.dep, "brief")
+    blob, _ = world.encrypt(face_engine, photo(OTHER))
+    done = world.gate.enroll_encrypted(world.dep, "brief", blob)
+    with world.gate.db.transaction() as s:
+        row = s.get(t.EncryptedTemplate, done.template_id)
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    with pytest.raises(NotFound):  # an expired template is never compared
+        world.gate.verify_encrypted(world.dep, "brief", blob)
+    before = size(world.gate)
+    report = world.gate.sweep_retention()
+    assert report.templates_expired >= 1
+    with world.gate.db.read() as s:
+        assert s.get(t.EncryptedTemplate, done.template_id) is None
+    erased = [leaf for leaf in leaves_since(world.gate, before) if leaf["kind"] == "erase"]
+    assert any(leaf["details"]["reason"] == "retention period ended" for leaf in erased), erased
