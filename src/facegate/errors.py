@@ -113,6 +113,17 @@ class PoorQuality(FaceError):
         return {**super().to_dict(), "reasons": list(self.reasons)}
 
 
+class InvalidCiphertext(InvalidInput):
+    """What a capture device sent is not a ciphertext of this deployment's encrypted mode
+    (empty, too large, or unreadable by OpenFHE); nothing was stored or decided."""
+
+    code = "invalid_ciphertext"
+    default_advice = (
+        "Send the ciphertext ThresholdDevice.encrypt made under the joint public key of\n"
+        "GET /v1/deployments/{id}/encrypted/public-key."
+    )
+
+
 class ChallengeInvalid(InvalidInput):
     """An active liveness challenge is required and the one given cannot be used: unknown,
     expired, already used, failed, or for another person, act or photo."""

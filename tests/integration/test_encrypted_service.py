@@ -21,6 +21,8 @@ import numpy as np
 import psycopg
 import pytest
 from cli_runner import fg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from encrypted_support import Node, nodes_for
 from fastapi.testclient import TestClient
 from lawful import consent, live, refused
@@ -29,23 +31,27 @@ from sqlalchemy import func, select
 
 from facegate.api.app import create_app
 from facegate.config import Settings
+from facegate.encrypted import wire
 from facegate.encrypted.node import NodeHome
 from facegate.encrypted.setup import EncryptedSetup, set_up
 from facegate.errors import (
     Conflict,
     Forbidden,
+    InvalidCiphertext,
     InvalidInput,
     InvalidTemplate,
     NotFound,
     PartyUnavailable,
 )
 from facegate.errors import PolicyDenied as PolicyDeniedType
+from facegate.flows.facts import scale_facts
 from facegate.gate import Gate
 from facegate.recognition import FaceEngine, decode_image
 from facegate.storage import tables as t
 from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HolderShare, PublicMaterial
-from facegate.templates.he.threshold import ThresholdDevice, threshold_available
+from facegate.templates.he.threshold import DecisionRequest, ThresholdDevice, threshold_available
+from facegate.transfers.detect import BURST
 
 if not threshold_available():
     pytest.skip("OpenFHE's interpreter is missing (make install makes it)", allow_module_level=True)
@@ -169,17 +175,26 @@ def test_the_law_is_asked_before_the_ciphertext_is_read(
     assert world.post("verify", "nobody", blob).json()["decision"] == "match"
 
 
-def test_bad_input_is_refused_and_changes_nothing(world: World) -> None:
+def test_bad_input_is_refused_and_changes_nothing(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
     consent(world.gate, world.dep, "junk")
     before, stored = size(world.gate), _stored(world)
     for blob in (b"", b"not a ciphertext", os.urandom(4096)):
         r = world.post("enroll", "junk", blob)
-        assert r.status_code == 400 and r.json()["message"], r.text
-    with pytest.raises(InvalidInput):
+        assert r.status_code == 422 and r.json()["error"] == "invalid_ciphertext", r.text
+    with pytest.raises(InvalidCiphertext, match="OpenFHE"):
         world.gate.enroll_encrypted(world.dep, "junk", b"\x00" * 100)
     r = world.post("verify", "junk", b"junk")
-    assert r.status_code in (400, 404), r.text  # nothing enrolled: not found, or junk
+    assert r.status_code == 404, r.text  # nothing enrolled: not found before the probe
     assert (size(world.gate), _stored(world)) == (before, stored)
+    consent(world.gate, world.dep, "probed")
+    good, _ = world.encrypt(face_engine, photo(OTHER))
+    world.gate.enroll_encrypted(world.dep, "probed", good)
+    before = size(world.gate)
+    r = world.post("verify", "probed", os.urandom(5000))
+    assert r.status_code == 422 and r.json()["error"] == "invalid_ciphertext", r.text
+    assert size(world.gate) == before  # a junk probe decides and records nothing
     with pytest.raises(NotFound, match="no encrypted template"):
         world.gate.verify_encrypted(world.dep, "junk", b"x")
     r = world.client.get("/v1/deployments/nope/encrypted/public-key", headers=world.auth)
@@ -216,8 +231,12 @@ def test_concurrent_enrolments_keep_the_five_template_limit(
 def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
     decider, holder = world.nodes["decider"].url, world.nodes["hsm"].url
     forged = {"ciphertext": "AAAA", "ticket": "t", "positions": [0], "signature": "AAAA"}
-    r = httpx.post(f"{holder}/v1/partials", json={"request": forged, "indices": [1]}, timeout=30)
-    assert r.status_code == 400 and "signed" in r.json()["message"], r.text
+    # signed by the decision holder, but not by the server: the holder decrypts nothing
+    signer, _ = NodeHome.open(world.nodes["decider"].folder).identity()
+    said = signer.sign(wire.partials_bytes(wire.request_in(forged), [1], False))
+    body = {"request": forged, "indices": [1], "lead": False, "decider_signature": wire.b64(said)}
+    r = httpx.post(f"{holder}/v1/partials", json=body, timeout=30)
+    assert r.status_code == 400 and "the server signed" in r.json()["message"], r.text
     r = httpx.post(f"{decider}/v1/begin", json=forged, timeout=30)
     assert r.status_code == 400 and "signed" in r.json()["message"], r.text
     body = {"ticket": "t", "answers": {"0": ["AAAA"]}, "signature": "AAAA"}
@@ -227,15 +246,51 @@ def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
     assert about == {"role": "holder", "name": "hsm", "indices": [1, 2]}
 
 
+def test_the_api_host_alone_gets_nothing_from_the_key_holders(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    """The API host holds the server's signing key: it can sign a stored template as if it
+    were a decision request. Key holders still answer the decision holder alone, and seal
+    their decryption shares to it: what the API host gets opens nothing."""
+    consent(world.gate, world.dep, "victim")
+    stored, _ = world.encrypt(face_engine, photo(SAME[0]))
+    world.gate.enroll_encrypted(world.dep, "victim", stored)
+    server = EncryptedSetup.load(world.gate.core, world.dep).verifier(world.gate.core)
+    unsigned = DecisionRequest(stored, "steal", (0,))
+    request = DecisionRequest(stored, "steal", (0,), server.sign(unsigned.signed_bytes()))
+    urls = {n: world.nodes[n].url for n in ("operator", "hsm")}
+    asks: dict[str, tuple[list[int], bool]] = {"operator": ([0, 1], True), "hsm": ([2], False)}
+    for name, (indices, lead) in asks.items():  # signed by the server, not the decider
+        body = {"request": wire.request_out(request), "indices": indices, "lead": lead}
+        r = httpx.post(f"{urls[name]}/v1/partials", json=body, timeout=60)
+        assert r.status_code == 400 and "decision holder" in r.json()["message"], r.text
+        forged = Ed25519PrivateKey.generate().sign(wire.partials_bytes(request, indices, lead))
+        body["decider_signature"] = wire.b64(forged)
+        r = httpx.post(f"{urls[name]}/v1/partials", json=body, timeout=60)
+        assert r.status_code == 400 and "decision holder" in r.json()["message"], r.text
+    # with the decision holder's own signature (so: the decision holder is in the plot) the
+    # shares come back sealed to its X25519 key: nobody else opens them
+    signer, opener = NodeHome.open(world.nodes["decider"].folder).identity()
+    signature = wire.b64(signer.sign(wire.partials_bytes(request, [2], False)))
+    body = {"request": wire.request_out(request), "indices": [2], "lead": False,
+            "decider_signature": signature}  # fmt: skip
+    r = httpx.post(f"{urls['hsm']}/v1/partials", json=body, timeout=60)
+    assert r.status_code == 200, r.text
+    (sealed,) = [wire.unb64(p, "share") for p in r.json()["partials"]]
+    with pytest.raises(InvalidInput, match="not sealed"):
+        wire.open_partial(sealed, X25519PrivateKey.generate(), "steal")
+    assert len(wire.open_partial(sealed, opener, "steal")) > 100_000
+
+
 def test_node_folders_are_private_and_hold_one_holders_shares(world: World) -> None:
     for name, node in world.nodes.items():
         assert node.folder.stat().st_mode & 0o777 == 0o700
         files = {p.name: p.stat().st_mode & 0o777 for p in node.folder.iterdir()}
         assert set(files.values()) == {0o600}, files
-        assert ("share.sealed" in files) == (name != "decider")
+        assert ("share.sealed" in files) == ("decider.pub" in files) == (name != "decider")
     home = world.gate.settings.home / "encrypted" / world.dep
     assert {p.name for p in home.iterdir()} >= {"server.key", "public_key", "eval_sum"}
-    _, _, share = NodeHome.open(world.nodes["hsm"].folder).material()
+    share = NodeHome.open(world.nodes["hsm"].folder).material().share
     assert share is not None and share.holder == "hsm" and sorted(share.shares) == [1, 2]
     sealed = (world.nodes["hsm"].folder / "share.sealed").read_bytes()
     assert not any(raw[:64] in sealed for raw in share.shares.values())
@@ -259,12 +314,20 @@ def test_node_folders_are_private_and_hold_one_holders_shares(world: World) -> N
         )  # fmt: skip
 
 
-def test_erasure_takes_the_encrypted_templates(
+def test_people_are_told_and_counted_and_erasure_takes_the_templates(
     world: World, face_engine: FaceEngine, photo: Photo
 ) -> None:
-    consent(world.gate, world.dep, "leaver")
+    code = consent(world.gate, world.dep, "leaver").access_code
+    with world.gate.db.read() as s:
+        people = scale_facts(s, world.gate.actor.operator_id).people_stored
     blob, _ = world.encrypt(face_engine, photo(OTHER))
     world.gate.enroll_encrypted(world.dep, "leaver", blob)
+    held = world.gate.subject_view(code)["held"]
+    assert isinstance(held, dict) and len(held["encrypted_templates"]) == 1
+    r = world.client.get("/v1/subject/me", headers={"X-Access-Code": code})
+    assert r.status_code == 200 and len(r.json()["held"]["encrypted_templates"]) == 1, r.text
+    with world.gate.db.read() as s:  # the CN-FR-15 filing count: encrypted people count too
+        assert scale_facts(s, world.gate.actor.operator_id).people_stored == people + 1
     stored = _stored(world)
     world.gate.erase(world.dep, "leaver", reason="asked")
     assert _stored(world) == stored - 1
@@ -332,3 +395,39 @@ def test_expired_encrypted_templates_are_swept_and_ledgered(
         assert s.get(t.EncryptedTemplate, done.template_id) is None
     erased = [leaf for leaf in leaves_since(world.gate, before) if leaf["kind"] == "erase"]
     assert any(leaf["details"]["reason"] == "retention period ended" for leaf in erased), erased
+
+
+def test_reports_say_what_must_be_stolen_to_open_an_encrypted_template(world: World) -> None:
+    def labels(dep: str, kind: str) -> dict[str, str]:
+        report = world.gate.report(kind, dep, issue=False)
+        return {i.label: str(i.value) for sec in report.sections for i in sec.items}
+
+    ceremony = EncryptedSetup.load(world.gate.core, world.dep).ceremony
+    for kind in ("pia", "art30"):
+        said = labels(world.dep, kind)["Threshold encrypted verification"]
+        assert (
+            ceremony[:16] in said and "two of the three" in said and "one accept/reject bit" in said
+        )
+    plain = live(world.gate).id  # no ceremony: the reports do not claim one
+    assert "Threshold encrypted verification" not in labels(plain, "pia")
+
+
+def test_a_burst_of_failed_encrypted_probes_stops_the_one_bit_oracle(
+    world: World, face_engine: FaceEngine, photo: Photo
+) -> None:
+    """Each answer is one bit, but bits add up: the hill-climbing watch at the policy door
+    counts encrypted failures like photo ones (BURST in an hour) and stops the person."""
+    consent(world.gate, world.dep, "target")
+    enrolled, _ = world.encrypt(face_engine, photo(SAME[0]))
+    stranger, _ = world.encrypt(face_engine, photo(OTHER))
+    genuine, _ = world.encrypt(face_engine, photo(SAME[1]))
+    world.gate.enroll_encrypted(world.dep, "target", enrolled)
+    assert world.gate.verify_encrypted(world.dep, "target", genuine).decision == "match"
+    for _ in range(BURST):
+        assert world.gate.verify_encrypted(world.dep, "target", stranger).decision == "no_match"
+    denied = refused(
+        world.gate, "ISO-24745", lambda: world.gate.verify_encrypted(world.dep, "target", genuine)
+    )
+    assert "failed probes" in str(denied)
+    r = world.post("verify", "target", genuine)  # stays stopped, whoever asks
+    assert r.status_code == 403 and "ISO-24745" in r.json()["rule_ids"], r.text

@@ -27,7 +27,7 @@ from facegate.gate import Gate
 SEEN: Counter[str] = Counter()
 TAGS = [
     "operator", "principals", "public", "subject", "ledger", "witness", "tlog-tiles", "meta",
-    "transfers", "recognition", "compreface",
+    "transfers", "recognition", "compreface", "encrypted",
 ]  # fmt: skip
 EXAMPLES = 40
 #: one check skipped on one operation each, and why: each is a rule between fields (or

@@ -22,6 +22,7 @@ STATUS: tuple[tuple[type[e.FacegateError], int], ...] = (
     (e.ImageTooLarge, 413),
     (e.UnsupportedImage, 415),
     (e.FaceError, 422),
+    (e.InvalidCiphertext, 422),
     (e.InvalidInput, 400),
     (e.Unauthenticated, 401),
     (e.Forbidden, 403),
@@ -54,7 +55,8 @@ _MEANING = {
     409: "conflicts with the current state",
     413: "the body or image is too large",
     415: "not an image format facegate accepts",
-    422: "missing or malformed fields, or a face problem (no face, many faces)",
+    422: "missing or malformed fields, a face problem (no face, many faces), or a "
+    "ciphertext that is not one",
     429: "rate limited; see Retry-After",
     500: "an internal error (never caused by input)",
     503: "at capacity (e.g. decoding many large photos); see Retry-After",

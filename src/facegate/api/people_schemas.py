@@ -85,6 +85,8 @@ class _Held(BaseModel):
     photos: int
     raw_embeddings: int
     protected_templates: list[_Template]
+    #: ciphertexts under the key holders' joint key (threshold encrypted verification)
+    encrypted_templates: list[_Template]
     where: str
 
 

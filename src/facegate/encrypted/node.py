@@ -3,7 +3,9 @@
 A node's folder (mode 0700) holds ``node.json`` (its role and name), ``node.key`` (its own
 master key, passphrase-protected when ``FACEGATE_NODE_PASSPHRASE`` is set at ``node-init``),
 and, once ``facegate encrypted setup`` has run, the OpenFHE context, the server's Ed25519
-verify key, and for a key holder its two key shares sealed under its node key.
+verify key, and for a key holder its two key shares sealed under its node key and the
+decision holder's public keys (``decider.pub``: the Ed25519 key its requests are signed
+with, the X25519 key decryption shares are sealed to; both derived from its node key).
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from facegate.encrypted.files import private_dir, read_file, write_private
 from facegate.errors import ConfigError, Conflict, InvalidInput
+from facegate.templates.hazmat import keys
 from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
 
-__all__ = ["PASSPHRASE_ENV", "NodeHome"]
+__all__ = ["PASSPHRASE_ENV", "NodeHome", "NodeMaterial"]
 
 PASSPHRASE_ENV: Final = "FACEGATE_NODE_PASSPHRASE"
 ROLES: Final = ("holder", "decider")
@@ -30,6 +36,8 @@ _KEY: Final = "node.key"
 _SHARE: Final = "share.sealed"
 _CONTEXT: Final = "context.bin"
 _SERVER: Final = "server.pub"
+_DECIDER: Final = "decider.pub"
+_DECIDER_BYTES: Final = 64
 
 Role = Literal["holder", "decider"]
 
@@ -73,8 +81,33 @@ class NodeHome:
         passphrase = os.environ.get(PASSPHRASE_ENV) or None
         return MasterKey.load(self.path / _KEY, passphrase=passphrase).key
 
-    def install(self, *, context: bytes, server_key: bytes, share: HolderShare | None) -> None:
-        """What the ceremony hands this node: public parts, and a holder's sealed shares."""
+    def identity(self) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:
+        """The decision holder's signing key (key holders answer it alone) and the key the
+        holders seal their decryption shares to, both derived from its node key."""
+        if self.role != "decider":
+            raise InvalidInput(f"the {self.name} node is not the decision holder")
+        kek = self._kek()
+        return (
+            Ed25519PrivateKey.from_private_bytes(keys.derive(kek, label="he-decider-signing")),
+            X25519PrivateKey.from_private_bytes(keys.derive(kek, label="he-decider-sealing")),
+        )
+
+    def identity_public(self) -> bytes:
+        signing, sealing = self.identity()
+        return signing.public_key().public_bytes_raw() + sealing.public_key().public_bytes_raw()
+
+    def install(
+        self,
+        *,
+        context: bytes,
+        server_key: bytes,
+        share: HolderShare | None,
+        decider: bytes = b"",
+    ) -> None:
+        """What the ceremony hands this node: public parts (for a key holder, the decision
+        holder's public keys too), and a holder's sealed shares."""
+        if self.role == "holder" and len(decider) != _DECIDER_BYTES:
+            raise InvalidInput("a key holder node needs the decision holder's public keys")
         if self.role == "holder" and share is None:
             raise InvalidInput(f"the {self.name} key holder node needs its key shares")
         if self.role == "decider" and share is not None:
@@ -85,18 +118,32 @@ class NodeHome:
                     f"these are the {share.holder} holder's shares, not {self.name}'s"
                 )
             write_private(self.path / _SHARE, share.seal(self._kek()))
+            write_private(self.path / _DECIDER, decider)
         write_private(self.path / _CONTEXT, context)
         write_private(self.path / _SERVER, server_key)
 
-    def material(self) -> tuple[PublicMaterial, bytes, HolderShare | None]:
-        """The context (as public material), the server's verify key, and the shares."""
+    def material(self) -> NodeMaterial:
+        """What the node serves with; a missing part is a ConfigError naming it."""
         context = read_file(self.path / _CONTEXT, "the node's OpenFHE context")
         server = read_file(self.path / _SERVER, "the server's verify key")
-        share = None
+        share, decider = None, b""
         if self.role == "holder":
             sealed = read_file(self.path / _SHARE, "the holder's sealed key shares")
             share = HolderShare.open(sealed, self._kek())
-        return PublicMaterial(context, b"", b"", b""), server, share
+            decider = read_file(self.path / _DECIDER, "the decision holder's public keys")
+        return NodeMaterial(PublicMaterial(context, b"", b"", b""), server, share, decider)
+
+
+@dataclass(frozen=True)
+class NodeMaterial:
+    #: the OpenFHE context (no key of any kind)
+    public: PublicMaterial
+    #: the server's Ed25519 verify key: every message it sends is signed
+    server: bytes
+    #: a key holder's two key shares
+    share: HolderShare | None
+    #: a key holder's copy of the decision holder's Ed25519 and X25519 public keys
+    decider: bytes
 
 
 class Pending:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from facegate.encrypted import wire
 from facegate.errors import PartyUnavailable
@@ -43,9 +45,17 @@ def _checked(answer: httpx.Response, url: str, who: str) -> dict[str, Any]:
 class RemoteKeyHolder:
     """A key holder node, with :class:`~facegate.templates.he.threshold.KeyHolder`'s surface."""
 
-    def __init__(self, url: str, *, timeout: float = wire.TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        signer: Ed25519PrivateKey,
+        opener: X25519PrivateKey,
+        timeout: float = wire.TIMEOUT,
+    ) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.Client(timeout=timeout)
+        self._signer, self._opener = signer, opener
         self.holder = ""
         self.indices: tuple[int, ...] = ()
 
@@ -64,9 +74,16 @@ class RemoteKeyHolder:
     def partials(
         self, request: DecisionRequest, indices: Sequence[int], *, lead: bool
     ) -> list[bytes]:
-        body = {"request": wire.request_out(request), "indices": list(indices), "lead": lead}
+        signature = self._signer.sign(wire.partials_bytes(request, indices, lead))
+        body = {
+            "request": wire.request_out(request),
+            "indices": list(indices),
+            "lead": lead,
+            "decider_signature": wire.b64(signature),
+        }
         answer = _post(self._client, f"{self.url}/v1/partials", "key holder", body)
-        return [wire.unb64(p, "a decryption share") for p in answer.get("partials") or []]
+        sealed = [wire.unb64(p, "a decryption share") for p in answer.get("partials") or []]
+        return [wire.open_partial(blob, self._opener, request.ticket) for blob in sealed]
 
     def close(self) -> None:
         self._client.close()

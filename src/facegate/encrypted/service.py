@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facegate import __version__
 from facegate.api import errors
+from facegate.api.limits import BodyLimit
 from facegate.encrypted import wire
 from facegate.encrypted.node import NodeHome, Pending
 from facegate.encrypted.remote import RemoteKeyHolder
@@ -33,39 +34,61 @@ from facegate.templates.he.threshold import (
 __all__ = ["node_app"]
 
 Json = Body(...)
+#: a request carries one 1 MB ciphertext, as base64 in JSON; twice that is plenty
+MAX_BODY = 4 * 1024 * 1024
 
 
 def node_app(node: NodeHome, *, holders: Sequence[str] = ()) -> FastAPI:
     """The node's app; a decision holder names the key holders' URLs (two or three)."""
-    public, server_key, share = node.material()
+    held = node.material()
     app = FastAPI(title=f"facegate {node.role} node ({node.name})", version=__version__)
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY)
 
     @app.get("/v1/about")
     def about() -> dict[str, Any]:
-        indices = sorted(share.shares) if share is not None else []
+        indices = sorted(held.share.shares) if held.share is not None else []
         return {"role": node.role, "name": node.name, "indices": indices}
 
-    if share is not None:
-        _holder_routes(app, KeyHolder(public, share, server=server_key))
+    if held.share is not None:
+        holder = KeyHolder(held.public, held.share, server=held.server)
+        _holder_routes(app, holder, held.decider)
     else:
         if len(set(holders)) < 2:
             raise InvalidInput("the decision holder needs the URLs of at least two key holders")
-        decider = ThresholdDecisionHolder(public)
-        _decider_routes(app, decider, [RemoteKeyHolder(u) for u in holders], server_key)
+        signer, opener = node.identity()
+        remote = [RemoteKeyHolder(u, signer=signer, opener=opener) for u in holders]
+        _decider_routes(app, ThresholdDecisionHolder(held.public), remote, held.server)
     return app
 
 
-def _holder_routes(app: FastAPI, holder: KeyHolder) -> None:
-    @app.post("/v1/partials")
-    async def partials(body: dict[str, Any] = Json) -> dict[str, Any]:
+def _holder_routes(app: FastAPI, holder: KeyHolder, decider: bytes) -> None:
+    """Decryption shares for the decision holder alone: it signs what it asks (a server
+    that signs a stored template as a request still gets nothing from a holder), and the
+    shares go back sealed to it."""
+    decider_key = Ed25519PublicKey.from_public_bytes(decider[:32])
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
         request = wire.request_in(body.get("request"))
-        indices = body.get("indices")
+        indices, lead = body.get("indices"), body.get("lead")
         if not isinstance(indices, list) or not all(type(i) is int for i in indices):
             raise InvalidInput("indices are the key shares asked for, as integers")
-        lead = body.get("lead") is True
-        out = await run_in_threadpool(holder.partials, request, indices, lead=lead)
-        return {"partials": [wire.b64(p) for p in out]}
+        if not set(indices) <= set(holder.indices) or not isinstance(lead, bool):
+            raise InvalidInput(f"this holder keeps key shares {list(holder.indices)}")
+        signature = wire.unb64(body.get("decider_signature"), "the decision holder's signature")
+        try:
+            decider_key.verify(signature, wire.partials_bytes(request, indices, lead))
+        except InvalidSignature:
+            raise InvalidInput(
+                "a key holder answers the decision holder alone, and this request is not "
+                "signed by it"
+            ) from None
+        out = holder.partials(request, indices, lead=lead)
+        return {"partials": [wire.b64(wire.seal_partial(p, decider, request.ticket)) for p in out]}
+
+    @app.post("/v1/partials")
+    async def partials(body: dict[str, Any] = Json) -> dict[str, Any]:
+        return await run_in_threadpool(answer, body)
 
 
 def _decider_routes(

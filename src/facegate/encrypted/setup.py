@@ -120,6 +120,7 @@ def set_up(
     if not decider_url.startswith(("http://", "https://")):
         raise InvalidInput(f"the decision holder's URL must be http(s), not {decider_url!r}")
     nodes, decider = _nodes(holders, decider_node)
+    identity = decider.identity_public()  # its node key opens, or this refuses before all
     folder = _folder(core, deployment_id)
     if (folder / "setup.json").exists():
         raise Conflict(f"deployment {deployment_id!r} already has encrypted verification")
@@ -128,7 +129,7 @@ def set_up(
     server_key = signer.public_key().public_bytes_raw()
     for share in setup.shares:
         nodes[share.holder].install(
-            context=setup.public.context, server_key=server_key, share=share
+            context=setup.public.context, server_key=server_key, share=share, decider=identity
         )
     decider.install(context=setup.public.context, server_key=server_key, share=None)
     done = _keep(core, folder, setup.public, signer, decider_url, threshold)

@@ -9,10 +9,18 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
 from facegate.errors import InvalidInput
 from facegate.templates.he.threshold import DecisionRequest
 
 _FINISH_LABEL: Final = b"facegate/v1/he-decision-finish\n"
+_PARTIALS_LABEL: Final = b"facegate/v1/he-partials-request\n"
+_SEAL_INFO: Final = b"facegate/v1/he-partials\n"
+#: RFC 9180 HPKE, base mode: key holders seal decryption shares to the decision holder
+_SUITE: Final = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 #: what a ``PartyUnavailable`` waits for before giving up on a node, in seconds; the decision
 #: holder's half of a request is about 0.1 s on two cores
 TIMEOUT: Final = 60.0
@@ -77,3 +85,23 @@ def finish_bytes(ticket: str, answers: Mapping[str, list[str]]) -> bytes:
     of the answers as sent."""
     digest = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).digest()
     return _FINISH_LABEL + json.dumps(ticket).encode() + b"\n" + digest
+
+
+def partials_bytes(request: DecisionRequest, indices: Sequence[int], lead: bool) -> bytes:
+    """What the decision holder signs when it asks a key holder for decryption shares: the
+    server's signed request, the shares asked for, and which holder leads."""
+    return _PARTIALS_LABEL + request.signed_bytes() + json.dumps([list(indices), lead]).encode()
+
+
+def seal_partial(blob: bytes, decider: bytes, ticket: str) -> bytes:
+    """A decryption share sealed to the decision holder's X25519 key (the last 32 bytes of
+    its public keys): whoever else sees it, the API host say, learns nothing."""
+    public = X25519PublicKey.from_public_bytes(decider[32:])
+    return _SUITE.encrypt(blob, public, info=_SEAL_INFO + ticket.encode())
+
+
+def open_partial(blob: bytes, key: X25519PrivateKey, ticket: str) -> bytes:
+    try:
+        return _SUITE.decrypt(blob, key, info=_SEAL_INFO + ticket.encode())
+    except (InvalidTag, ValueError):  # not sealed to us, or not for this request
+        raise InvalidInput("a decryption share is not sealed to this decision holder") from None

@@ -23,8 +23,13 @@ from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core, aware, packs_of
 from facegate.encrypted.setup import MODE, EncryptedSetup
-from facegate.errors import Conflict, InvalidInput, NotFound
-from facegate.flows.biometrics import MAX_TEMPLATES_PER_SUBJECT, _admit, _still_there
+from facegate.errors import Conflict, InvalidCiphertext, InvalidInput, NotFound
+from facegate.flows.biometrics import (
+    MAX_TEMPLATES_PER_SUBJECT,
+    _admit,
+    _filing_after_enroll,
+    _still_there,
+)
 from facegate.flows.enforce import require
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
@@ -45,12 +50,18 @@ def _ad(dep_id: str, subject_id: str, template_id: str) -> bytes:
 
 def _ciphertext(blob: object) -> bytes:
     if not isinstance(blob, bytes) or not blob:
-        raise InvalidInput(
-            "the ciphertext is empty", advice="Send the capture device's ciphertext."
-        )
+        raise InvalidCiphertext("the ciphertext is empty")
     if len(blob) > MAX_CIPHERTEXT:
-        raise InvalidInput(f"the ciphertext is larger than {MAX_CIPHERTEXT} bytes")
+        raise InvalidCiphertext(f"the ciphertext is larger than {MAX_CIPHERTEXT} bytes")
     return blob
+
+
+def _readable(setup: EncryptedSetup, core: Core, blob: bytes) -> None:
+    """OpenFHE reads it (the server packs it once, and forgets the result), or it is refused."""
+    try:
+        setup.verifier(core).pack(None, blob, 0)
+    except InvalidInput as err:
+        raise InvalidCiphertext(f"the ciphertext is not one OpenFHE can read ({err})") from None
 
 
 def _no_face_checks(dep: t.Deployment) -> None:
@@ -76,8 +87,7 @@ def public_key(core: Core, actor: Actor, deployment_id: str) -> tuple[str, bytes
 def enroll(
     core: Core, actor: Actor, deployment_id: str, subject_ref: str, ciphertext: bytes
 ) -> EncryptedEnrollResult:
-    blob = _ciphertext(ciphertext)
-    digest = hashlib.sha256(blob).hexdigest()
+    digest = hashlib.sha256(ciphertext if isinstance(ciphertext, bytes) else b"").hexdigest()
     dep, subject, rules = _admit(
         core,
         actor,
@@ -88,8 +98,9 @@ def enroll(
         input_sha256=digest,
     )
     _no_face_checks(dep)
+    blob = _ciphertext(ciphertext)  # after the law: a refusal is about the act, not the bytes
     setup = EncryptedSetup.load(core, dep.id)
-    setup.verifier(core).pack(None, blob, 0)  # OpenFHE reads it, or InvalidInput: not stored
+    _readable(setup, core, blob)
     template_id = new_id("etp", core.entropy)
     sealed = aead.seal(
         core.keyring.data_key(dep, subject.id), blob, ad=_ad(dep.id, subject.id, template_id)
@@ -134,6 +145,7 @@ def enroll(
                 details=details,
             ),
         )
+    _filing_after_enroll(core, dep.operator_id)  # encrypted templates count as people held
     return EncryptedEnrollResult(
         deployment_id=dep.id,
         template_id=template_id,
@@ -147,8 +159,7 @@ def enroll(
 def verify(
     core: Core, actor: Actor, deployment_id: str, subject_ref: str, ciphertext: bytes
 ) -> EncryptedVerifyResult:
-    blob = _ciphertext(ciphertext)
-    digest = hashlib.sha256(blob).hexdigest()
+    digest = hashlib.sha256(ciphertext if isinstance(ciphertext, bytes) else b"").hexdigest()
     dep, subject, rules = _admit(
         core,
         actor,
@@ -159,6 +170,7 @@ def verify(
         input_sha256=digest,
     )
     _no_face_checks(dep)
+    blob = _ciphertext(ciphertext)  # after the law: a refusal is about the act, not the bytes
     setup = EncryptedSetup.load(core, dep.id)
     now = core.clock()
     held = t.EncryptedTemplate
@@ -180,7 +192,10 @@ def verify(
     decision: Literal["match", "no_match"] = "no_match"
     for template_id, sealed in rows:
         template = aead.open_sealed(data_key, sealed, ad=_ad(dep.id, subject.id, template_id))
-        request = verifier.decision_request(blob, template)
+        try:
+            request = verifier.decision_request(blob, template)
+        except InvalidInput as err:
+            raise InvalidCiphertext(f"the probe is not one OpenFHE can read ({err})") from None
         if decider.decide_all(request, verifier)[0]:
             decision = "match"
             break

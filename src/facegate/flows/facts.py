@@ -195,17 +195,17 @@ def latest_system(s: Session) -> SystemFacts | None:
 def scale_facts(s: Session, operator_id: str) -> ScaleFacts:
     """People whose face data the operator holds now (a template stored), and the filing
     obligation in force (CN-FR-15)."""
-    people = (
-        s.scalar(
-            select(func.count(func.distinct(t.Template.subject_id)))
-            .join(t.Deployment, t.Deployment.id == t.Template.deployment_id)
-            .where(
-                t.Deployment.operator_id == operator_id,
-                or_(t.Deployment.scope.is_(None), t.Deployment.scope != "research"),
-            )
+    held = [  # protected and encrypted (issue 16) templates: a person counts once
+        select(kept.subject_id)
+        .join(t.Deployment, t.Deployment.id == kept.deployment_id)
+        .where(
+            t.Deployment.operator_id == operator_id,
+            or_(t.Deployment.scope.is_(None), t.Deployment.scope != "research"),
         )
-        or 0
-    )
+        for kept in (t.Template, t.EncryptedTemplate)
+    ]
+    union = held[0].union(held[1]).subquery()
+    people = s.scalar(select(func.count()).select_from(union)) or 0
     filing = s.scalar(
         select(t.Filing)
         .where(t.Filing.operator_id == operator_id, t.Filing.cancelled_at.is_(None))

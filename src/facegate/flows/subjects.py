@@ -170,11 +170,12 @@ def what_is_held(core: Core, code: str) -> dict[str, object]:
         dep = s.get(t.Deployment, h.deployment_id)
         op = s.get(t.Operator, h.operator_id)
         consent = s.scalar(select(t.Consent).where(t.Consent.subject_id == h.subject_id))
-        templates = s.execute(
-            select(t.Template.created_at, t.Template.expires_at).where(
-                t.Template.subject_id == h.subject_id
-            )
-        ).all()
+        templates, encrypted = (
+            s.execute(
+                select(kept.created_at, kept.expires_at).where(kept.subject_id == h.subject_id)
+            ).all()
+            for kept in (t.Template, t.EncryptedTemplate)
+        )
         uses = (
             s.scalar(
                 select(func.count())
@@ -211,6 +212,11 @@ def what_is_held(core: Core, code: str) -> dict[str, object]:
             "protected_templates": [
                 {"created_at": aware(c).isoformat(), "deleted_by": aware(e).isoformat()}
                 for c, e in templates
+            ],
+            # issue 16: a capture device's ciphertext, which the operator cannot open
+            "encrypted_templates": [
+                {"created_at": aware(c).isoformat(), "deleted_by": aware(e).isoformat()}
+                for c, e in encrypted
             ],
             "where": "sealed in the operator's facegate database; its key is in a separate "
             "key store and is destroyed when you withdraw or ask for erasure",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate.core import Core, aware, packs_of
-from facegate.errors import LedgerError
+from facegate.errors import LedgerError, NotFound
 from facegate.flows.facts import current_notice, deployment_facts, document_facts, notice_facts
 from facegate.flows.registry import info as deployment_info
 from facegate.masters import custody
@@ -101,6 +101,8 @@ class ReportFacts:
     last_pia: tuple[str, str, str] | None = None
     #: the recipients recorded for this deployment and what each received (issue 14)
     recipient_records: tuple[RecipientRecord, ...] = ()
+    #: the key ceremony of its threshold encrypted verification, if set up (issue 16)
+    encrypted_ceremony: str | None = None
 
     @property
     def packs(self) -> list[str]:
@@ -150,7 +152,17 @@ def gather(
             assessment=assessment_record(s, dep.id, facts),
             last_pia=latest_report_event(s, report="pia", deployment_id=dep.id),
             recipient_records=recipient_records(s, dep),
+            encrypted_ceremony=encrypted_ceremony(core, dep.id),
         )
+
+
+def encrypted_ceremony(core: Core, deployment_id: str) -> str | None:
+    from facegate.encrypted.setup import EncryptedSetup
+
+    try:
+        return EncryptedSetup.load(core, deployment_id).ceremony
+    except NotFound:
+        return None
 
 
 def key_custody(core: Core) -> str:

@@ -40,10 +40,28 @@ CUSTODY: dict[str, str] = {
 }
 
 
+def encrypted_measure(ceremony: str) -> Item:
+    """The deployment's threshold encrypted verification (issue 16), once it is set up."""
+    return Item(
+        label="Threshold encrypted verification",
+        value=(
+            "Templates enrolled through the encrypted routes are ciphertexts made by the capture "
+            "device under a joint public key (OpenFHE multiparty BFV, key ceremony "
+            f"{ceremony[:16]}). Its three key shares are held two each by the operator, the HSM "
+            "or escrow, and the regulator key holder nodes: opening one needs the ciphertext and "
+            "two of the three holders' node folders with their node keys; the database, the key "
+            "store, the master key and the API host together open none. The decision holder "
+            "learns one accept/reject bit a decision, never a score (docs/template-protection.md)."
+        ),
+        rules=("ISO-24745", "CN-FR-14"),
+    )
+
+
 def technical_measures(
-    *, scheme: str, model_version: str, ledger_size: int, custody: str
+    *, scheme: str, model_version: str, ledger_size: int, custody: str, encrypted: str | None = None
 ) -> tuple[Item, ...]:
-    return (
+    extra = (encrypted_measure(encrypted),) if encrypted else ()
+    measures = (
         Item(
             label="No photo, no raw embedding at rest",
             value=(
@@ -127,3 +145,4 @@ def technical_measures(
         ),
         item("Organisational measures (host access, staff, audits, intrusion detection)", ""),
     )
+    return (*extra, *measures)

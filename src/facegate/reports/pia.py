@@ -167,6 +167,7 @@ def build_pia(facts: ReportFacts) -> Report:
                     model_version=dep.model_version,
                     ledger_size=facts.ledger_size,
                     custody=facts.key_custody,
+                    encrypted=facts.encrypted_ceremony,
                 ),
             ),
             Section(

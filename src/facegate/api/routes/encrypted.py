@@ -52,7 +52,7 @@ async def public_key(deployment_id: IdPath, gate: ActingGate) -> Any:
     "/{deployment_id}/encrypted/enroll",
     status_code=201,
     response_model=EncryptedEnrollResult,
-    responses=documented(401, 403, 404, 409, 413),
+    responses=documented(401, 403, 404, 409, 413, 422),
 )
 async def enroll(
     deployment_id: IdPath, subject_ref: SubjectRef, ciphertext: Ciphertext, gate: ActingGate
@@ -65,7 +65,7 @@ async def enroll(
 @router.post(
     "/{deployment_id}/encrypted/verify",
     response_model=EncryptedVerifyResult,
-    responses=documented(401, 403, 404, 409, 413, 503),
+    responses=documented(401, 403, 404, 409, 413, 422, 503),
 )
 async def verify(
     deployment_id: IdPath, subject_ref: SubjectRef, ciphertext: Ciphertext, gate: ActingGate
