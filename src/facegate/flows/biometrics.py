@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import astuple
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -93,6 +94,17 @@ def _still_there(s: Session, subject_id: str) -> t.Subject:
     return subject
 
 
+def expires_at(dep: t.Deployment, now: datetime) -> datetime:
+    """When a template enrolled ``now`` must be gone: the TTL the packs allow (retention,
+    purpose end, BIPA's three years: CN-PIPL-19, US-IL-15a, US-TX-503)."""
+    return template_expiry(
+        packs_of(dep.jurisdiction),
+        enrolled_at=now,
+        retention_days=dep.retention_days,
+        purpose_ends_at=aware(dep.purpose_ends_at) if dep.purpose_ends_at else None,
+    )
+
+
 def sha256_of_upload(image: bytes) -> str:
     return hashlib.sha256(image).hexdigest()
 
@@ -137,14 +149,7 @@ def enroll(
         data_key=core.keyring.data_key(dep, subject.id),
     )
     now = core.clock()
-    # The TTL the packs allow: retention, purpose end, BIPA's three years (CN-PIPL-19,
-    # US-IL-15a, US-TX-503).
-    expires = template_expiry(
-        packs_of(dep.jurisdiction),
-        enrolled_at=now,
-        retention_days=dep.retention_days,
-        purpose_ends_at=aware(dep.purpose_ends_at) if dep.purpose_ends_at else None,
-    )
+    expires = expires_at(dep, now)
     with core.db.transaction() as s:
         _still_there(s, subject.id)
         count = (

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from facegate._internal.ids import new_id
 from facegate.actors import Actor
-from facegate.core import Core, aware, packs_of
+from facegate.core import Core
 from facegate.encrypted.setup import MODE, EncryptedSetup
 from facegate.errors import Conflict, InvalidCiphertext, InvalidInput, NotFound
 from facegate.flows.biometrics import (
@@ -29,11 +29,11 @@ from facegate.flows.biometrics import (
     _admit,
     _filing_after_enroll,
     _still_there,
+    expires_at,
 )
 from facegate.flows.enforce import require
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
-from facegate.policy.retention import template_expiry
 from facegate.results import EncryptedEnrollResult, EncryptedVerifyResult
 from facegate.storage import tables as t
 from facegate.templates.hazmat import aead
@@ -48,12 +48,11 @@ def _ad(dep_id: str, subject_id: str, template_id: str) -> bytes:
     return f"facegate/v1/encrypted-template\n{dep_id}\n{subject_id}\n{template_id}".encode()
 
 
-def _ciphertext(blob: object) -> bytes:
+def _ciphertext(blob: object) -> None:
     if not isinstance(blob, bytes) or not blob:
         raise InvalidCiphertext("the ciphertext is empty")
     if len(blob) > MAX_CIPHERTEXT:
         raise InvalidCiphertext(f"the ciphertext is larger than {MAX_CIPHERTEXT} bytes")
-    return blob
 
 
 def _readable(setup: EncryptedSetup, core: Core, blob: bytes) -> None:
@@ -84,67 +83,55 @@ def public_key(core: Core, actor: Actor, deployment_id: str) -> tuple[str, bytes
     return (setup.ceremony, *setup.public_key(core))
 
 
+def _admitted(
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    subject_ref: str,
+    ciphertext: bytes,
+    *,
+    act: Act,
+) -> tuple[t.Deployment, t.Subject, tuple[str, ...], EncryptedSetup]:
+    """The law first, exactly as for a photo (its refusal ledgered with the ciphertext's
+    SHA-256 only); then the deployment's face checks, the bytes, and its setup."""
+    digest = hashlib.sha256(ciphertext if isinstance(ciphertext, bytes) else b"").hexdigest()
+    kind = Kind.ENROLLED if act is Act.ENROLL else Kind.VERIFIED
+    dep, subject, rules = _admit(
+        core, actor, deployment_id, subject_ref, act=act, kind=kind, input_sha256=digest
+    )
+    _no_face_checks(dep)
+    _ciphertext(ciphertext)  # after the law: a refusal is about the act, not the bytes
+    return dep, subject, rules, EncryptedSetup.load(core, dep.id)
+
+
 def enroll(
     core: Core, actor: Actor, deployment_id: str, subject_ref: str, ciphertext: bytes
 ) -> EncryptedEnrollResult:
-    digest = hashlib.sha256(ciphertext if isinstance(ciphertext, bytes) else b"").hexdigest()
-    dep, subject, rules = _admit(
-        core,
-        actor,
-        deployment_id,
-        subject_ref,
-        act=Act.ENROLL,
-        kind=Kind.ENROLLED,
-        input_sha256=digest,
+    dep, subject, rules, setup = _admitted(
+        core, actor, deployment_id, subject_ref, ciphertext, act=Act.ENROLL
     )
-    _no_face_checks(dep)
-    blob = _ciphertext(ciphertext)  # after the law: a refusal is about the act, not the bytes
-    setup = EncryptedSetup.load(core, dep.id)
+    blob, digest = ciphertext, hashlib.sha256(ciphertext).hexdigest()
     _readable(setup, core, blob)
     template_id = new_id("etp", core.entropy)
     sealed = aead.seal(
         core.keyring.data_key(dep, subject.id), blob, ad=_ad(dep.id, subject.id, template_id)
     )
     now = core.clock()
-    expires = template_expiry(
-        packs_of(dep.jurisdiction),
-        enrolled_at=now,
-        retention_days=dep.retention_days,
-        purpose_ends_at=aware(dep.purpose_ends_at) if dep.purpose_ends_at else None,
+    expires = expires_at(dep, now)
+    row = t.EncryptedTemplate(
+        id=template_id,
+        subject_id=subject.id,
+        deployment_id=dep.id,
+        ceremony=setup.ceremony,
+        sealed=sealed,
+        created_at=now,
+        expires_at=expires,
     )
-    with core.db.transaction() as s:
-        _still_there(s, subject.id)
-        held = t.EncryptedTemplate
-        count = s.scalar(select(func.count()).where(held.subject_id == subject.id)) or 0
-        if count >= MAX_TEMPLATES_PER_SUBJECT:
-            raise Conflict(
-                f"this person already has {count} encrypted templates enrolled",
-                advice="Erase and re-enroll them if their appearance changed.",
-            )
-        s.add(
-            held(
-                id=template_id,
-                subject_id=subject.id,
-                deployment_id=dep.id,
-                ceremony=setup.ceremony,
-                sealed=sealed,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
-        details = {"input_sha256": digest, "template_id": template_id, "scheme": MODE}
-        recorded = core.record(
-            s,
-            _event(
-                Kind.ENROLLED,
-                now,
-                dep=dep,
-                subject=subject,
-                actor=actor,
-                rules=rules,
-                details=details,
-            ),
-        )
+    details = {"input_sha256": digest, "template_id": template_id, "scheme": MODE}
+    event = _event(
+        Kind.ENROLLED, now, dep=dep, subject=subject, actor=actor, rules=rules, details=details
+    )
+    event_id = _store(core, row, event)
     _filing_after_enroll(core, dep.operator_id)  # encrypted templates count as people held
     return EncryptedEnrollResult(
         deployment_id=dep.id,
@@ -152,26 +139,33 @@ def enroll(
         scheme=MODE,
         ceremony=setup.ceremony,
         expires_at=expires,
-        event_id=recorded[0].event_id,
+        event_id=event_id,
     )
+
+
+def _store(core: Core, row: t.EncryptedTemplate, event: Event) -> str:
+    """The template and its ledger event in one transaction, within the per-person limit
+    (the person's row lock serialises concurrent enrolments and their erasure)."""
+    with core.db.transaction() as s:
+        _still_there(s, row.subject_id)
+        held = t.EncryptedTemplate
+        count = s.scalar(select(func.count()).where(held.subject_id == row.subject_id)) or 0
+        if count >= MAX_TEMPLATES_PER_SUBJECT:
+            raise Conflict(
+                f"this person already has {count} encrypted templates enrolled",
+                advice="Erase and re-enroll them if their appearance changed.",
+            )
+        s.add(row)
+        return core.record(s, event)[0].event_id
 
 
 def verify(
     core: Core, actor: Actor, deployment_id: str, subject_ref: str, ciphertext: bytes
 ) -> EncryptedVerifyResult:
-    digest = hashlib.sha256(ciphertext if isinstance(ciphertext, bytes) else b"").hexdigest()
-    dep, subject, rules = _admit(
-        core,
-        actor,
-        deployment_id,
-        subject_ref,
-        act=Act.VERIFY,
-        kind=Kind.VERIFIED,
-        input_sha256=digest,
+    dep, subject, rules, setup = _admitted(
+        core, actor, deployment_id, subject_ref, ciphertext, act=Act.VERIFY
     )
-    _no_face_checks(dep)
-    blob = _ciphertext(ciphertext)  # after the law: a refusal is about the act, not the bytes
-    setup = EncryptedSetup.load(core, dep.id)
+    blob, digest = ciphertext, hashlib.sha256(ciphertext).hexdigest()
     now = core.clock()
     held = t.EncryptedTemplate
     with core.db.read() as s:
@@ -188,17 +182,11 @@ def verify(
             advice="Enroll their encrypted embedding first.",
         )
     data_key = core.keyring.data_key(dep, subject.id)
-    verifier, decider = setup.verifier(core), setup.decider_client(core)
-    decision: Literal["match", "no_match"] = "no_match"
-    for template_id, sealed in rows:
-        template = aead.open_sealed(data_key, sealed, ad=_ad(dep.id, subject.id, template_id))
-        try:
-            request = verifier.decision_request(blob, template)
-        except InvalidInput as err:
-            raise InvalidCiphertext(f"the probe is not one OpenFHE can read ({err})") from None
-        if decider.decide_all(request, verifier)[0]:
-            decision = "match"
-            break
+    templates = [
+        aead.open_sealed(data_key, sealed, ad=_ad(dep.id, subject.id, template_id))
+        for template_id, sealed in rows
+    ]
+    decision = _decide(core, setup, blob, templates)
     details = {
         "input_sha256": digest,
         "decision": decision,
@@ -217,6 +205,21 @@ def verify(
         distance_threshold=setup.threshold,
         event_id=recorded[0].event_id,
     )
+
+
+def _decide(
+    core: Core, setup: EncryptedSetup, probe: bytes, templates: list[bytes]
+) -> Literal["match", "no_match"]:
+    """A match when the decision holder's bit says so for any of the person's templates."""
+    verifier, decider = setup.verifier(core), setup.decider_client(core)
+    for template in templates:
+        try:
+            request = verifier.decision_request(probe, template)
+        except InvalidInput as err:
+            raise InvalidCiphertext(f"the probe is not one OpenFHE can read ({err})") from None
+        if decider.decide_all(request, verifier)[0]:
+            return "match"
+    return "no_match"
 
 
 def _event(
