@@ -21,8 +21,9 @@ from typing import Any, Final, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from facegate.encrypted.files import private_dir, read_file, write_private
+from facegate.encrypted.files import private_dir, read_file
 from facegate.errors import ConfigError, Conflict, InvalidInput
+from facegate.storage.home import write_atomically
 from facegate.templates.hazmat import keys
 from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
@@ -62,7 +63,7 @@ class NodeHome:
             raise Conflict(f"{path} already holds a {role} node", advice="Use another folder.")
         private_dir(path)
         MasterKey.create_file(path / _KEY, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
-        write_private(path / _NODE, json.dumps({"role": role, "name": name}).encode())
+        write_atomically(path / _NODE, json.dumps({"role": role, "name": name}).encode())
         return cls(path, role, name)  # type: ignore[arg-type]
 
     @classmethod
@@ -117,10 +118,10 @@ class NodeHome:
                 raise InvalidInput(
                     f"these are the {share.holder} holder's shares, not {self.name}'s"
                 )
-            write_private(self.path / _SHARE, share.seal(self._kek()))
-            write_private(self.path / _DECIDER, decider)
-        write_private(self.path / _CONTEXT, context)
-        write_private(self.path / _SERVER, server_key)
+            write_atomically(self.path / _SHARE, share.seal(self._kek()))
+            write_atomically(self.path / _DECIDER, decider)
+        write_atomically(self.path / _CONTEXT, context)
+        write_atomically(self.path / _SERVER, server_key)
 
     def material(self) -> NodeMaterial:
         """What the node serves with; a missing part is a ConfigError naming it."""

@@ -23,12 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from facegate.actors import Actor
 from facegate.core import Core
-from facegate.encrypted.files import private_dir, read_file, write_private
+from facegate.encrypted.files import private_dir, read_file
 from facegate.encrypted.node import NodeHome
 from facegate.encrypted.remote import RemoteDecider
 from facegate.errors import Conflict, InvalidInput, NotFound
 from facegate.flows.enforce import require
 from facegate.ledger.events import Event, Kind
+from facegate.storage.home import write_atomically
 from facegate.templates.he.ceremony import HOLDERS, PublicMaterial, ThresholdSetup
 from facegate.templates.he.parties import DEFAULT_THRESHOLD, checked_threshold
 from facegate.templates.he.threshold import ThresholdVerifier
@@ -177,16 +178,16 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
     private_dir(folder.parent)
     private_dir(folder)
     for part in _PARTS:
-        write_private(folder / part, getattr(public, part))
+        write_atomically(folder / part, getattr(public, part))
     wrapped = core.keyring.wrap_with_master(
         signer.private_bytes_raw(), context=_context(deployment_id)
     )
-    write_private(folder / "server.key", wrapped)
+    write_atomically(folder / "server.key", wrapped)
     about: dict[str, Any] = {
         "mode": MODE,
         "decider": decider_url,
         "threshold": threshold,
         "ceremony": hashlib.sha256(public.public_key).hexdigest(),
     }
-    write_private(folder / "setup.json", json.dumps(about).encode())  # last: the setup exists
+    write_atomically(folder / "setup.json", json.dumps(about).encode())  # last: the setup exists
     return EncryptedSetup.load(core, deployment_id)

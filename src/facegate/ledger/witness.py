@@ -18,7 +18,6 @@ the same process, or :class:`facegate.ledger.witness_http.HttpLog` over HTTP.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +32,7 @@ from facegate.ledger.checkpoint import (
     open_checkpoint,
 )
 from facegate.ledger.proofs import ConsistencyProof, ProofError, verify_consistency
+from facegate.storage.home import write_atomically
 
 __all__ = [
     "ForkDetected",
@@ -149,19 +149,7 @@ class Observation:
 
 
 def _write_atomically(path: Path, text: str, *, mode: int = 0o600) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomically(path, text.encode(), mode=mode)
 
 
 class Witness:

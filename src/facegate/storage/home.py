@@ -43,6 +43,7 @@ __all__ = [
     "secure_tree",
     "sqlite_path",
     "undo_on_failure",
+    "write_atomically",
 ]
 
 DATABASE_FILE: Final = "facegate.db"
@@ -170,6 +171,28 @@ def create_private_file(path: Path) -> None:
             os.fchmod(fd, FILE_MODE)
     finally:
         os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """Replace ``path`` with ``data`` whole or not at all (a temporary file, fsync, rename,
+    fsync of the folder): a crash leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        if hasattr(os, "fchmod"):  # an existing temporary file keeps no wider mode
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def sqlite_path(url: str) -> Path | None:
