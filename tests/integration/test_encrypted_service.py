@@ -431,3 +431,50 @@ def test_a_burst_of_failed_encrypted_probes_stops_the_one_bit_oracle(
     assert "failed probes" in str(denied)
     r = world.post("verify", "target", genuine)  # stays stopped, whoever asks
     assert r.status_code == 403 and "ISO-24745" in r.json()["rule_ids"], r.text
+
+
+def _fresh_nodes(root: Path) -> tuple[dict[str, Path], Path]:
+    for name in ("operator", "hsm", "regulator"):
+        NodeHome.init(root / name, role="holder", name=name)
+    NodeHome.init(root / "decider", role="decider", name="decider")
+    return {n: root / n for n in ("operator", "hsm", "regulator")}, root / "decider"
+
+
+def test_a_node_serves_one_ceremony_and_setups_do_not_race(
+    world: World, face_engine: FaceEngine, photo: Photo, tmp_path: Path
+) -> None:
+    """Reusing the world's nodes for another deployment would overwrite their shares: it is
+    refused before any ceremony, and leaves nothing. Two setups of one deployment at once:
+    one goes on, the other is refused and leaves the nodes it named free."""
+    gate, other = world.gate, live(world.gate).id
+    holders = {n: world.nodes[n].folder for n in ("operator", "hsm", "regulator")}
+    with pytest.raises(Conflict, match="already serves a key ceremony") as caught:
+        set_up(gate.core, gate.actor, other, decider_url="http://127.0.0.1:1",
+               holders=holders, decider_node=world.nodes["decider"].folder)  # fmt: skip
+    assert "node-init" in caught.value.advice
+    assert not (gate.settings.home / "encrypted" / other).exists()
+    consent(gate, world.dep, "still")  # the world's nodes serve on, unchanged
+    enrolled, _ = world.encrypt(face_engine, photo(SAME[0]))
+    probe, _ = world.encrypt(face_engine, photo(SAME[1]))
+    gate.enroll_encrypted(world.dep, "still", enrolled)
+    assert gate.verify_encrypted(world.dep, "still", probe).decision == "match"
+
+    fresh = live(gate).id
+    first, second = _fresh_nodes(tmp_path / "a"), _fresh_nodes(tmp_path / "b")
+
+    def one(nodes: tuple[dict[str, Path], Path]) -> str:
+        try:
+            set_up(gate.core, gate.actor, fresh, decider_url="http://127.0.0.1:1",
+                   holders=nodes[0], decider_node=nodes[1])  # fmt: skip
+        except Conflict:
+            return "refused"
+        return "set up"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(one, (first, second)))
+    assert sorted(outcomes) == ["refused", "set up"]
+    loser = (first, second)[outcomes.index("refused")]
+    assert not any(
+        (folder / "ceremony.claim").exists() for folder in (*loser[0].values(), loser[1])
+    )
+    assert EncryptedSetup.load(gate.core, fresh).decider == "http://127.0.0.1:1"

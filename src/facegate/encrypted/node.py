@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from facegate.encrypted.files import private_dir, read_file
 from facegate.errors import ConfigError, Conflict, InvalidInput
-from facegate.storage.home import write_atomically
+from facegate.storage.home import create_private_file, write_atomically
 from facegate.templates.hazmat import keys
 from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
@@ -38,6 +38,7 @@ _SHARE: Final = "share.sealed"
 _CONTEXT: Final = "context.bin"
 _SERVER: Final = "server.pub"
 _DECIDER: Final = "decider.pub"
+_CLAIM: Final = "ceremony.claim"
 _DECIDER_BYTES: Final = 64
 
 Role = Literal["holder", "decider"]
@@ -77,6 +78,23 @@ class NodeHome:
         if role not in ROLES:
             raise ConfigError(f"{path / _NODE} names an unknown role {role!r}")
         return cls(path, role, str(name))
+
+    def claim(self) -> None:
+        """Take this node for one ceremony, atomically (a file created exclusively): a node
+        serves one deployment's ceremony, and a second would overwrite the first's shares."""
+        try:
+            create_private_file(self.path / _CLAIM)
+        except FileExistsError:
+            raise Conflict(
+                f"the {self.name} node in {self.path} already serves a key ceremony",
+                advice="Each deployment needs its own four node folders: make new ones with "
+                "'facegate encrypted node-init'.",
+            ) from None
+
+    def release(self) -> None:
+        """Undo :meth:`claim` and anything installed since (a ceremony that failed)."""
+        for name in (_SHARE, _DECIDER, _CONTEXT, _SERVER, _CLAIM):
+            (self.path / name).unlink(missing_ok=True)
 
     def _kek(self) -> bytes:
         passphrase = os.environ.get(PASSPHRASE_ENV) or None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,18 +123,26 @@ def set_up(
         raise InvalidInput(f"the decision holder's URL must be http(s), not {decider_url!r}")
     nodes, decider = _nodes(holders, decider_node)
     identity = decider.identity_public()  # its node key opens, or this refuses before all
-    folder = _folder(core, deployment_id)
-    if (folder / "setup.json").exists():
-        raise Conflict(f"deployment {deployment_id!r} already has encrypted verification")
-    setup = ThresholdSetup.ceremony()
-    signer = Ed25519PrivateKey.generate()
-    server_key = signer.public_key().public_bytes_raw()
-    for share in setup.shares:
-        nodes[share.holder].install(
-            context=setup.public.context, server_key=server_key, share=share, decider=identity
-        )
-    decider.install(context=setup.public.context, server_key=server_key, share=None)
-    done = _keep(core, folder, setup.public, signer, decider_url, threshold)
+    folder = _claim(core, deployment_id)
+    taken: list[NodeHome] = []
+    try:
+        for node in (*nodes.values(), decider):
+            node.claim()
+            taken.append(node)
+        setup = ThresholdSetup.ceremony()
+        signer = Ed25519PrivateKey.generate()
+        server_key = signer.public_key().public_bytes_raw()
+        for share in setup.shares:
+            nodes[share.holder].install(
+                context=setup.public.context, server_key=server_key, share=share, decider=identity
+            )
+        decider.install(context=setup.public.context, server_key=server_key, share=None)
+        done = _keep(core, folder, setup.public, signer, decider_url, threshold)
+    except BaseException:  # nothing half made stays: the nodes and the folder are free again
+        for node in taken:
+            node.release()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     details = {
         "scheme": MODE,
         "ceremony": done.ceremony,
@@ -151,6 +160,24 @@ def set_up(
     )
     core.record_alone(event)
     return done
+
+
+def _claim(core: Core, deployment_id: str) -> Path:
+    """The deployment's folder, made exclusively: of two setups at once, one goes on."""
+    folder = _folder(core, deployment_id)
+    private_dir(folder.parent)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if (folder / "setup.json").exists():
+            raise Conflict(
+                f"deployment {deployment_id!r} already has encrypted verification"
+            ) from None
+        raise Conflict(
+            f"a setup of deployment {deployment_id!r} is under way, or one was interrupted",
+            advice=f"If no 'facegate encrypted setup' runs, remove {folder} and run it again.",
+        ) from None
+    return folder
 
 
 def _nodes(holders: Mapping[str, Path], decider_node: Path) -> tuple[dict[str, NodeHome], NodeHome]:
@@ -175,8 +202,6 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
     threshold: float,
 ) -> EncryptedSetup:
     deployment_id = folder.name
-    private_dir(folder.parent)
-    private_dir(folder)
     for part in _PARTS:
         write_atomically(folder / part, getattr(public, part))
     wrapped = core.keyring.wrap_with_master(
