@@ -171,7 +171,9 @@ def _claim(core: Core, deployment_id: str) -> Path:
     except FileExistsError:
         if (folder / "setup.json").exists():
             raise Conflict(
-                f"deployment {deployment_id!r} already has encrypted verification"
+                f"deployment {deployment_id!r} already has encrypted verification",
+                advice="Its key ceremony is in the ledger (encrypted.setup). A new one would "
+                "leave every template enrolled under it unreadable: use a new deployment.",
             ) from None
         raise Conflict(
             f"a setup of deployment {deployment_id!r} is under way, or one was interrupted",
