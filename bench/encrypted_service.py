@@ -1,6 +1,7 @@
 """Threshold encrypted verification as a service (issue 16): latency through the Gate, with
 the three key holders and the decision holder each a ``facegate encrypted node-serve``
-process on loopback, set up with ``facegate encrypted setup``.
+process on loopback, set up with ``facegate encrypted setup`` at the nodes (each holder
+makes its own key share; this process relays and never sees one).
 
 For ``--people`` people of faces94: photo 1 is enrolled (encrypted by the capture device,
 here this process); photo 9 of the same person (genuine) and of the next one (impostor) are
@@ -52,6 +53,7 @@ def main() -> None:
     from lawful import consent, live
 
     from facegate.config import Settings
+    from facegate.encrypted.setup import EncryptedSetup
     from facegate.gate import Gate
     from facegate.recognition import decode_image
     from facegate.templates.he.ceremony import PublicMaterial
@@ -68,6 +70,7 @@ def main() -> None:
         started = time.perf_counter()
         with nodes_for(gate.settings.home, dep, Path(tmp)) as _nodes:
             ready = time.perf_counter() - started
+            made_at = EncryptedSetup.load(gate.core, dep).made_at
             _, context, key = gate.encrypted_public_key(dep)
             device = ThresholdDevice(PublicMaterial(context, key, b"", b""))
 
@@ -104,6 +107,7 @@ def main() -> None:
     figures = {
         "people": len(refs),
         "ceremony_and_nodes_s": round(ready, 1),
+        "shares_made": made_at,
         "encrypt_ms": _ms(timings["encrypt"]),
         "enroll_ms": _ms(timings["enroll"]),
         "verify_ms": _ms(timings["verify"]),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -62,26 +63,66 @@ class Node:
             self.proc = None
 
 
+def init_nodes(root: Path) -> dict[str, Node]:
+    """The four node folders (``node-init``); a key holder serves with its peers' identities
+    pinned, as the other sites would hand them over."""
+    nodes = {name: Node(root / name, free_port()) for name in HOLDERS}
+    holder_urls = [arg for n in nodes.values() for arg in ("--holder", n.url)]
+    nodes["decider"] = Node(root / "decider", free_port(), tuple(holder_urls))
+    identities = {}
+    for name, node in nodes.items():
+        role = "decider" if name == "decider" else "holder"
+        made = fg(
+            None,
+            "encrypted",
+            "node-init",
+            str(node.folder),
+            "--role",
+            role,
+            "--name",
+            name,
+            "--json",
+        )
+        identities[name] = json.loads(made.stdout)["identity"]
+    for name in HOLDERS:
+        peers = [
+            a
+            for other, ident in identities.items()
+            if other != name
+            for a in ("--peer", f"{other}={ident}")
+        ]
+        nodes[name].extra = tuple(peers)
+    return nodes
+
+
+def setup_args(deployment_id: str, nodes: dict[str, Node]) -> list[str]:
+    """``encrypted setup`` at the nodes: their URLs only."""
+    holders = [a for name in HOLDERS for a in ("--holder", f"{name}={nodes[name].url}")]
+    return [
+        "encrypted",
+        "setup",
+        "-d",
+        deployment_id,
+        "--decider-url",
+        nodes["decider"].url,
+        *holders,
+    ]
+
+
 @contextmanager
 def nodes_for(
     home: Path, deployment_id: str, root: Path, *, database_url: str | None = None
 ) -> Iterator[dict[str, Node]]:
-    """Make the four node folders, run the ceremony for the deployment, serve the nodes."""
-    nodes = {name: Node(root / name, free_port()) for name in HOLDERS}
-    holder_urls = [arg for n in nodes.values() for arg in ("--holder", n.url)]
-    nodes["decider"] = Node(root / "decider", free_port(), tuple(holder_urls))
-    for name, node in nodes.items():
-        role = "decider" if name == "decider" else "holder"
-        fg(None, "encrypted", "node-init", str(node.folder), "--role", role, "--name", name)
-    fg(
-        home, "encrypted", "setup", "-d", deployment_id,
-        "--decider-url", nodes["decider"].url, "--decider", str(nodes["decider"].folder),
-        *[a for name in HOLDERS for a in ("--holder", f"{name}={nodes[name].folder}")],
-        env={"FACEGATE_DATABASE_URL": database_url} if database_url else None,
-    )  # fmt: skip
+    """Make the four node folders, serve them, run the ceremony for the deployment at the
+    nodes (the API host never sees a key share)."""
+    nodes = init_nodes(root)
     try:
         for node in nodes.values():
             node.start()
+        fg(
+            home, *setup_args(deployment_id, nodes),
+            env={"FACEGATE_DATABASE_URL": database_url} if database_url else None,
+        )  # fmt: skip
         yield nodes
     finally:
         for node in nodes.values():

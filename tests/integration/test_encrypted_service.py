@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 from facegate.api.app import create_app
 from facegate.config import Settings
 from facegate.encrypted import wire
-from facegate.encrypted.node import NodeHome
-from facegate.encrypted.setup import EncryptedSetup, set_up
+from facegate.encrypted.node import NodeHome, identity_text
+from facegate.encrypted.setup import ONE_HOST, EncryptedSetup, set_up
 from facegate.errors import (
     Conflict,
     Forbidden,
@@ -243,7 +243,10 @@ def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
     r = httpx.post(f"{decider}/v1/finish", json=body, timeout=30)
     assert r.status_code == 400, r.text
     about = httpx.get(f"{holder}/v1/about", timeout=5).json()
-    assert about == {"role": "holder", "name": "hsm", "indices": [1, 2]}
+    identity = identity_text(NodeHome.open(world.nodes["hsm"].folder).identity_public())
+    assert about == {
+        "role": "holder", "name": "hsm", "indices": [1, 2], "ready": True, "identity": identity,
+    }  # fmt: skip
 
 
 def test_the_api_host_alone_gets_nothing_from_the_key_holders(
@@ -478,3 +481,8 @@ def test_a_node_serves_one_ceremony_and_setups_do_not_race(
         (folder / "ceremony.claim").exists() for folder in (*loser[0].values(), loser[1])
     )
     assert EncryptedSetup.load(gate.core, fresh).decider == "http://127.0.0.1:1"
+    # shares made on this host (node folders): the reports say that host is a fourth custodian
+    assert EncryptedSetup.load(gate.core, fresh).made_at == ONE_HOST
+    report = gate.report("pia", fresh, issue=False)
+    (said,) = [str(i.value) for sec in report.sections for i in sec.items if "Threshold" in i.label]
+    assert "made on one host" in said and "fourth custodian" in said

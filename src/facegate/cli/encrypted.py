@@ -32,48 +32,111 @@ def node_init(
     as_json: Json = False,
 ) -> None:
     """Make a node's folder and its own key (FACEGATE_NODE_PASSPHRASE protects it)."""
-    from facegate.encrypted.node import NodeHome
+    from facegate.encrypted.node import NodeHome, identity_text
 
-    node = run(as_json, lambda: NodeHome.init(folder, role=role, name=name))
-    result = {"folder": str(node.path), "role": node.role, "name": node.name}
-    emit(as_json, result, lambda: out.print(f"{node.role} node {node.name} in {node.path}"))
+    def make() -> dict[str, Any]:
+        node = NodeHome.init(folder, role=role, name=name)
+        identity = identity_text(node.identity_public())
+        return {
+            "folder": str(node.path),
+            "role": node.role,
+            "name": node.name,
+            "identity": identity,
+        }
+
+    result = run(as_json, make)
+    emit(
+        as_json,
+        result,
+        lambda: out.print(
+            f"{result['role']} node {result['name']} in {result['folder']}\n"
+            f"identity (give it to the other sites): {result['identity']}"
+        ),
+    )
 
 
-def _holders(items: list[str]) -> dict[str, Path]:
+@encrypted_app.command("node-identity")
+def node_identity(folder: Folder, as_json: Json = False) -> None:
+    """Print a node's identity: the line the other sites pin with --peer."""
+    from facegate.encrypted.node import NodeHome, identity_text
+
+    def read() -> dict[str, Any]:
+        node = NodeHome.open(folder)
+        return {"name": node.name, "identity": identity_text(node.identity_public())}
+
+    result = run(as_json, read)
+    emit(as_json, result, lambda: out.print(result["identity"]))
+
+
+def _pairs(items: list[str], option: str, example: str) -> dict[str, str]:
     pairs = [item.partition("=") for item in items]
-    if any(not sep or not name or not path for name, sep, path in pairs):
-        raise InvalidInput("--holder takes NAME=FOLDER, e.g. --holder operator=/srv/holder-op")
-    return {name: Path(path) for name, _, path in pairs}
+    if any(not sep or not name or not value for name, sep, value in pairs):
+        raise InvalidInput(f"{option} takes NAME=VALUE, e.g. {option} {example}")
+    return {name: value for name, _, value in pairs}
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
 
 
 @encrypted_app.command("setup")
 def setup(
     deployment: DeploymentId,
     decider_url: Annotated[str, Opt(help="where the decision holder node serves")],
-    decider: Annotated[Path, Opt(help="the decision holder node's folder")],
-    holder: Annotated[list[str], Opt(help="NAME=FOLDER for each of the three key holders")],
+    holder: Annotated[
+        list[str], Opt(help="NAME=URL of each key holder node (or NAME=FOLDER on this host)")
+    ],
+    decider: Annotated[
+        Path | None, Opt(help="with holder folders only: the decision holder node's folder")
+    ] = None,
     threshold: Annotated[float, Opt(help="dlib's euclidean distance to accept at")] = 0.6,
     home: Home = None,
     as_json: Json = False,
 ) -> None:
-    """Run the deployment's key ceremony (about 20 s) and hand each node its part."""
-    from facegate.encrypted.setup import set_up
+    """Run the deployment's key ceremony at the nodes (given their URLs: this host never sees
+    a key share) or, given node folders, on this host; about 20 s."""
+    from facegate.encrypted.setup import set_up, set_up_at_nodes
 
     def act() -> dict[str, Any]:
+        given = _pairs(holder, "--holder", "operator=https://holder-op.example:8443")
+        urls = [_is_url(v) for v in given.values()]
+        if any(urls) and not all(urls):
+            raise InvalidInput("--holder takes the three nodes' URLs, or their three folders")
+        if all(urls) and decider is not None:
+            raise InvalidInput("a ceremony at the nodes reaches the decision holder by its URL")
+        if not all(urls) and decider is None:
+            raise InvalidInput("with holder folders, --decider names the decision holder's")
         with gate_for(home) as gate:
-            done = set_up(
-                gate.core,
-                gate.actor,
-                deployment,
-                decider_url=decider_url,
-                holders=_holders(holder),
-                decider_node=decider,
-                threshold=threshold,
-            )
-            return {"deployment_id": deployment, "ceremony": done.ceremony, "decider": done.decider}
+            args = (gate.core, gate.actor, deployment)
+            if all(urls):
+                done = set_up_at_nodes(
+                    *args, decider_url=decider_url, holder_urls=given, threshold=threshold
+                )
+            else:
+                folders = {name: Path(value) for name, value in given.items()}
+                assert decider is not None  # refused above
+                done = set_up(
+                    *args,
+                    decider_url=decider_url,
+                    holders=folders,
+                    decider_node=decider,
+                    threshold=threshold,
+                )
+            return {
+                "deployment_id": deployment,
+                "ceremony": done.ceremony,
+                "decider": done.decider,
+                "made_at": done.made_at,
+            }
 
     result = run(as_json, act)
-    emit(as_json, result, lambda: out.print(f"ceremony {result['ceremony'][:16]} for {deployment}"))
+    emit(
+        as_json,
+        result,
+        lambda: out.print(
+            f"ceremony {result['ceremony'][:16]} for {deployment}, shares made {result['made_at']}"
+        ),
+    )
 
 
 @encrypted_app.command("node-serve")
@@ -82,14 +145,23 @@ def node_serve(
     port: Annotated[int, Opt(help="TCP port")],
     host: Annotated[str, Opt(help="address to listen on")] = "127.0.0.1",
     holder: Annotated[list[str] | None, Opt(help="a decider: each key holder's URL")] = None,
+    peer: Annotated[
+        list[str] | None,
+        Opt(help="a key holder before its ceremony: NAME=IDENTITY of each other node"),
+    ] = None,
 ) -> None:
     """Serve a node until interrupted."""
     import uvicorn
 
-    from facegate.encrypted.node import NodeHome
+    from facegate.encrypted.node import NodeHome, parse_identity
     from facegate.encrypted.service import node_app
 
-    app = run(False, lambda: node_app(NodeHome.open(folder), holders=holder or ()))
+    def make() -> Any:
+        given = _pairs(peer or [], "--peer", "hsm=fgnode1:...")
+        peers = {name: parse_identity(text, name) for name, text in given.items()}
+        return node_app(NodeHome.open(folder), holders=holder or (), peers=peers)
+
+    app = run(False, make)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -10,6 +10,8 @@ with, the X25519 key decryption shares are sealed to; both derived from its node
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import threading
@@ -28,7 +30,7 @@ from facegate.templates.hazmat import keys
 from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
 
-__all__ = ["PASSPHRASE_ENV", "NodeHome", "NodeMaterial"]
+__all__ = ["PASSPHRASE_ENV", "NodeHome", "NodeMaterial", "identity_text", "parse_identity"]
 
 PASSPHRASE_ENV: Final = "FACEGATE_NODE_PASSPHRASE"
 ROLES: Final = ("holder", "decider")
@@ -41,7 +43,27 @@ _DECIDER: Final = "decider.pub"
 _CLAIM: Final = "ceremony.claim"
 _DECIDER_BYTES: Final = 64
 
+_IDENTITY_PREFIX: Final = "fgnode1:"
+
 Role = Literal["holder", "decider"]
+
+
+def identity_text(public: bytes) -> str:
+    """A node's public keys as one line to hand the other sites (``node-init`` prints it)."""
+    return _IDENTITY_PREFIX + base64.urlsafe_b64encode(public).decode().rstrip("=")
+
+
+def parse_identity(text: str, who: str) -> bytes:
+    body = text.strip().removeprefix(_IDENTITY_PREFIX)
+    try:
+        public = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        public = b""
+    if not text.strip().startswith(_IDENTITY_PREFIX) or len(public) != _DECIDER_BYTES:
+        raise InvalidInput(
+            f"{who}'s identity must be the {_IDENTITY_PREFIX}... line its node-init printed"
+        )
+    return public
 
 
 @dataclass(frozen=True)
@@ -101,19 +123,22 @@ class NodeHome:
         return MasterKey.load(self.path / _KEY, passphrase=passphrase).key
 
     def identity(self) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:
-        """The decision holder's signing key (key holders answer it alone) and the key the
-        holders seal their decryption shares to, both derived from its node key."""
-        if self.role != "decider":
-            raise InvalidInput(f"the {self.name} node is not the decision holder")
+        """The node's signing key and the key others seal to it with, both derived from its
+        node key. The decision holder signs its requests for decryption shares (key holders
+        answer it alone) and receives them sealed; key holders sign their steps of a key
+        ceremony at the nodes and receive each other's key shares sealed."""
         kek = self._kek()
         return (
-            Ed25519PrivateKey.from_private_bytes(keys.derive(kek, label="he-decider-signing")),
-            X25519PrivateKey.from_private_bytes(keys.derive(kek, label="he-decider-sealing")),
+            Ed25519PrivateKey.from_private_bytes(keys.derive(kek, label=f"he-{self.role}-signing")),
+            X25519PrivateKey.from_private_bytes(keys.derive(kek, label=f"he-{self.role}-sealing")),
         )
 
     def identity_public(self) -> bytes:
         signing, sealing = self.identity()
         return signing.public_key().public_bytes_raw() + sealing.public_key().public_bytes_raw()
+
+    def is_set_up(self) -> bool:
+        return (self.path / _CONTEXT).exists()
 
     def install(
         self,

@@ -24,10 +24,10 @@ def _post(client: httpx.Client, url: str, who: str, body: dict[str, Any]) -> dic
         raise PartyUnavailable(
             f"the {who} at {url} did not answer ({type(err).__name__})"
         ) from None
-    return _checked(answer, url, who)
+    return checked(answer, url, who)
 
 
-def _checked(answer: httpx.Response, url: str, who: str) -> dict[str, Any]:
+def checked(answer: httpx.Response, url: str, who: str) -> dict[str, Any]:
     try:
         body = answer.json()
     except ValueError:
@@ -62,7 +62,7 @@ class RemoteKeyHolder:
     def alive(self) -> bool:
         """Asks the node who it is (and which shares it holds); False when it is down."""
         try:
-            about = _checked(self._client.get(f"{self.url}/v1/about", timeout=5), self.url, "")
+            about = checked(self._client.get(f"{self.url}/v1/about", timeout=5), self.url, "")
         except (httpx.HTTPError, PartyUnavailable):
             return False
         indices = about.get("indices")

@@ -4,9 +4,10 @@ keeps of it (``HOME/encrypted/DEPLOYMENT/``).
 The server keeps the public material (OpenFHE context, joint public key, evaluation keys:
 about 90 MB, none of it secret), its Ed25519 signing key wrapped under the master key, and
 the decision holder's URL. Each key holder node gets its two key shares sealed under its own
-node key; the decision holder node gets the context and the server's verify key. At this
-call the three shares pass through one process (the ceremony stands in for the three sites,
-as :meth:`ThresholdSetup.ceremony` says); no file anywhere holds more than one holder's.
+node key; the decision holder node gets the context and the server's verify key; no file
+anywhere holds more than one holder's shares. Two ways to make them: :func:`set_up_at_nodes`
+(the holders make their own shares; this host never sees one) and :func:`set_up` (node
+folders on this host: the three shares pass through one process once, for trials).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from facegate.core import Core
 from facegate.encrypted.files import private_dir, read_file
 from facegate.encrypted.node import NodeHome
 from facegate.encrypted.remote import RemoteDecider
+from facegate.encrypted.sites import ceremony_at_nodes
 from facegate.errors import Conflict, InvalidInput, NotFound
 from facegate.flows.enforce import require
 from facegate.ledger.events import Event, Kind
@@ -35,9 +37,12 @@ from facegate.templates.he.ceremony import HOLDERS, PublicMaterial, ThresholdSet
 from facegate.templates.he.parties import DEFAULT_THRESHOLD, checked_threshold
 from facegate.templates.he.threshold import ThresholdVerifier
 
-__all__ = ["MODE", "EncryptedSetup", "set_up"]
+__all__ = ["AT_NODES", "MODE", "ONE_HOST", "EncryptedSetup", "set_up", "set_up_at_nodes"]
 
 MODE: Final = "he-bfv-threshold 2-of-3"
+#: where a ceremony's key shares were made (setup.json's and the ledger's ``made_at``)
+AT_NODES: Final = "at the key holders' nodes"
+ONE_HOST: Final = "on one host"
 _PARTS: Final = ("context", "public_key", "eval_mult", "eval_sum")
 _lock = threading.Lock()
 
@@ -57,6 +62,8 @@ class EncryptedSetup:
     threshold: float
     #: SHA-256 of the joint public key: which ceremony a template was encrypted for
     ceremony: str
+    #: where the key shares were made: at the key holders' nodes, or on one host
+    made_at: str = ONE_HOST
 
     @classmethod
     def load(cls, core: Core, deployment_id: str) -> EncryptedSetup:
@@ -68,7 +75,13 @@ class EncryptedSetup:
                 "holder first (docs/template-protection.md).",
             )
         data = json.loads(read_file(path, "the encrypted verification setup"))
-        return cls(deployment_id, data["decider"], float(data["threshold"]), data["ceremony"])
+        return cls(
+            deployment_id,
+            data["decider"],
+            float(data["threshold"]),
+            data["ceremony"],
+            data.get("made_at", ONE_HOST),
+        )
 
     def public_key(self, core: Core) -> tuple[bytes, bytes]:
         """The context and joint public key: what a capture device needs to encrypt."""
@@ -113,14 +126,10 @@ def set_up(
     decider_node: Path,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> EncryptedSetup:
-    """Run the ceremony for a deployment, hand each node its part, and ledger it. Every
-    argument is checked before the ceremony: a refusal changes nothing."""
-    require(actor, "manage_deployments", "set up encrypted verification")
-    checked_threshold(threshold)
-    with core.db.read() as s:
-        operator_id = core.deployment(s, deployment_id, actor.operator_id).operator_id
-    if not decider_url.startswith(("http://", "https://")):
-        raise InvalidInput(f"the decision holder's URL must be http(s), not {decider_url!r}")
+    """Run the ceremony on this host for the node folders given, hand each node its part, and
+    ledger it. The three shares pass through this process once: for a deployment whose API
+    host must never see them, :func:`set_up_at_nodes`. A refusal changes nothing."""
+    operator_id = _admitted(core, actor, deployment_id, decider_url, threshold)
     nodes, decider = _nodes(holders, decider_node)
     identity = decider.identity_public()  # its node key opens, or this refuses before all
     folder = _claim(core, deployment_id)
@@ -137,29 +146,81 @@ def set_up(
                 context=setup.public.context, server_key=server_key, share=share, decider=identity
             )
         decider.install(context=setup.public.context, server_key=server_key, share=None)
-        done = _keep(core, folder, setup.public, signer, decider_url, threshold)
+        done = _keep(core, folder, setup.public, signer, decider_url, threshold, ONE_HOST)
     except BaseException:  # nothing half made stays: the nodes and the folder are free again
         for node in taken:
             node.release()
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    _ledger(core, actor, operator_id, done, {})
+    return done
+
+
+def set_up_at_nodes(
+    core: Core,
+    actor: Actor,
+    deployment_id: str,
+    *,
+    decider_url: str,
+    holder_urls: Mapping[str, str],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> EncryptedSetup:
+    """Run the ceremony at the nodes (each key holder makes its share, which leaves it only
+    sealed to the other holder that keeps it; :mod:`facegate.encrypted.maker`): this host
+    never sees a share. Key holder nodes must be serving, started with each other's and the
+    decision holder's identities."""
+    operator_id = _admitted(core, actor, deployment_id, decider_url, threshold)
+    if sorted(holder_urls) != sorted(HOLDERS):
+        raise InvalidInput(f"the key holders are exactly {', '.join(HOLDERS)}")
+    for name, url in holder_urls.items():
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"the {name} holder's URL must be http(s), not {url!r}")
+    folder = _claim(core, deployment_id)
+    try:
+        signer = Ed25519PrivateKey.generate()
+        server_key = signer.public_key().public_bytes_raw()
+        made = ceremony_at_nodes(deployment_id, holder_urls, decider_url, server_key)
+        done = _keep(core, folder, made.public, signer, decider_url, threshold, AT_NODES)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _ledger(core, actor, operator_id, done, {"identities": made.identities})
+    return done
+
+
+def _admitted(
+    core: Core, actor: Actor, deployment_id: str, decider_url: str, threshold: float
+) -> str:
+    require(actor, "manage_deployments", "set up encrypted verification")
+    checked_threshold(threshold)
+    with core.db.read() as s:
+        operator_id = core.deployment(s, deployment_id, actor.operator_id).operator_id
+    if not decider_url.startswith(("http://", "https://")):
+        raise InvalidInput(f"the decision holder's URL must be http(s), not {decider_url!r}")
+    return operator_id
+
+
+def _ledger(
+    core: Core, actor: Actor, operator_id: str, done: EncryptedSetup, extra: dict[str, Any]
+) -> None:
     details = {
         "scheme": MODE,
         "ceremony": done.ceremony,
+        "made_at": done.made_at,
         "holders": list(HOLDERS),
-        "decider": decider_url,
+        "decider": done.decider,
         "distance_threshold": done.threshold,
+        **extra,
     }
     event = Event(
         Kind.ENCRYPTION_SET_UP,
         core.clock(),
         operator=operator_id,
-        deployment=deployment_id,
+        deployment=done.deployment_id,
         by=actor.principal_id,
         details=details,
     )
     core.record_alone(event)
-    return done
 
 
 def _claim(core: Core, deployment_id: str) -> Path:
@@ -202,6 +263,7 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
     signer: Ed25519PrivateKey,
     decider_url: str,
     threshold: float,
+    made_at: str,
 ) -> EncryptedSetup:
     deployment_id = folder.name
     for part in _PARTS:
@@ -215,6 +277,7 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
         "decider": decider_url,
         "threshold": threshold,
         "ceremony": hashlib.sha256(public.public_key).hexdigest(),
+        "made_at": made_at,
     }
     write_atomically(folder / "setup.json", json.dumps(about).encode())  # last: the setup exists
     return EncryptedSetup.load(core, deployment_id)

@@ -93,11 +93,22 @@ def partials_bytes(request: DecisionRequest, indices: Sequence[int], lead: bool)
     return _PARTIALS_LABEL + request.signed_bytes() + json.dumps([list(indices), lead]).encode()
 
 
+def seal_to(blob: bytes, identity: bytes, info: bytes) -> bytes:
+    """Sealed to a node's X25519 key (the last 32 bytes of its public keys): whoever else
+    sees it, the API host say, learns nothing."""
+    return _SUITE.encrypt(blob, X25519PublicKey.from_public_bytes(identity[32:]), info=info)
+
+
+def open_from(blob: bytes, key: X25519PrivateKey, info: bytes) -> bytes:
+    try:
+        return _SUITE.decrypt(blob, key, info=info)
+    except (InvalidTag, ValueError):  # not sealed to us, or not for this purpose
+        raise InvalidInput("this was not sealed to this node for this purpose") from None
+
+
 def seal_partial(blob: bytes, decider: bytes, ticket: str) -> bytes:
-    """A decryption share sealed to the decision holder's X25519 key (the last 32 bytes of
-    its public keys): whoever else sees it, the API host say, learns nothing."""
-    public = X25519PublicKey.from_public_bytes(decider[32:])
-    return _SUITE.encrypt(blob, public, info=_SEAL_INFO + ticket.encode())
+    """A decryption share sealed to the decision holder, for one request."""
+    return seal_to(blob, decider, _SEAL_INFO + ticket.encode())
 
 
 def open_partial(blob: bytes, key: X25519PrivateKey, ticket: str) -> bytes:

@@ -101,8 +101,9 @@ class ReportFacts:
     last_pia: tuple[str, str, str] | None = None
     #: the recipients recorded for this deployment and what each received (issue 14)
     recipient_records: tuple[RecipientRecord, ...] = ()
-    #: the key ceremony of its threshold encrypted verification, if set up (issue 16)
-    encrypted_ceremony: str | None = None
+    #: the key ceremony of its threshold encrypted verification, if set up (issue 16), and
+    #: where its key shares were made
+    encrypted_ceremony: tuple[str, str] | None = None
 
     @property
     def packs(self) -> list[str]:
@@ -156,11 +157,12 @@ def gather(
         )
 
 
-def encrypted_ceremony(core: Core, deployment_id: str) -> str | None:
+def encrypted_ceremony(core: Core, deployment_id: str) -> tuple[str, str] | None:
     from facegate.encrypted.setup import EncryptedSetup
 
     try:
-        return EncryptedSetup.load(core, deployment_id).ceremony
+        done = EncryptedSetup.load(core, deployment_id)
+        return done.ceremony, done.made_at
     except NotFound:
         return None
 

@@ -40,8 +40,18 @@ CUSTODY: dict[str, str] = {
 }
 
 
-def encrypted_measure(ceremony: str) -> Item:
+def encrypted_measure(ceremony: str, made_at: str) -> Item:
     """The deployment's threshold encrypted verification (issue 16), once it is set up."""
+    from facegate.encrypted.setup import AT_NODES
+
+    where = (
+        "Each holder made its own share at its node; a share left it only sealed to the "
+        "other holder that keeps it, so no single host ever held all three."
+        if made_at == AT_NODES
+        else "The shares were made on one host (a setup from node folders) and passed "
+        "through that one process once: until a new deployment is set up at the nodes, that "
+        "host at setup time counts as a fourth custodian."
+    )
     return Item(
         label="Threshold encrypted verification",
         value=(
@@ -51,16 +61,22 @@ def encrypted_measure(ceremony: str) -> Item:
             "or escrow, and the regulator key holder nodes: opening one needs the ciphertext and "
             "two of the three holders' node folders with their node keys; the database, the key "
             "store, the master key and the API host together open none. The decision holder "
-            "learns one accept/reject bit a decision, never a score (docs/template-protection.md)."
+            f"learns one accept/reject bit a decision, never a score. {where} "
+            "(docs/template-protection.md)"
         ),
         rules=("ISO-24745", "CN-FR-14"),
     )
 
 
 def technical_measures(
-    *, scheme: str, model_version: str, ledger_size: int, custody: str, encrypted: str | None = None
+    *,
+    scheme: str,
+    model_version: str,
+    ledger_size: int,
+    custody: str,
+    encrypted: tuple[str, str] | None = None,
 ) -> tuple[Item, ...]:
-    extra = (encrypted_measure(encrypted),) if encrypted else ()
+    extra = (encrypted_measure(*encrypted),) if encrypted else ()
     measures = (
         Item(
             label="No photo, no raw embedding at rest",

@@ -1,0 +1,240 @@
+"""The key ceremony at the nodes (issue 16: no single stolen part opens a face): each key
+holder makes its own share, which leaves its node only sealed to the other holder that keeps
+it. The API host coordinates; it never sees a share, and a coordinator that tries to put a
+key of its own into the ceremony, or to hand a holder a share it made, is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cli_runner import fg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from encrypted_support import Node, init_nodes, setup_args
+from lawful import live
+from recognition_support import leaves_since
+
+from facegate.config import Settings
+from facegate.encrypted import frames, sites, wire
+from facegate.encrypted.maker import STATE, digests, statement
+from facegate.encrypted.node import NodeHome, identity_text
+from facegate.encrypted.service import node_app
+from facegate.encrypted.setup import AT_NODES, EncryptedSetup, set_up_at_nodes
+from facegate.errors import InvalidInput, PartyUnavailable
+from facegate.gate import Gate
+from facegate.recognition import FaceEngine
+from facegate.templates.he._party import Party
+from facegate.templates.he.ceremony import HOLDERS
+from facegate.templates.he.threshold import threshold_available
+
+if not threshold_available():
+    pytest.skip("OpenFHE's interpreter is missing (make install makes it)", allow_module_level=True)
+
+
+def step(
+    node: Node, name: str, meta: dict[str, Any], blobs: dict[str, bytes] | None = None
+) -> httpx.Response:
+    body = frames.pack(meta, blobs or {})
+    return httpx.post(f"{node.url}/v1/ceremony/{name}", content=body, timeout=300)
+
+
+def answer(r: httpx.Response) -> tuple[dict[str, Any], dict[str, bytes]]:
+    assert r.status_code == 200, r.text
+    return frames.unpack(r.content)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[dict[str, Node]]:
+    nodes = init_nodes(tmp_path / "nodes")
+    try:
+        for node in nodes.values():
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
+def _shares(nodes: dict[str, Node]) -> dict[str, dict[int, bytes]]:
+    out = {}
+    for name in HOLDERS:
+        share = NodeHome.open(nodes[name].folder).material().share
+        assert share is not None
+        out[name] = share.shares
+    return out
+
+
+def test_the_api_host_never_sees_a_key_share(
+    served: dict[str, Node],
+    tmp_path: Path,
+    face_engine: FaceEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+    real = sites._Nodes.step
+
+    def recorded(self, name, what, meta=None, blobs=None):  # type: ignore[no-untyped-def]
+        seen.extend((blobs or {}).values())
+        got_meta, got = real(self, name, what, meta, blobs)
+        seen.extend(got.values())
+        seen.append(json.dumps(got_meta).encode())
+        return got_meta, got
+
+    monkeypatch.setattr(sites._Nodes, "step", recorded)
+    settings = Settings(home=tmp_path / "home")
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
+        dep = live(gate).id
+        done = set_up_at_nodes(
+            gate.core, gate.actor, dep, decider_url=served["decider"].url,
+            holder_urls={name: served[name].url for name in HOLDERS},
+        )  # fmt: skip
+        assert done.made_at == AT_NODES == EncryptedSetup.load(gate.core, dep).made_at
+        (leaf,) = [x for x in leaves_since(gate, 0) if x["kind"] == "encrypted.setup"]
+        assert leaf["details"]["made_at"] == AT_NODES
+        for name in (*HOLDERS, "decider"):
+            ident = identity_text(NodeHome.open(served[name].folder).identity_public())
+            assert leaf["details"]["identities"][name] == ident
+        report = gate.report("pia", dep, issue=False)
+        said = [
+            str(i.value) for sec in report.sections for i in sec.items if "Threshold" in i.label
+        ]
+        assert "made its own share at its node" in said[0]
+    shares = _shares(served)
+    assert {name: sorted(s) for name, s in shares.items()} == {
+        "operator": [0, 1], "hsm": [1, 2], "regulator": [0, 2],
+    }  # fmt: skip
+    assert shares["operator"][1] == shares["hsm"][1] and shares["hsm"][2] == shares["regulator"][2]
+    assert len(seen) > 20  # the coordinator did relay the ceremony
+    for raw in {blob for s in shares.values() for blob in s.values()}:
+        # a private key, anywhere in what passed through the API host, would hold these bytes
+        # (its coefficients; its first bytes are parameters that public keys share too)
+        marks = [raw[at : at + 64] for at in range(4096, len(raw) - 64, len(raw) // 8)]
+        assert not any(mark in blob for mark in marks for blob in seen)
+    for node in served.values():
+        assert httpx.get(f"{node.url}/v1/about").json()["ready"] is True
+
+
+def _attacker_state() -> dict[str, bytes]:
+    own = Party()  # the API host's own key, which it would like the joint key to be
+    try:
+        state = own.call("keygen_first")
+    finally:
+        own.close()
+    return {name: bytes(state[name]) for name in STATE}
+
+
+def test_a_coordinator_cannot_put_its_own_key_or_share_into_the_ceremony(
+    served: dict[str, Node], tmp_path: Path, face_engine: FaceEngine
+) -> None:
+    cid, dep = "ab" * 16, "dep-attack"
+    meta = {"ceremony": cid, "deployment": dep}
+    for name in HOLDERS:
+        answer(step(served[name], "claim", meta))
+    claimed_again = step(served["hsm"], "claim", {**meta, "ceremony": "cd" * 16})
+    assert claimed_again.status_code == 409, claimed_again.text  # one ceremony a node
+    signed, state = answer(step(served["operator"], "keygen", meta))
+    again = step(served["operator"], "keygen", meta)  # a second key would not be the signed one
+    assert again.status_code == 409 and "already taken" in again.json()["message"]
+    fake = _attacker_state()
+    forger = Ed25519PrivateKey.generate()
+    forged = wire.b64(forger.sign(statement("keygen", cid, dep, 0, digests(fake))))
+    for signature in (signed["signature"], forged):  # the operator's signature on another state
+        r = step(served["hsm"], "keygen", {**meta, "signature": signature}, fake)
+        assert r.status_code == 400 and "not signed by the operator holder" in r.json()["message"]
+    # the real chain goes on; a "finished" key the regulator did not sign is refused
+    signed, state = answer(step(served["hsm"], "keygen", {**meta, **signed}, state))
+    small = {n: state[n] for n in ("context", "public_key", "joint")}
+    rest = digests({n: state[n] for n in ("first", "sums")})
+    r = step(
+        served["operator"],
+        "mult",
+        {**meta, "signature": signed["signature"], "digests": rest},
+        small,
+    )
+    assert r.status_code == 400 and "regulator holder" in r.json()["message"]
+    signed, state = answer(step(served["regulator"], "keygen", {**meta, **signed}, state))
+    small = {n: state[n] for n in ("context", "public_key", "joint")}
+    rest = digests({n: state[n] for n in ("first", "sums")})
+    made, _ = answer(
+        step(
+            served["hsm"],
+            "mult",
+            {**meta, "signature": signed["signature"], "digests": rest},
+            small,
+        )
+    )
+    assert made["to"] == "operator"  # hsm's share 1 goes to operator, sealed
+    # a share the coordinator made, "signed" by itself, is not installed
+    mine = wire.seal_to(b"x" * 64, NodeHome.open(served["operator"].folder).identity_public(), b"i")
+    forged = wire.b64(forger.sign(b"anything"))
+    server = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    answer(
+        step(
+            served["operator"],
+            "mult",
+            {**meta, "signature": signed["signature"], "digests": rest},
+            small,
+        )
+    )
+    r = step(served["operator"], "install", {**meta, "signature": forged},
+             {"context": state["context"], "server_key": server, "sealed": mine})  # fmt: skip
+    assert r.status_code == 400 and "hsm holder" in r.json()["message"]
+    assert not NodeHome.open(served["operator"].folder).is_set_up()
+    # an abort frees every node; a real setup through the command line then goes through
+    for name in HOLDERS:
+        answer(step(served[name], "abort", meta))
+        assert not (served[name].folder / "ceremony.claim").exists()
+    settings = Settings(home=tmp_path / "home")
+    with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
+        dep = live(gate).id
+    made = json.loads(fg(settings.home, *setup_args(dep, served), "--json").stdout)
+    assert made["made_at"] == AT_NODES
+    assert sorted(_shares(served)["operator"]) == [0, 1]
+
+
+def test_a_holder_given_another_identity_for_a_peer_refuses_and_the_setup_changes_nothing(
+    tmp_path: Path, face_engine: FaceEngine
+) -> None:
+    nodes = init_nodes(tmp_path / "nodes")
+    impostor = identity_text(Ed25519PrivateKey.generate().public_key().public_bytes_raw() * 2)
+    good = nodes["hsm"].extra
+    nodes["hsm"].extra = tuple(
+        f"operator={impostor}" if a.startswith("operator=") else a for a in good
+    )
+    with pytest.raises(InvalidInput, match="awaits its key ceremony"):
+        node_app(NodeHome.open(nodes["hsm"].folder), peers={})
+    printed = fg(None, "encrypted", "node-identity", str(nodes["operator"].folder)).stdout
+    assert f"operator={printed.strip()}" in good  # the line node-init printed
+    refused_run = fg(None, "encrypted", "node-identity", str(tmp_path / "none"), ok=False)
+    assert refused_run.returncode != 0 and "missing" in refused_run.stderr + refused_run.stdout
+    settings = Settings(home=tmp_path / "home")
+    try:
+        for node in nodes.values():
+            node.start()
+        with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
+            dep = live(gate).id
+            urls = {n: nodes[n].url for n in HOLDERS}
+
+            def setup() -> EncryptedSetup:
+                return set_up_at_nodes(
+                    gate.core, gate.actor, dep, decider_url=nodes["decider"].url, holder_urls=urls
+                )
+
+            with pytest.raises(PartyUnavailable, match="not signed by the operator holder"):
+                setup()
+            assert not (settings.home / "encrypted" / dep).exists()
+            assert not [x for x in leaves_since(gate, 0) if x["kind"] == "encrypted.setup"]
+            for node in nodes.values():  # every node was freed
+                assert not (node.folder / "ceremony.claim").exists()
+            nodes["hsm"].stop()
+            nodes["hsm"].extra = good  # the right identity: the same setup goes through
+            nodes["hsm"].start()
+            done = setup()
+            assert done.made_at == AT_NODES
+    finally:
+        for node in nodes.values():
+            node.stop()
