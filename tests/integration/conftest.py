@@ -25,6 +25,14 @@ def face_engine(tmp_path_factory: pytest.TempPathFactory) -> FaceEngine:
 
 
 @pytest.fixture(scope="session")
+def token(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh SoftHSM2 token for this test session (softhsm_support.py)."""
+    from softhsm_support import make_token
+
+    return make_token(tmp_path_factory.mktemp("softhsm"))
+
+
+@pytest.fixture(scope="session")
 def pg_server() -> str:
     try:
         with psycopg.connect(PG_ADMIN, connect_timeout=5):

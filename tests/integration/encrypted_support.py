@@ -31,6 +31,7 @@ class Node:
     folder: Path
     port: int
     extra: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -41,7 +42,7 @@ class Node:
         args = ["encrypted", "node-serve", str(self.folder), "--port", str(self.port)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "facegate.cli", *args, *self.extra],
-            env={**os.environ, "PYTHONPATH": SRC},
+            env={**os.environ, "PYTHONPATH": SRC, **self.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -63,26 +64,21 @@ class Node:
             self.proc = None
 
 
-def init_nodes(root: Path) -> dict[str, Node]:
+def init_nodes(root: Path, *, hsm_env: dict[str, str] | None = None) -> dict[str, Node]:
     """The four node folders (``node-init``); a key holder serves with its peers' identities
-    pinned, as the other sites would hand them over."""
+    pinned, as the other sites would hand them over. With ``hsm_env`` (FACEGATE_HSM__*), the
+    hsm holder's node key is made in that token (``--hsm``)."""
     nodes = {name: Node(root / name, free_port()) for name in HOLDERS}
     holder_urls = [arg for n in nodes.values() for arg in ("--holder", n.url)]
     nodes["decider"] = Node(root / "decider", free_port(), tuple(holder_urls))
     identities = {}
     for name, node in nodes.items():
         role = "decider" if name == "decider" else "holder"
-        made = fg(
-            None,
-            "encrypted",
-            "node-init",
-            str(node.folder),
-            "--role",
-            role,
-            "--name",
-            name,
-            "--json",
-        )
+        args = ["node-init", str(node.folder), "--role", role, "--name", name, "--json"]
+        if name == "hsm" and hsm_env:
+            node.env = dict(hsm_env)
+            args.append("--hsm")
+        made = fg(None, "encrypted", *args, env=node.env or None)
         identities[name] = json.loads(made.stdout)["identity"]
     for name in HOLDERS:
         peers = [

@@ -246,6 +246,7 @@ def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
     identity = identity_text(NodeHome.open(world.nodes["hsm"].folder).identity_public())
     assert about == {
         "role": "holder", "name": "hsm", "indices": [1, 2], "ready": True, "identity": identity,
+        "key": "clear",
     }  # fmt: skip
 
 

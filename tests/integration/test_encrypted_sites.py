@@ -6,7 +6,7 @@ key of its own into the ceremony, or to hand a holder a share it made, is refuse
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,9 @@ import pytest
 from cli_runner import fg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from encrypted_support import Node, init_nodes, setup_args
-from lawful import live
+from lawful import consent, live
 from recognition_support import leaves_since
+from softhsm_support import MODULE, PIN
 
 from facegate.config import Settings
 from facegate.encrypted import frames, sites, wire
@@ -24,12 +25,12 @@ from facegate.encrypted.maker import STATE, digests, statement
 from facegate.encrypted.node import NodeHome, identity_text
 from facegate.encrypted.service import node_app
 from facegate.encrypted.setup import AT_NODES, EncryptedSetup, set_up_at_nodes
-from facegate.errors import InvalidInput, PartyUnavailable
+from facegate.errors import ConfigError, InvalidInput, PartyUnavailable
 from facegate.gate import Gate
-from facegate.recognition import FaceEngine
+from facegate.recognition import FaceEngine, decode_image
 from facegate.templates.he._party import Party
-from facegate.templates.he.ceremony import HOLDERS
-from facegate.templates.he.threshold import threshold_available
+from facegate.templates.he.ceremony import HOLDERS, PublicMaterial
+from facegate.templates.he.threshold import ThresholdDevice, threshold_available
 
 if not threshold_available():
     pytest.skip("OpenFHE's interpreter is missing (make install makes it)", allow_module_level=True)
@@ -235,6 +236,92 @@ def test_a_holder_given_another_identity_for_a_peer_refuses_and_the_setup_change
             nodes["hsm"].start()
             done = setup()
             assert done.made_at == AT_NODES
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--holder", "hsm=/srv/hsm", "--holder", "regulator=https://r"], "URLs, or their three"),
+        (["--holder", "hsm=https://h", "--holder", "regulator=https://r", "--decider", "/d"],
+         "by its URL"),
+        (["--holder", "hsm=/srv/hsm", "--holder", "regulator=/srv/reg"], "--decider names"),
+        (["--holder", "hsm", "--holder", "regulator=https://r"], "NAME=VALUE"),
+    ],
+)  # fmt: skip
+def test_setup_refuses_a_muddle_of_urls_and_folders_before_anything(
+    tmp_path: Path, extra: list[str], said: str
+) -> None:
+    first = "operator=https://o" if "https://h" in " ".join(extra) else "operator=/srv/op"
+    args = ["encrypted", "setup", "-d", "dep", "--decider-url", "https://d", "--holder", first]
+    done = fg(tmp_path / "home", *args, *extra, ok=False)
+    assert done.returncode != 0 and said in done.stderr + done.stdout
+    assert not (tmp_path / "home" / "encrypted").exists()
+
+
+def test_a_holder_node_refuses_to_await_a_ceremony_without_its_peers(tmp_path: Path) -> None:
+    nodes = init_nodes(tmp_path / "nodes")
+    args = ["encrypted", "node-serve", str(nodes["hsm"].folder), "--port", "1"]
+    without = fg(None, *args, ok=False)
+    assert without.returncode != 0 and "--peer" in without.stderr + without.stdout
+    junk = fg(None, *args, "--peer", "operator=not-an-identity", ok=False)
+    assert junk.returncode != 0 and "identity must be" in junk.stderr + junk.stdout
+
+
+def test_the_hsm_holder_keeps_its_node_key_in_a_token(
+    token: str, tmp_path: Path, face_engine: FaceEngine, photo: Callable[[str], bytes]
+) -> None:
+    """``node-init --hsm``: the HSM holder's node key is wrapped inside a PKCS#11 token, so a
+    copy of its folder opens nothing; with the token it makes its share and decides."""
+    hsm_env = {
+        "FACEGATE_HSM__MODULE": str(MODULE), "FACEGATE_HSM__TOKEN": token,
+        "FACEGATE_HSM__PIN": PIN, "FACEGATE_HSM__LABEL": "fg-node-hsm",
+    }  # fmt: skip
+    nodes = init_nodes(tmp_path / "nodes", hsm_env=hsm_env)
+    folder = nodes["hsm"].folder
+    doc = json.loads((folder / "node.key").read_text())
+    assert doc["kind"] == "facegate-node-key-hsm" and "key" not in doc
+    with pytest.raises(ConfigError, match="FACEGATE_HSM__MODULE"):  # the folder alone
+        NodeHome.open(folder).identity_public()
+    copied = fg(None, "encrypted", "node-identity", str(folder), ok=False)
+    assert copied.returncode != 0 and "FACEGATE_HSM__MODULE" in copied.stderr + copied.stdout
+    settings = Settings(home=tmp_path / "home")
+    try:
+        for node in nodes.values():
+            node.start()
+        assert httpx.get(f"{nodes['hsm'].url}/v1/about").json()["key"] == "hsm"
+        with Gate.open(settings=settings, engine=face_engine, create=True) as gate:
+            dep = live(gate).id
+            set_up_at_nodes(
+                gate.core, gate.actor, dep, decider_url=nodes["decider"].url,
+                holder_urls={n: nodes[n].url for n in HOLDERS},
+            )  # fmt: skip
+            (leaf,) = [x for x in leaves_since(gate, 0) if x["kind"] == "encrypted.setup"]
+            assert leaf["details"]["node_keys"] == {
+                "operator": "clear", "hsm": "hsm", "regulator": "clear", "decider": "clear",
+            }  # fmt: skip
+            report = gate.report("pia", dep, issue=False)
+            (said,) = [str(i.value) for sec in report.sections for i in sec.items
+                       if "Threshold" in i.label]  # fmt: skip
+            assert "hsm: in an HSM token" in said and "operator: in a clear file" in said
+            nodes["operator"].stop()  # the hsm holder must answer: it and the regulator decide
+            _, context, key = gate.encrypted_public_key(dep)
+            device = ThresholdDevice(PublicMaterial(context, key, b"", b""))
+            try:
+                consent(gate, dep, "obama")
+                embed = {
+                    name: gate.core.engine.extract_probe(
+                        decode_image(photo(name), limits=gate.settings.recognition)
+                    ).embedding
+                    for name in ("fixtures/obama.jpg", "fixtures/obama2.jpg")
+                }
+                gate.enroll_encrypted(dep, "obama", device.encrypt(embed["fixtures/obama.jpg"]))
+                probe = device.encrypt(embed["fixtures/obama2.jpg"])
+                assert gate.verify_encrypted(dep, "obama", probe).decision == "match"
+            finally:
+                device.close()
     finally:
         for node in nodes.values():
             node.stop()

@@ -7,14 +7,12 @@ rotation to a new key in the token re-wraps everything under it."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lawful import consent, live
+from softhsm_support import MODULE, PIN
 
 from facegate.config import HsmSettings, Settings
 from facegate.errors import ConfigError, InvalidTemplate
@@ -25,28 +23,6 @@ from facegate.templates import MasterKey
 from facegate.templates.hazmat import keys
 
 Photo = Callable[[str], bytes]
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
-PIN = "20261206"
-
-
-@pytest.fixture(scope="session")
-def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh SoftHSM2 token for this test session (SOFTHSM2_CONF is read once per process
-    when the library loads, so one configuration serves every test)."""
-    util = shutil.which("softhsm2-util")
-    if util is None or not MODULE.exists():
-        pytest.skip("SoftHSM2 is not installed (apt-get install -y softhsm2)")
-    where = tmp_path_factory.mktemp("softhsm")
-    (where / "tokens").mkdir()
-    conf = where / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {where / 'tokens'}\nobjectstore.backend = file\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        [util, "--init-token", "--free", "--label", "facegate", "--pin", PIN, "--so-pin", PIN],
-        check=True,
-        capture_output=True,
-    )
-    yield "facegate"
 
 
 def _hsm(label: str, *previous: str) -> HsmSettings:

@@ -29,13 +29,17 @@ def node_init(
     folder: Folder,
     role: Annotated[str, Opt(help="holder or decider")],
     name: Annotated[str, Opt(help="a holder: operator, hsm or regulator; else decider")],
+    hsm: Annotated[
+        bool, Opt("--hsm", help="wrap the node key in the PKCS#11 token of FACEGATE_HSM__*")
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """Make a node's folder and its own key (FACEGATE_NODE_PASSPHRASE protects it)."""
+    """Make a node's folder and its own key (in an HSM with --hsm; else a key file, which
+    FACEGATE_NODE_PASSPHRASE protects)."""
     from facegate.encrypted.node import NodeHome, identity_text
 
     def make() -> dict[str, Any]:
-        node = NodeHome.init(folder, role=role, name=name)
+        node = NodeHome.init(folder, role=role, name=name, hsm=hsm)
         identity = identity_text(node.identity_public())
         return {
             "folder": str(node.path),

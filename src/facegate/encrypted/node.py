@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -23,16 +22,16 @@ from typing import Any, Final, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from facegate.encrypted import node_key
 from facegate.encrypted.files import private_dir, read_file
+from facegate.encrypted.node_key import PASSPHRASE_ENV
 from facegate.errors import ConfigError, Conflict, InvalidInput
 from facegate.storage.home import create_private_file, write_atomically
 from facegate.templates.hazmat import keys
-from facegate.templates.hazmat.master_key import MasterKey
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
 
 __all__ = ["PASSPHRASE_ENV", "NodeHome", "NodeMaterial", "identity_text", "parse_identity"]
 
-PASSPHRASE_ENV: Final = "FACEGATE_NODE_PASSPHRASE"
 ROLES: Final = ("holder", "decider")
 _NODE: Final = "node.json"
 _KEY: Final = "node.key"
@@ -73,7 +72,7 @@ class NodeHome:
     name: str
 
     @classmethod
-    def init(cls, path: Path, *, role: str, name: str) -> NodeHome:
+    def init(cls, path: Path, *, role: str, name: str, hsm: bool = False) -> NodeHome:
         """A new node folder with its own key; an existing node is never overwritten."""
         if role not in ROLES:
             raise InvalidInput(f"a node's role is one of {', '.join(ROLES)}, not {role!r}")
@@ -85,7 +84,7 @@ class NodeHome:
         if (path / _NODE).exists():
             raise Conflict(f"{path} already holds a {role} node", advice="Use another folder.")
         private_dir(path)
-        MasterKey.create_file(path / _KEY, passphrase=os.environ.get(PASSPHRASE_ENV) or None)
+        node_key.create(path / _KEY, role=role, name=name, hsm=hsm)
         write_atomically(path / _NODE, json.dumps({"role": role, "name": name}).encode())
         return cls(path, role, name)  # type: ignore[arg-type]
 
@@ -119,8 +118,11 @@ class NodeHome:
             (self.path / name).unlink(missing_ok=True)
 
     def _kek(self) -> bytes:
-        passphrase = os.environ.get(PASSPHRASE_ENV) or None
-        return MasterKey.load(self.path / _KEY, passphrase=passphrase).key
+        return node_key.load(self.path / _KEY, role=self.role, name=self.name)
+
+    def key_protection(self) -> str:
+        """``hsm``, ``passphrase`` or ``clear``: what a stolen copy of this folder lacks."""
+        return node_key.protection(self.path / _KEY)
 
     def identity(self) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:
         """The node's signing key and the key others seal to it with, both derived from its

@@ -90,7 +90,7 @@ def node_app(
     app = FastAPI(title=f"facegate {node.role} node ({node.name})", version=__version__)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY, larger={"/v1/ceremony/": MAX_CEREMONY})
-    identity = identity_text(node.identity_public())
+    identity, key = identity_text(node.identity_public()), node.key_protection()
 
     @app.get("/v1/about")
     def about() -> dict[str, Any]:
@@ -100,6 +100,7 @@ def node_app(
             "indices": live.indices(),
             "ready": live.ready(),
             "identity": identity,
+            "key": key,
         }
 
     if node.role == "holder":

@@ -64,6 +64,8 @@ class EncryptedSetup:
     ceremony: str
     #: where the key shares were made: at the key holders' nodes, or on one host
     made_at: str = ONE_HOST
+    #: how each node's key is held (hsm, passphrase, clear), as the nodes said at setup
+    node_keys: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, core: Core, deployment_id: str) -> EncryptedSetup:
@@ -81,6 +83,7 @@ class EncryptedSetup:
             float(data["threshold"]),
             data["ceremony"],
             data.get("made_at", ONE_HOST),
+            tuple((str(k), str(v)) for k, v in (data.get("node_keys") or {}).items()),
         )
 
     def public_key(self, core: Core) -> tuple[bytes, bytes]:
@@ -146,7 +149,9 @@ def set_up(
                 context=setup.public.context, server_key=server_key, share=share, decider=identity
             )
         decider.install(context=setup.public.context, server_key=server_key, share=None)
-        done = _keep(core, folder, setup.public, signer, decider_url, threshold, ONE_HOST)
+        kept = {node.name: node.key_protection() for node in (*nodes.values(), decider)}
+        about = {"made_at": ONE_HOST, "node_keys": kept}
+        done = _keep(core, folder, setup.public, signer, decider_url, threshold, about)
     except BaseException:  # nothing half made stays: the nodes and the folder are free again
         for node in taken:
             node.release()
@@ -180,7 +185,8 @@ def set_up_at_nodes(
         signer = Ed25519PrivateKey.generate()
         server_key = signer.public_key().public_bytes_raw()
         made = ceremony_at_nodes(deployment_id, holder_urls, decider_url, server_key)
-        done = _keep(core, folder, made.public, signer, decider_url, threshold, AT_NODES)
+        about = {"made_at": AT_NODES, "node_keys": made.node_keys}
+        done = _keep(core, folder, made.public, signer, decider_url, threshold, about)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -207,6 +213,7 @@ def _ledger(
         "scheme": MODE,
         "ceremony": done.ceremony,
         "made_at": done.made_at,
+        "node_keys": dict(done.node_keys),
         "holders": list(HOLDERS),
         "decider": done.decider,
         "distance_threshold": done.threshold,
@@ -263,7 +270,7 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
     signer: Ed25519PrivateKey,
     decider_url: str,
     threshold: float,
-    made_at: str,
+    made: dict[str, Any],
 ) -> EncryptedSetup:
     deployment_id = folder.name
     for part in _PARTS:
@@ -277,7 +284,7 @@ def _keep(  # noqa: PLR0917 - one private step of set_up
         "decider": decider_url,
         "threshold": threshold,
         "ceremony": hashlib.sha256(public.public_key).hexdigest(),
-        "made_at": made_at,
+        **made,
     }
     write_atomically(folder / "setup.json", json.dumps(about).encode())  # last: the setup exists
     return EncryptedSetup.load(core, deployment_id)

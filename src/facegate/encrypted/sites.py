@@ -18,7 +18,7 @@ from facegate.encrypted.maker import STATE, digests
 from facegate.encrypted.remote import checked
 from facegate.errors import InvalidInput, PartyUnavailable
 from facegate.templates.he._party import Party
-from facegate.templates.he.ceremony import HOLDERS, PublicMaterial
+from facegate.templates.he.ceremony import HOLDERS, PublicMaterial, publish
 
 __all__ = ["NodeCeremonyResult", "ceremony_at_nodes"]
 
@@ -31,6 +31,8 @@ class NodeCeremonyResult:
     public: PublicMaterial
     #: each node's identity as it reported it (the nodes checked each other's pinned ones)
     identities: dict[str, str]
+    #: how each node said its node key is held: hsm, passphrase or clear
+    node_keys: dict[str, str]
 
 
 class _Nodes:
@@ -78,7 +80,7 @@ def ceremony_at_nodes(
     """Run the ceremony at the nodes; on any failure every claimed node is freed again."""
     nodes = _Nodes({**holders, "decider": decider}, secrets.token_hex(16), deployment)
     try:
-        identities = _claim(nodes)
+        identities, keys = _claim(nodes)
         state, signature = _joint_key(nodes)
         sealed = _shares(nodes, state, signature)
         public = _publish(state, [part for part, _, _ in sealed.values()])
@@ -98,11 +100,11 @@ def ceremony_at_nodes(
         raise
     finally:
         nodes.client.close()
-    return NodeCeremonyResult(public, identities)
+    return NodeCeremonyResult(public, identities, keys)
 
 
-def _claim(nodes: _Nodes) -> dict[str, str]:
-    identities = {}
+def _claim(nodes: _Nodes) -> tuple[dict[str, str], dict[str, str]]:
+    identities, keys = {}, {}
     for name in (*HOLDERS, "decider"):
         about = nodes.about(name)
         if about.get("name") != name:
@@ -110,9 +112,10 @@ def _claim(nodes: _Nodes) -> dict[str, str]:
                 f"the node at {nodes.urls[name]} is the {about.get('name')!r} node, not {name!r}"
             )
         identities[name] = str(about.get("identity"))
+        keys[name] = str(about.get("key"))
         nodes.step(name, "claim")
         nodes.claimed.append(name)
-    return identities
+    return identities, keys
 
 
 def _joint_key(nodes: _Nodes) -> tuple[dict[str, bytes], str]:
@@ -141,15 +144,6 @@ def _shares(
 def _publish(state: Mapping[str, bytes], parts: list[bytes]) -> PublicMaterial:
     publisher = Party()  # public parts only
     try:
-        evals = publisher.call(
-            "keygen_publish",
-            context=state["context"],
-            public_key=state["public_key"],
-            parts=parts,
-            sums=state["sums"],
-        )
+        return publish(publisher, state, parts)
     finally:
         publisher.close()
-    return PublicMaterial(
-        state["context"], state["public_key"], evals["eval_mult"], evals["eval_sum"]
-    )

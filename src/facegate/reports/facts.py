@@ -24,6 +24,7 @@ from facegate.flows.registry import info as deployment_info
 from facegate.masters import custody
 from facegate.policy import Act, Context, DeploymentFacts, NoticeFacts, decide, rules_for
 from facegate.policy.registration import notice_draft
+from facegate.reports.measures import EncryptedFacts
 from facegate.results import DeploymentInfo
 from facegate.storage import tables as t
 from facegate.supervision.metrics import DeploymentCounts, deployment_counts
@@ -103,7 +104,7 @@ class ReportFacts:
     recipient_records: tuple[RecipientRecord, ...] = ()
     #: the key ceremony of its threshold encrypted verification, if set up (issue 16), and
     #: where its key shares were made
-    encrypted_ceremony: tuple[str, str] | None = None
+    encrypted_ceremony: EncryptedFacts | None = None
 
     @property
     def packs(self) -> list[str]:
@@ -157,12 +158,12 @@ def gather(
         )
 
 
-def encrypted_ceremony(core: Core, deployment_id: str) -> tuple[str, str] | None:
+def encrypted_ceremony(core: Core, deployment_id: str) -> EncryptedFacts | None:
     from facegate.encrypted.setup import EncryptedSetup
 
     try:
         done = EncryptedSetup.load(core, deployment_id)
-        return done.ceremony, done.made_at
+        return EncryptedFacts(done.ceremony, done.made_at, done.node_keys)
     except NotFound:
         return None
 

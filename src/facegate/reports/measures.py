@@ -8,6 +8,8 @@ the operator's and appear in reports as items to complete.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from facegate.reports.document import Item, item
 
 #: what must be stolen together to open a template, by how the master key is held
@@ -40,18 +42,35 @@ CUSTODY: dict[str, str] = {
 }
 
 
-def encrypted_measure(ceremony: str, made_at: str) -> Item:
+@dataclass(frozen=True)
+class EncryptedFacts:
+    """A deployment's key ceremony: its id, where the shares were made, and how each node
+    said its node key is held (``hsm``, ``passphrase``, ``clear``)."""
+
+    ceremony: str
+    made_at: str
+    node_keys: tuple[tuple[str, str], ...] = ()
+
+
+_KEPT = {"hsm": "in an HSM token", "passphrase": "under a passphrase", "clear": "in a clear file"}
+
+
+def encrypted_measure(facts: EncryptedFacts) -> Item:
     """The deployment's threshold encrypted verification (issue 16), once it is set up."""
     from facegate.encrypted.setup import AT_NODES
 
     where = (
         "Each holder made its own share at its node; a share left it only sealed to the "
         "other holder that keeps it, so no single host ever held all three."
-        if made_at == AT_NODES
+        if facts.made_at == AT_NODES
         else "The shares were made on one host (a setup from node folders) and passed "
         "through that one process once: until a new deployment is set up at the nodes, that "
         "host at setup time counts as a fourth custodian."
     )
+    kept = "; ".join(f"{name}: {_KEPT.get(how, how)}" for name, how in facts.node_keys)
+    if kept:
+        where += f" Node keys: {kept}."
+    ceremony = facts.ceremony
     return Item(
         label="Threshold encrypted verification",
         value=(
@@ -74,9 +93,9 @@ def technical_measures(
     model_version: str,
     ledger_size: int,
     custody: str,
-    encrypted: tuple[str, str] | None = None,
+    encrypted: EncryptedFacts | None = None,
 ) -> tuple[Item, ...]:
-    extra = (encrypted_measure(*encrypted),) if encrypted else ()
+    extra = (encrypted_measure(encrypted),) if encrypted else ()
     measures = (
         Item(
             label="No photo, no raw embedding at rest",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from facegate.templates.hazmat import aead, keys
 from facegate.templates.he._party import Party
 
-__all__ = ["HOLDERS", "HolderShare", "PublicMaterial", "ThresholdSetup"]
+__all__ = ["HOLDERS", "HolderShare", "PublicMaterial", "ThresholdSetup", "publish"]
 
 HOLDERS: Final = ("operator", "hsm", "regulator")
 _SEAL_AD: Final = b"facegate/v1/he-threshold-share"
@@ -78,13 +79,7 @@ class ThresholdSetup:
                 m.call("keygen_mult", joint=state["joint"], public_key=state["public_key"])
                 for m in makers
             ]
-            evals = publisher.call(
-                "keygen_publish",
-                context=state["context"],
-                public_key=state["public_key"],
-                parts=parts,
-                sums=state["sums"],
-            )
+            public = publish(publisher, state, parts)
             ks = [bytes(m.call("keygen_share")) for m in makers]
         finally:
             for party in (*makers, publisher):
@@ -93,7 +88,19 @@ class ThresholdSetup:
             HolderShare(name, {h: ks[h], (h + 1) % 3: ks[(h + 1) % 3]})
             for h, name in enumerate(HOLDERS)
         )
-        public = PublicMaterial(
-            state["context"], state["public_key"], evals["eval_mult"], evals["eval_sum"]
-        )
         return cls(public, shares)
+
+
+def publish(publisher: Party, state: Mapping[str, Any], parts: Sequence[bytes]) -> PublicMaterial:
+    """The public material from a finished joint key and every share's part of the
+    relinearisation key, joined by a party that holds no share."""
+    evals = publisher.call(
+        "keygen_publish",
+        context=state["context"],
+        public_key=state["public_key"],
+        parts=list(parts),
+        sums=state["sums"],
+    )
+    return PublicMaterial(
+        state["context"], state["public_key"], evals["eval_mult"], evals["eval_sum"]
+    )
