@@ -76,9 +76,11 @@ def test_the_api_host_never_sees_a_key_share(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[bytes] = []
+    ids: set[str] = set()
     real = sites._Nodes.step
 
     def recorded(self, name, what, meta=None, blobs=None):  # type: ignore[no-untyped-def]
+        ids.add(self.meta["ceremony"])
         seen.extend((blobs or {}).values())
         got_meta, got = real(self, name, what, meta, blobs)
         seen.extend(got.values())
@@ -117,6 +119,14 @@ def test_the_api_host_never_sees_a_key_share(
         assert not any(mark in blob for mark in marks for blob in seen)
     for node in served.values():
         assert httpx.get(f"{node.url}/v1/about").json()["ready"] is True
+    # installed once: neither a new ceremony nor this one again can swap a node's keys
+    (cid,) = ids
+    server = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    for name, node in served.items():
+        assert step(node, "claim", {"ceremony": "00" * 16, "deployment": "x"}).status_code == 409
+        again = step(node, "install", {"ceremony": cid, "deployment": dep}, {"server_key": server})
+        assert again.status_code == 409, (name, again.text)
+    assert (served["decider"].folder / "server.pub").read_bytes() != server
 
 
 def _attacker_state() -> dict[str, bytes]:

@@ -194,6 +194,8 @@ class NodeCeremony:
         holder sealed to it and keeps it with its own, sealed under its node key."""
         with self._lock:
             party = self._ours(meta)
+            if self.node.is_set_up():  # installed once: a second would swap its keys
+                raise Conflict(f"the {self.node.name} node has installed its part already")
             context, server = blobs.get("context", b""), blobs.get("server_key", b"")
             if len(server) != _SERVER_KEY:
                 raise InvalidInput("the server's Ed25519 verify key is 32 bytes")
