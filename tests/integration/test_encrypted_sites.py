@@ -143,6 +143,8 @@ def test_a_coordinator_cannot_put_its_own_key_or_share_into_the_ceremony(
 ) -> None:
     cid, dep = "ab" * 16, "dep-attack"
     meta = {"ceremony": cid, "deployment": dep}
+    early = step(served["hsm"], "keygen", meta, {"context": bytes(8 << 20)})
+    assert early.status_code == 409 and "claim it first" in early.json()["message"]
     for name in HOLDERS:
         answer(step(served[name], "claim", meta))
     claimed_again = step(served["hsm"], "claim", {**meta, "ceremony": "cd" * 16})

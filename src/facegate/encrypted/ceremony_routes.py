@@ -29,8 +29,9 @@ def ceremony_routes(app: FastAPI, ceremony: NodeCeremony) -> None:
         "abort": lambda meta, _: (ceremony.abort(meta), {}),
     }
 
-    def route(step: Step) -> Callable[[Request], Any]:
+    def route(name: str, step: Step) -> Callable[[Request], Any]:
         async def handle(request: Request) -> Response:
+            ceremony.admits(name)  # before the body is read: a stranger's 256 MB is not
             meta, blobs = frames.unpack(await request.body())
             out_meta, out_blobs = await run_in_threadpool(step, meta, blobs)
             return Response(frames.pack(out_meta, out_blobs), media_type=frames.MEDIA_TYPE)
@@ -39,5 +40,5 @@ def ceremony_routes(app: FastAPI, ceremony: NodeCeremony) -> None:
 
     for name, step in steps.items():
         app.add_api_route(
-            f"/v1/ceremony/{name}", route(step), methods=["POST"], include_in_schema=False
+            f"/v1/ceremony/{name}", route(name, step), methods=["POST"], include_in_schema=False
         )

@@ -85,6 +85,14 @@ class NodeCeremony:
     def index(self) -> int:
         return HOLDERS.index(self.node.name)
 
+    def admits(self, step: str) -> None:
+        """Whether a step may be asked now, known before its body is read: a claim while the
+        node is free, the other steps while a claimed ceremony is unfinished."""
+        if self.node.is_set_up():
+            raise Conflict(f"the {self.node.name} node already serves a key ceremony")
+        if step != "claim" and self._id is None:
+            raise Conflict("this node serves no ceremony yet (claim it first)")
+
     def claim(self, meta: Mapping[str, Any]) -> dict[str, Any]:
         ceremony, deployment = meta.get("ceremony"), meta.get("deployment")
         if not isinstance(ceremony, str) or not _CEREMONY_ID.fullmatch(ceremony):
