@@ -16,8 +16,18 @@ from pathlib import Path
 
 import httpx
 from cli_runner import SRC, fg
+from hypothesis import strategies as st
 
 from facegate.templates.he.ceremony import HOLDERS
+
+#: any JSON value, for junk bodies (the nodes' routes must answer it with a 4xx)
+JUNK_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def free_port() -> int:
@@ -74,11 +84,14 @@ def init_nodes(root: Path, *, hsm_env: dict[str, str] | None = None) -> dict[str
     identities = {}
     for name, node in nodes.items():
         role = "decider" if name == "decider" else "holder"
-        args = ["node-init", str(node.folder), "--role", role, "--name", name, "--json"]
+        extra = ["--json"]
         if name == "hsm" and hsm_env:
             node.env = dict(hsm_env)
-            args.append("--hsm")
-        made = fg(None, "encrypted", *args, env=node.env or None)
+            extra.append("--hsm")
+        made = fg(
+            None, "encrypted", "node-init", str(node.folder), "--role", role, "--name", name,
+            *extra, env=node.env or None,
+        )  # fmt: skip
         identities[name] = json.loads(made.stdout)["identity"]
     for name in HOLDERS:
         peers = [

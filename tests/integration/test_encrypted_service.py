@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -23,8 +24,11 @@ import pytest
 from cli_runner import fg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from encrypted_support import Node, nodes_for
+from encrypted_support import JUNK_JSON, Node, nodes_for
 from fastapi.testclient import TestClient
+from hypothesis import Phase, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from lawful import consent, live, refused
 from recognition_support import leaves_since, size
 from sqlalchemy import func, select
@@ -248,6 +252,35 @@ def test_nodes_act_only_on_what_the_server_signed(world: World) -> None:
         "role": "holder", "name": "hsm", "indices": [1, 2], "ready": True, "identity": identity,
         "key": "clear",
     }  # fmt: skip
+
+
+_FIELDS = st.sampled_from(
+    ["request", "indices", "lead", "decider_signature", "ciphertext", "ticket", "positions",
+     "signature", "answers"]
+)  # fmt: skip
+
+
+def test_set_up_nodes_answer_junk_with_a_clear_error_never_a_5xx(world: World) -> None:
+    """Junk, bounded by count, to every route of the set-up nodes (JSON of any shape, and
+    fields of the right names with values of any type): a 4xx with a message, never a 5xx."""
+    client = httpx.Client(timeout=60)
+
+    @fuzzing(max_examples=40, deadline=None, phases=[Phase.generate])
+    @given(
+        body=st.dictionaries(_FIELDS, JUNK_JSON, max_size=6) | JUNK_JSON,
+        where=st.sampled_from(sorted(world.nodes)),
+        route=st.sampled_from(["/v1/partials", "/v1/begin", "/v1/finish"]),
+    )
+    def one(body: Any, where: str, route: str) -> None:
+        r = client.post(world.nodes[where].url + route, json=body)
+        assert r.status_code < 500 and r.json().get("message"), (where, route, r.text)
+
+    try:
+        one()
+    finally:
+        client.close()
+    for node in world.nodes.values():  # every node still serves, set up
+        assert httpx.get(f"{node.url}/v1/about", timeout=5).json()["ready"] is True
 
 
 def test_the_api_host_alone_gets_nothing_from_the_key_holders(

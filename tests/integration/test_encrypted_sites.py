@@ -14,7 +14,10 @@ import httpx
 import pytest
 from cli_runner import fg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from encrypted_support import Node, init_nodes, setup_args
+from encrypted_support import JUNK_JSON, Node, init_nodes, setup_args
+from hypothesis import Phase, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from lawful import consent, live
 from recognition_support import leaves_since
 from softhsm_support import MODULE, PIN
@@ -337,3 +340,40 @@ def test_the_hsm_holder_keeps_its_node_key_in_a_token(
     finally:
         for node in nodes.values():
             node.stop()
+
+
+_BLOBS = ["context", "public_key", "joint", "first", "sums", "sealed", "server_key"]
+
+
+def test_ceremony_routes_answer_junk_with_a_clear_error_never_a_5xx(
+    served: dict[str, Node],
+) -> None:
+    """Junk to the ceremony routes, bounded, with the nodes claimed (so that junk reaches
+    the steps, sometimes under the right ceremony id): never a 5xx."""
+    cid = "ef" * 16
+    for name in HOLDERS:
+        answer(step(served[name], "claim", {"ceremony": cid, "deployment": "d"}))
+    client = httpx.Client(timeout=120)
+    meta = st.fixed_dictionaries(
+        {"ceremony": st.sampled_from([cid, "00" * 16, 7])},
+        optional={"signature": JUNK_JSON, "digests": JUNK_JSON},
+    )
+
+    @fuzzing(max_examples=40, deadline=None, phases=[Phase.generate])
+    @given(
+        head=meta, raw=st.binary(max_size=200),
+        names=st.lists(st.sampled_from(_BLOBS), max_size=3),
+        where=st.sampled_from(sorted(served)),
+        what=st.sampled_from(["claim", "keygen", "mult", "install"]),
+    )  # fmt: skip
+    def one(head: dict[str, Any], raw: bytes, names: list[str], where: str, what: str) -> None:
+        url = f"{served[where].url}/v1/ceremony/{what}"
+        r = client.post(url, content=raw)
+        assert r.status_code < 500 and r.json().get("message"), (where, what, r.text)
+        r = client.post(url, content=frames.pack(head, dict.fromkeys(names, raw)))
+        assert r.status_code < 500, (where, what, r.text)
+
+    try:
+        one()
+    finally:
+        client.close()
