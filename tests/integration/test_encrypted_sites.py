@@ -300,6 +300,8 @@ def test_the_hsm_holder_keeps_its_node_key_in_a_token(
     assert doc["kind"] == "facegate-node-key-hsm" and "key" not in doc
     with pytest.raises(ConfigError, match="FACEGATE_HSM__MODULE"):  # the folder alone
         NodeHome.open(folder).identity_public()
+    with_token = fg(None, "encrypted", "node-identity", str(folder), "--json", env=hsm_env)
+    assert json.loads(with_token.stdout)["key"] == "hsm"
     copied = fg(None, "encrypted", "node-identity", str(folder), ok=False)
     assert copied.returncode != 0 and "FACEGATE_HSM__MODULE" in copied.stderr + copied.stdout
     settings = Settings(home=tmp_path / "home")

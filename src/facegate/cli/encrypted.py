@@ -46,6 +46,7 @@ def node_init(
             "role": node.role,
             "name": node.name,
             "identity": identity,
+            "key": node.key_protection(),
         }
 
     result = run(as_json, make)
@@ -66,7 +67,8 @@ def node_identity(folder: Folder, as_json: Json = False) -> None:
 
     def read() -> dict[str, Any]:
         node = NodeHome.open(folder)
-        return {"name": node.name, "identity": identity_text(node.identity_public())}
+        identity = identity_text(node.identity_public())
+        return {"name": node.name, "identity": identity, "key": node.key_protection()}
 
     result = run(as_json, read)
     emit(as_json, result, lambda: out.print(result["identity"]))
