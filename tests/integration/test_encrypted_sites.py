@@ -379,3 +379,21 @@ def test_ceremony_routes_answer_junk_with_a_clear_error_never_a_5xx(
         one()
     finally:
         client.close()
+
+
+def test_a_passphrase_node_key_opens_only_with_its_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACEGATE_NODE_PASSPHRASE", "correct horse")
+    node = NodeHome.init(tmp_path / "op", role="holder", name="operator")
+    assert node.key_protection() == "passphrase"
+    identity = node.identity_public()
+    assert "correct horse" not in (tmp_path / "op" / "node.key").read_text()
+    monkeypatch.setenv("FACEGATE_NODE_PASSPHRASE", "wrong")
+    with pytest.raises(ConfigError, match="FACEGATE_NODE_PASSPHRASE is not the one"):
+        node.identity_public()
+    monkeypatch.delenv("FACEGATE_NODE_PASSPHRASE")
+    with pytest.raises(ConfigError, match="FACEGATE_NODE_PASSPHRASE is not set"):
+        node.identity_public()
+    monkeypatch.setenv("FACEGATE_NODE_PASSPHRASE", "correct horse")
+    assert node.identity_public() == identity

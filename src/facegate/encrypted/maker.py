@@ -26,10 +26,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from facegate.encrypted import wire
-from facegate.encrypted.node import NodeHome
+from facegate.encrypted.node import NodeHome, public_bytes
 from facegate.errors import Conflict, InvalidInput
 from facegate.templates.he._party import Party
 from facegate.templates.he.ceremony import HOLDERS, HolderShare
@@ -80,6 +81,14 @@ class NodeCeremony:
         self._party: Party | None = None
         self._final: dict[str, str] = {}
         self._done: set[str] = set()
+        self._keys: tuple[Ed25519PrivateKey, X25519PrivateKey] | None = None
+
+    def _identity(self) -> tuple[Ed25519PrivateKey, X25519PrivateKey]:
+        """The node's keys, derived once: a passphrase or HSM node key is opened once a
+        ceremony, not at every step."""
+        if self._keys is None:
+            self._keys = self.node.identity()
+        return self._keys
 
     @property
     def index(self) -> int:
@@ -127,7 +136,7 @@ class NodeCeremony:
         return party
 
     def _sign(self, kind: str, index: int, blobs: Mapping[str, str]) -> str:
-        signer, _ = self.node.identity()
+        signer, _ = self._identity()
         return wire.b64(
             signer.sign(statement(kind, self._id or "", self._deployment, index, blobs))
         )
@@ -136,7 +145,7 @@ class NodeCeremony:
         self, kind: str, index: int, meta: Mapping[str, Any], seen: Mapping[str, str]
     ) -> None:
         name = HOLDERS[index]
-        identity = self.node.identity_public() if name == self.node.name else self.peers[name]
+        identity = self.peers[name] if name != self.node.name else public_bytes(*self._identity())
         signature = wire.unb64(meta.get("signature"), f"the {name} holder's signature")
         message = statement(kind, self._id or "", self._deployment, index, seen)
         _verify(identity, signature, message, f"{name} holder")
@@ -231,7 +240,7 @@ class NodeCeremony:
             "public_key": self._final["public_key"],
         }
         self._check("share", nxt, meta, seen)
-        _, opener = self.node.identity()
+        _, opener = self._identity()
         theirs = wire.open_from(sealed, opener, self._info(nxt))
         share = HolderShare(self.node.name, {index: bytes(party.call("keygen_share")), nxt: theirs})
         self.node.install(

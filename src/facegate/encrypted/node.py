@@ -30,7 +30,14 @@ from facegate.storage.home import create_private_file, write_atomically
 from facegate.templates.hazmat import keys
 from facegate.templates.he.ceremony import HOLDERS, HolderShare, PublicMaterial
 
-__all__ = ["PASSPHRASE_ENV", "NodeHome", "NodeMaterial", "identity_text", "parse_identity"]
+__all__ = [
+    "PASSPHRASE_ENV",
+    "NodeHome",
+    "NodeMaterial",
+    "identity_text",
+    "parse_identity",
+    "public_bytes",
+]
 
 ROLES: Final = ("holder", "decider")
 _NODE: Final = "node.json"
@@ -45,6 +52,11 @@ _DECIDER_BYTES: Final = 64
 _IDENTITY_PREFIX: Final = "fgnode1:"
 
 Role = Literal["holder", "decider"]
+
+
+def public_bytes(signing: Ed25519PrivateKey, sealing: X25519PrivateKey) -> bytes:
+    """A node's identity: its Ed25519 and X25519 public keys, 64 bytes."""
+    return signing.public_key().public_bytes_raw() + sealing.public_key().public_bytes_raw()
 
 
 def identity_text(public: bytes) -> str:
@@ -136,8 +148,7 @@ class NodeHome:
         )
 
     def identity_public(self) -> bytes:
-        signing, sealing = self.identity()
-        return signing.public_key().public_bytes_raw() + sealing.public_key().public_bytes_raw()
+        return public_bytes(*self.identity())
 
     def is_set_up(self) -> bool:
         return (self.path / _CONTEXT).exists()

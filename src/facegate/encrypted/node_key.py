@@ -71,9 +71,9 @@ def create(path: Path, *, role: str, name: str, hsm: bool) -> None:
     write_atomically(path, json.dumps(doc).encode())
 
 
-def _doc(path: Path) -> dict[str, object] | None:
+def _read(path: Path) -> object:
     try:
-        doc = json.loads(path.read_bytes())
+        return json.loads(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError(
             f"the node key {path} is missing",
@@ -81,13 +81,26 @@ def _doc(path: Path) -> dict[str, object] | None:
         ) from None
     except ValueError:
         return None
+
+
+def _hsm_doc(doc: object) -> dict[str, object] | None:
     return doc if isinstance(doc, dict) and doc.get("kind") == _HSM_KIND else None
 
 
 def load(path: Path, *, role: str, name: str) -> bytes:
-    doc = _doc(path)
+    doc = _hsm_doc(_read(path))
     if doc is None:
-        return MasterKey.load(path, passphrase=os.environ.get(PASSPHRASE_ENV) or None).key
+        passphrase = os.environ.get(PASSPHRASE_ENV) or None
+        try:
+            return MasterKey.load(path, passphrase=passphrase).key
+        except (ConfigError, InvalidTemplate) as err:
+            if protection(path) != "passphrase":
+                raise
+            said = "is not the one" if passphrase else "is not set"
+            raise ConfigError(
+                f"the node key {path} is protected by a passphrase, and {PASSPHRASE_ENV} {said}",
+                advice=f"Set {PASSPHRASE_ENV} to the passphrase it had at node-init.",
+            ) from err
     from facegate.hsm import open_hsm
 
     master, _ = open_hsm(_hsm_settings(str(doc["token"]), str(doc["label"])), create=False)
@@ -102,10 +115,7 @@ def load(path: Path, *, role: str, name: str) -> bytes:
 
 def protection(path: Path) -> str:
     """How the node key is held: ``hsm``, ``passphrase`` or ``clear``."""
-    if _doc(path) is not None:
+    doc = _read(path)
+    if _hsm_doc(doc) is not None:
         return "hsm"
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return "passphrase"
     return "clear" if isinstance(doc, dict) and doc.get("protection") == "none" else "passphrase"
