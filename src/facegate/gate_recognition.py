@@ -17,6 +17,7 @@ from facegate.flows import (
     corrections,
     detect,
     encrypted,
+    encrypted_identify,
     identify,
 )
 from facegate.flows.collection import Face
@@ -26,6 +27,7 @@ from facegate.results import (
     CompareResult,
     DetectResult,
     EncryptedEnrollResult,
+    EncryptedIdentifyResult,
     EncryptedVerifyResult,
     EnrollResult,
     FlagResult,
@@ -134,6 +136,16 @@ class RecognitionMethods:
     ) -> EncryptedVerifyResult:
         """1:1 under encryption: the decision holder learns one bit, nobody a score."""
         return encrypted.verify(self._core, self._actor, deployment_id, subject_ref, ciphertext)
+
+    def identify_encrypted(self, deployment_id: str, ciphertext: bytes) -> EncryptedIdentifyResult:
+        """1:N under encryption: the probe meets every encrypted template of the deployment,
+        one bit each; one person within the threshold is named, several are ``ambiguous``."""
+        return encrypted_identify.identify(self._core, self._actor, deployment_id, ciphertext)
+
+    def admit_search(self, deployment_id: str) -> None:
+        """Ask the law whether the deployment may search the people in view (Act.SCAN);
+        a refusal is ledgered and raised citing the rule. No face is touched."""
+        encrypted_identify.admit_search(self._core, self._actor, deployment_id)
 
     # --- people and templates as collections (the CompreFace-compatible API) --------------
 

@@ -159,6 +159,27 @@ class EncryptedVerifyResult(_Public):
 
 
 @dataclass(frozen=True)
+class EncryptedIdentifyResult(_Public):
+    """1:N under encryption: one bit a template, decided by the decision holder; no score
+    exists, so several people within the threshold are not ranked (``ambiguous``)."""
+
+    deployment_id: str
+    decision: Literal["match", "unknown", "pending", "ambiguous"]
+    #: the person found (their consent asked); None unless ``match``
+    subject_ref: str | None
+    scheme: str
+    #: dlib's euclidean distance the decisions are taken at
+    distance_threshold: float
+    #: encrypted templates met (every one of the deployment's, for this ceremony)
+    gallery_size: int
+    #: how many distinct people were within the threshold (several: ``ambiguous``)
+    matched_people: int
+    event_id: str
+    #: a remote-identification match held for two reviewers (EU-AI-14)
+    identification_id: str | None = None
+
+
+@dataclass(frozen=True)
 class FaceBoxOut(_Public):
     """A face's box in the photo's pixels; ``right`` and ``bottom`` are exclusive."""
 
@@ -268,7 +289,7 @@ class ReviewResult(_Public):
     status: Literal["pending", "confirmed", "rejected"]
     reviewers: list[str]
     subject_ref: str | None  # named only once two distinct reviewers confirmed
-    score: float
+    score: float | None  # None: an encrypted search, which has no score
     event_id: str
 
 

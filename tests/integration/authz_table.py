@@ -235,6 +235,9 @@ API: dict[tuple[str, str], Row | Public | Person | Service] = {
     ("POST", "/v1/deployments/{deployment_id}/encrypted/verify"): Row(
         DESK, 404, _encrypted("/encrypted/verify"), ok_error="not_found"
     ),
+    ("POST", "/v1/deployments/{deployment_id}/encrypted/identify"): Row(
+        DESK, 404, _encrypted("/encrypted/identify"), ok_error="not_found"
+    ),
     ("POST", "/v1/deployments/{deployment_id}/identify"): Row(
         DESK, 200, lambda w: Req("POST", _d(w, "/identify"), files=w.image("fixtures/obama2.jpg"))
     ),

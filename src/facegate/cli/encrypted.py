@@ -2,8 +2,9 @@
 
 ``node-init`` makes a key holder's or the decision holder's node folder, ``setup`` runs a
 deployment's key ceremony and hands each node its part, ``node-serve`` runs a node's HTTP
-service, and ``enroll`` / ``verify`` act as a capture device: the embedding is computed and
-encrypted here and only the ciphertext reaches the deployment (docs/template-protection.md).
+service, and ``enroll`` / ``verify`` / ``identify`` act as a capture device: the embedding is
+computed and encrypted here and only the ciphertext reaches the deployment
+(docs/template-protection.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from facegate.cli.common import DeploymentId, Home, Json, Key, emit, gate_for, o
 from facegate.errors import InvalidInput
 
 encrypted_app = typer.Typer(
-    help="Threshold encrypted verification: key holder nodes, the ceremony, enroll, verify.",
+    help="Threshold encrypted templates: key holder nodes, the ceremony, enroll, verify, identify.",
     no_args_is_help=True,
 )
 Opt = typer.Option
@@ -173,11 +174,16 @@ def node_serve(
 
 def _device(gate: Any, deployment: str, subject: str, photo: Path, act: str) -> bytes:
     """The capture device's half: asks the law first, then embeds and encrypts here."""
+    gate.admit_subject(deployment, subject)  # consent in force, before the face is read
+    return _encrypt(gate, deployment, photo, act)
+
+
+def _encrypt(gate: Any, deployment: str, photo: Path, act: str) -> bytes:
+    """Embed the photo's face and encrypt it under the deployment's joint public key."""
     from facegate.recognition import decode_image
     from facegate.templates.he.ceremony import PublicMaterial
     from facegate.templates.he.threshold import ThresholdDevice
 
-    gate.admit_subject(deployment, subject)  # consent in force, before the face is read
     _, context, key = gate.encrypted_public_key(deployment)
     image = decode_image(read_image(photo, False), limits=gate.settings.recognition)
     engine = gate.core.engine
@@ -233,3 +239,31 @@ def verify(
 ) -> None:
     """Match or no match under encryption (the decision holder node must be running)."""
     _act("verify", deployment, subject, photo, home, key, as_json)
+
+
+@encrypted_app.command("identify")
+def identify(
+    deployment: DeploymentId,
+    photo: Annotated[Path, typer.Argument(help="a photo to search for", show_default=False)],
+    home: Home = None,
+    key: Key = None,
+    as_json: Json = False,
+) -> None:
+    """Who is this, under encryption: the probe meets every encrypted template, one bit each;
+    one person within the threshold is named, several are 'ambiguous'."""
+
+    def one() -> dict[str, Any]:
+        with gate_for(home, key) as gate:
+            gate.admit_search(deployment)  # the deployment may search, before the face is read
+            blob = _encrypt(gate, deployment, photo, "identify")
+            result: dict[str, Any] = gate.identify_encrypted(deployment, blob).to_dict()
+            return result
+
+    result = run(as_json, one)
+    emit(
+        as_json,
+        result,
+        lambda: out.print(
+            result["decision"] + (f" {result['subject_ref']}" if result["subject_ref"] else "")
+        ),
+    )

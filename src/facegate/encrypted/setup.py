@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from facegate.actors import Actor
 from facegate.core import Core
+from facegate.encrypted.blocks import GalleryBlocks
 from facegate.encrypted.files import private_dir, read_file
 from facegate.encrypted.node import NodeHome
 from facegate.encrypted.remote import RemoteDecider
@@ -108,6 +109,16 @@ class EncryptedSetup:
                 signer = Ed25519PrivateKey.from_private_bytes(raw)
                 found = ThresholdVerifier(public, threshold=self.threshold, signer=signer)
                 core.parties[key] = found
+            return found
+
+    def blocks(self, core: Core) -> GalleryBlocks:
+        """This deployment's packed gallery blocks, kept while this process runs."""
+        verifier = self.verifier(core)
+        key = f"he-blocks/{self.deployment_id}/{self.ceremony}"
+        with _lock:
+            found = core.parties.get(key)
+            if found is None:
+                found = core.parties[key] = GalleryBlocks(verifier)
             return found
 
     def decider_client(self, core: Core) -> RemoteDecider:

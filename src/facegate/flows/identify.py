@@ -12,21 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import astuple
-from typing import Literal
 
-from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core
 from facegate.flows.biometrics import consent_of, sha256_of_upload
-from facegate.flows.candidates import (
-    Named,
-    check_top,
-    more_candidates,
-    record_alert,
-    record_candidates,
-)
+from facegate.flows.candidates import Named, check_top, more_candidates
 from facegate.flows.enforce import enforce, require
 from facegate.flows.facts import capabilities_of
+from facegate.flows.searches import Search, ask_scan, ledger_search
 from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.policy.facts import REMOTE_IDENTIFICATION
@@ -43,18 +36,7 @@ def identify(
     check_top(top)
     input_sha256 = sha256_of_upload(image)
     now = core.clock()
-    with core.db.read() as s:
-        dep = core.deployment(s, deployment_id, actor.operator_id)
-        event = Event(
-            Kind.IDENTIFIED,
-            now,
-            operator=dep.operator_id,
-            deployment=dep.id,
-            by=actor.principal_id,
-            details={"input_sha256": input_sha256},
-        )
-        scan = enforce(core, s, dep, Act.SCAN, event, now=now)
-        s.expunge(dep)
+    dep, rules = ask_scan(core, actor, deployment_id, input_sha256=input_sha256, now=now)
     decoded = decode_image(image, limits=core.settings.recognition)
     core.caught_up()  # every change committed before this search, by any process
     gallery = core.galleries.get(dep.id, key_id=dep.key_id)
@@ -63,7 +45,6 @@ def identify(
     probe = core.keyring.protector(dep).protect(extraction.embedding)
     hits = gallery.search(probe, top=top)
     matched = hits[0] if hits and hits[0].score >= dep.threshold else None
-    rules = scan.rule_ids
     subject_ref: str | None = None
     pseudonym: str | None = None
     if matched is not None:
@@ -126,76 +107,26 @@ def _record_identification(
     rules: tuple[str, ...],
     candidates: Sequence[Named] = (),
 ) -> IdentifyResult:
-    """Ledger the search. A stranger's search keeps no score (it would say how close the
-    nearest enrolled person came); a remote-identification match waits for two reviewers."""
-    decision: Literal["match", "unknown", "pending"] = "match" if subject_ref else "unknown"
-    identification_id: str | None = None
-    details: dict[str, object] = {
-        "input_sha256": input_sha256,
-        "decision": decision,
-        "score": score,
-        "threshold": dep.threshold,
-        "gallery_size": gallery_size,
-        "model_version": model_version,
-    }
-    at = core.clock()
-    with core.db.transaction() as s:
-        if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
-            # EU-AI-14: nobody acts on a remote-identification match until two people
-            # have confirmed it; until then the person is not named.
-            identification_id = new_id("idn", core.entropy)
-            s.add(
-                t.Identification(
-                    id=identification_id,
-                    deployment_id=dep.id,
-                    subject_id=subject_id,
-                    score=score or 0.0,
-                    input_sha256=input_sha256,
-                    gallery_size=gallery_size,
-                    started_at=at,
-                    ended_at=core.clock(),
-                    status="pending",
-                    reviewers=[],
-                )
-            )
-            decision, subject_ref = "pending", None
-            details |= {
-                "decision": decision,
-                "identification_id": identification_id,
-                "use_start": at.isoformat(),
-                "use_end": core.clock().isoformat(),
-                "reference_database": f"deployment {dep.id} gallery",
-            }
-        recorded = core.record(
-            s,
-            Event(
-                Kind.IDENTIFIED,
-                at,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=pseudonym,
-                rule_ids=rules,
-                by=actor.principal_id,
-                details=details,
-            ),
-        )
-        record_candidates(core, s, actor, dep, candidates, at=at, details=details)
-        if decision == "unknown":
-            record_alert(
-                core, s, actor, dep, recorded[0], at=at, input_sha256=input_sha256, rules=rules
-            )
-    first = [Candidate(subject_ref, score)] if subject_ref and score is not None else []
+    """Ledger the search (:func:`facegate.flows.searches.ledger_search`) and say what it found."""
+    about = {"threshold": dep.threshold, "model_version": model_version}
+    search = Search(
+        input_sha256, gallery_size, subject_ref, pseudonym, subject_id, score, rules, about
+    )
+    done = ledger_search(core, actor, dep, search, candidates)
+    decision, named = done.decision, done.subject_ref
+    assert decision != "ambiguous"  # a scored search ranks its hits
+    first = [Candidate(named, score)] if named and score is not None else []
     return IdentifyResult(
         deployment_id=dep.id,
         decision=decision,
-        subject_ref=subject_ref,
+        subject_ref=named,
         score=score if decision != "pending" else None,
         threshold=dep.threshold,
         model_version=model_version,
         faces_ignored=faces_ignored,
         gallery_size=gallery_size,
-        event_id=recorded[0].event_id,
-        identification_id=identification_id,
+        event_id=done.event_id,
+        identification_id=done.identification_id,
         candidates=tuple(first + [c.candidate for c in candidates]),
         box=box,
     )

@@ -40,6 +40,8 @@ def _describe(ev: ProvenEvent) -> str:
         return f"consent {d.get('consent_id')} to notice v{d.get('notice_version')}"
     if ev.kind == "enroll":
         return f"template {d.get('template_id')}, model {d.get('model_version')}"
+    if ev.kind in ("verify", "identify") and "scheme" in d:  # encrypted: no score exists
+        return f"{d.get('decision')} under {d.get('scheme')} (one bit a template)"
     if ev.kind in ("verify", "identify"):
         return f"{d.get('decision')}, score {d.get('score')} (threshold {d.get('threshold')})"
     if ev.kind in ENDINGS:

@@ -80,7 +80,10 @@ def encrypted_measure(facts: EncryptedFacts) -> Item:
             "or escrow, and the regulator key holder nodes: opening one needs the ciphertext and "
             "two of the three holders' node folders with their node keys; the database, the key "
             "store, the master key and the API host together open none. The decision holder "
-            f"learns one accept/reject bit a decision, never a score. {where} "
+            "learns one accept/reject bit a decision, never a score; a search (1:N) meets every "
+            "encrypted template one bit each, so the decision holder learns which positions of "
+            "a gallery block were within the threshold (not whose), and several people within "
+            f"it are reported as ambiguous, none named. {where} "
             "(docs/template-protection.md)"
         ),
         rules=("ISO-24745", "CN-FR-14"),

@@ -15,7 +15,7 @@ from facegate.api.deps import ActingGate
 from facegate.api.errors import documented
 from facegate.api.validation import IdPath, SafeId
 from facegate.encrypted.setup import MODE
-from facegate.results import EncryptedEnrollResult, EncryptedVerifyResult
+from facegate.results import EncryptedEnrollResult, EncryptedIdentifyResult, EncryptedVerifyResult
 
 router = APIRouter(prefix="/v1/deployments", tags=["encrypted"])
 
@@ -73,3 +73,15 @@ async def verify(
     """1:1 under encryption: match or no match, decided by the decision holder's one bit."""
     data = await ciphertext.read()
     return await run_in_threadpool(gate.verify_encrypted, deployment_id, subject_ref, data)
+
+
+@router.post(
+    "/{deployment_id}/encrypted/identify",
+    response_model=EncryptedIdentifyResult,
+    responses=documented(401, 403, 404, 409, 413, 422, 503),
+)
+async def identify(deployment_id: IdPath, ciphertext: Ciphertext, gate: ActingGate) -> Any:
+    """1:N under encryption: match (one person within the threshold, named once the law
+    allows), ambiguous (several, none named), unknown or pending review; never a score."""
+    data = await ciphertext.read()
+    return await run_in_threadpool(gate.identify_encrypted, deployment_id, data)

@@ -473,7 +473,8 @@ class Identification(Base):
     subject_id: Mapped[str | None] = mapped_column(
         ForeignKey("subjects.id", ondelete="SET NULL"), nullable=True
     )
-    score: Mapped[float] = mapped_column(Float)
+    #: the similarity score; None for an encrypted search, which has no score (issue 16)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
     input_sha256: Mapped[str] = mapped_column(String(64))
     gallery_size: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
