@@ -1,7 +1,8 @@
-"""Ledgering a 1:N search, whether it met a photo's protected template or a capture device's
-ciphertext (issue 16): one event for the search, one per extra candidate, the unknown-face
-alert where the deployment asks for it, and the EU-AI-14 hold on a remote-identification
-match (nobody is named until two reviewers confirm it).
+"""A 1:N search's law and ledger, whether it meets a photo's protected template or a capture
+device's ciphertext (issue 16): the deployment's ``Act.SCAN``, asked before anything is read;
+then one event for the search, one per extra candidate, the unknown-face alert where the
+deployment asks for it, and the EU-AI-14 hold on a remote-identification match (nobody is
+named until two reviewers confirm it).
 
 A stranger's search keeps no score (it would say how close the nearest enrolled person
 came); an encrypted search has no score at all.
@@ -99,6 +100,8 @@ def ledger_search(
     at = core.clock()
     with core.db.transaction() as s:
         if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
+            # EU-AI-14: nobody acts on a remote-identification match until two people
+            # have confirmed it; until then the person is not named.
             identification_id = new_id("idn", core.entropy)
             s.add(
                 t.Identification(
