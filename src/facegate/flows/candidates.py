@@ -51,6 +51,33 @@ def check_top(top: int) -> int:
     return top
 
 
+def ask_identify(
+    core: Core,
+    s: Session,
+    actor: Actor,
+    dep: t.Deployment,
+    subject: t.Subject,
+    *,
+    now: datetime,
+    input_sha256: str,
+    decision: str | None = None,
+) -> tuple[str, ...]:
+    """Ask the law whether this person may be named (Act.IDENTIFY: their consent in force);
+    a refusal is ledgered and raised. Returns the rules the answer cites."""
+    details = {"input_sha256": input_sha256} | ({"decision": decision} if decision else {})
+    event = Event(
+        Kind.IDENTIFIED,
+        now,
+        operator=dep.operator_id,
+        deployment=dep.id,
+        subject=subject.pseudonym,
+        by=actor.principal_id,
+        details=details,
+    )
+    consent = consent_of(s, subject)
+    return enforce(core, s, dep, Act.IDENTIFY, event, now=now, consent=consent).rule_ids
+
+
 def more_candidates(
     core: Core,
     actor: Actor,
@@ -69,25 +96,15 @@ def more_candidates(
             subject = s.get(t.Subject, hit.subject_id)
             if subject is None:  # erased since the gallery was read
                 continue
-            event = Event(
-                Kind.IDENTIFIED,
-                now,
-                operator=dep.operator_id,
-                deployment=dep.id,
-                subject=subject.pseudonym,
-                by=actor.principal_id,
-                details={"input_sha256": input_sha256, "decision": "candidate"},
-            )
             try:
-                decision = enforce(
-                    core, s, dep, Act.IDENTIFY, event, now=now, consent=consent_of(s, subject)
-                )
+                rules = ask_identify(
+                    core, s, actor, dep, subject,
+                    now=now, input_sha256=input_sha256, decision="candidate",
+                )  # fmt: skip
             except PolicyDenied:  # ledgered by the door; this person is not named
                 continue
             ref = core.keyring.open_ref(dep, subject)
-            named.append(
-                Named(Candidate(ref, round(hit.score, 6)), subject.pseudonym, decision.rule_ids)
-            )
+            named.append(Named(Candidate(ref, round(hit.score, 6)), subject.pseudonym, rules))
     return named
 
 

@@ -28,12 +28,10 @@ from facegate.actors import Actor
 from facegate.core import Core
 from facegate.encrypted.setup import MODE, EncryptedSetup
 from facegate.errors import Conflict, InvalidCiphertext, InvalidInput
-from facegate.flows.biometrics import consent_of
+from facegate.flows.candidates import ask_identify
 from facegate.flows.encrypted import _ad, _ciphertext, _no_face_checks
-from facegate.flows.enforce import enforce, require
+from facegate.flows.enforce import require
 from facegate.flows.searches import Search, ask_scan, ledger_search
-from facegate.ledger.events import Event, Kind
-from facegate.policy import Act
 from facegate.results import EncryptedIdentifyResult
 from facegate.storage import tables as t
 from facegate.templates.hazmat import aead
@@ -188,16 +186,7 @@ def _named(
         subject = s.get(t.Subject, next(iter(found)))
         if subject is None:  # erased since the gallery was read
             return nobody
-        named = Event(
-            Kind.IDENTIFIED,
-            now,
-            operator=dep.operator_id,
-            deployment=dep.id,
-            subject=subject.pseudonym,
-            by=actor.principal_id,
-            details={"input_sha256": digest},
-        )
-        person = enforce(core, s, dep, Act.IDENTIFY, named, now=now, consent=consent_of(s, subject))
+        person = ask_identify(core, s, actor, dep, subject, now=now, input_sha256=digest)
         return Search(
             digest,
             0,
@@ -205,5 +194,5 @@ def _named(
             subject.pseudonym,
             subject.id,
             None,
-            tuple(dict.fromkeys((*rules, *person.rule_ids))),
+            tuple(dict.fromkeys((*rules, *person))),
         )

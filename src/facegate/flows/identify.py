@@ -15,12 +15,11 @@ from dataclasses import astuple
 
 from facegate.actors import Actor
 from facegate.core import Core
-from facegate.flows.biometrics import consent_of, sha256_of_upload
-from facegate.flows.candidates import Named, check_top, more_candidates
-from facegate.flows.enforce import enforce, require
+from facegate.flows.biometrics import sha256_of_upload
+from facegate.flows.candidates import Named, ask_identify, check_top, more_candidates
+from facegate.flows.enforce import require
 from facegate.flows.facts import capabilities_of
 from facegate.flows.searches import Search, ask_scan, ledger_search
-from facegate.ledger.events import Event, Kind
 from facegate.policy import Act
 from facegate.policy.facts import REMOTE_IDENTIFICATION
 from facegate.recognition import decode_image
@@ -51,19 +50,10 @@ def identify(
         with core.db.read() as s:
             subject = s.get(t.Subject, matched.subject_id)
             if subject is not None:  # else erased since the gallery was read
-                named = Event(
-                    Kind.IDENTIFIED,
-                    now,
-                    operator=dep.operator_id,
-                    deployment=dep.id,
-                    subject=subject.pseudonym,
-                    by=actor.principal_id,
-                    details={"input_sha256": input_sha256},
+                person = ask_identify(
+                    core, s, actor, dep, subject, now=now, input_sha256=input_sha256
                 )
-                person = enforce(
-                    core, s, dep, Act.IDENTIFY, named, now=now, consent=consent_of(s, subject)
-                )
-                rules = tuple(dict.fromkeys((*rules, *person.rule_ids)))
+                rules = tuple(dict.fromkeys((*rules, *person)))
                 subject_ref = core.keyring.open_ref(dep, subject)
                 pseudonym = subject.pseudonym
     top_score = round(matched.score, 6) if matched is not None and subject_ref else None

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
 from facegate._internal.ids import new_id
 from facegate.actors import Actor
 from facegate.core import Core
@@ -102,21 +104,7 @@ def ledger_search(
         if subject_ref is not None and capabilities_of(dep) & REMOTE_IDENTIFICATION:
             # EU-AI-14: nobody acts on a remote-identification match until two people
             # have confirmed it; until then the person is not named.
-            identification_id = new_id("idn", core.entropy)
-            s.add(
-                t.Identification(
-                    id=identification_id,
-                    deployment_id=dep.id,
-                    subject_id=search.subject_id,
-                    score=search.score,
-                    input_sha256=search.input_sha256,
-                    gallery_size=search.gallery_size,
-                    started_at=at,
-                    ended_at=core.clock(),
-                    status="pending",
-                    reviewers=[],
-                )
-            )
+            identification_id = _hold(core, s, dep, search, at=at)
             decision, subject_ref = "pending", None
             details |= {
                 "decision": decision,
@@ -140,14 +128,26 @@ def ledger_search(
         )
         record_candidates(core, s, actor, dep, candidates, at=at, details=details)
         if decision == "unknown":
-            record_alert(
-                core,
-                s,
-                actor,
-                dep,
-                recorded[0],
-                at=at,
-                input_sha256=search.input_sha256,
-                rules=search.rules,
-            )
+            record_alert(core, s, actor, dep, recorded[0], at=at,
+                         input_sha256=search.input_sha256, rules=search.rules)  # fmt: skip
     return Ledgered(decision, subject_ref, identification_id, recorded[0].event_id)
+
+
+def _hold(core: Core, s: Session, dep: t.Deployment, search: Search, *, at: datetime) -> str:
+    """The match held for review (AI Act Art 12(3)'s log: use, reference database, input)."""
+    identification_id = new_id("idn", core.entropy)
+    s.add(
+        t.Identification(
+            id=identification_id,
+            deployment_id=dep.id,
+            subject_id=search.subject_id,
+            score=search.score,
+            input_sha256=search.input_sha256,
+            gallery_size=search.gallery_size,
+            started_at=at,
+            ended_at=core.clock(),
+            status="pending",
+            reviewers=[],
+        )
+    )
+    return identification_id
