@@ -38,8 +38,8 @@ from facegate.templates.hazmat import aead
 
 __all__ = ["MAX_GALLERY", "admit_search", "identify"]
 
-#: templates one encrypted search meets: each costs the decision holder a one-bit comparison
-#: (about 25 ms on 2 cores), so 1,024 take about half a minute; larger galleries shortlist
+#: templates one encrypted search meets: each costs a one-bit comparison (about 29 ms through
+#: the service on 2 cores), so 1,024 take about half a minute; a larger gallery is refused
 MAX_GALLERY: Final = 1024
 
 
